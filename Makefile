@@ -1,0 +1,28 @@
+# Tool versions are pinned here and installed into .bin (never into go.mod).
+BUF_VERSION             := v1.75.0
+PROTOC_GEN_GO_VERSION   := v1.36.12
+PROTOC_GEN_GO_GRPC_VERSION := v1.5.1
+BIN := $(CURDIR)/.bin
+
+.PHONY: tools generate lint test check
+
+tools: $(BIN)/buf-$(BUF_VERSION) $(BIN)/protoc-gen-go-$(PROTOC_GEN_GO_VERSION) $(BIN)/protoc-gen-go-grpc-$(PROTOC_GEN_GO_GRPC_VERSION)
+
+$(BIN)/buf-$(BUF_VERSION):
+	GOBIN=$(BIN) go install github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)
+	touch $@
+$(BIN)/protoc-gen-go-$(PROTOC_GEN_GO_VERSION):
+	GOBIN=$(BIN) go install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
+	touch $@
+$(BIN)/protoc-gen-go-grpc-$(PROTOC_GEN_GO_GRPC_VERSION):
+	GOBIN=$(BIN) go install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
+	touch $@
+
+generate: tools
+	$(BIN)/buf generate
+
+lint: tools
+	$(BIN)/buf lint
+
+test:
+	go test ./...

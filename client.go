@@ -1,0 +1,186 @@
+package natsgw
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
+	"google.golang.org/grpc/connectivity"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+
+	natsgwv1 "github.com/natsgw/natsgw/api/gen/natsgw/v1"
+)
+
+// DefaultTarget is the gateway address used by the CLI when none is given.
+const DefaultTarget = "localhost:50056"
+
+// Client is a connection to a natsgw gateway. It is safe for concurrent use.
+// Close it when done: that also ends its subscriptions, responders and
+// publishers.
+type Client struct {
+	conn      *grpc.ClientConn
+	messaging natsgwv1.MessagingServiceClient
+	admin     natsgwv1.AdminServiceClient
+	log       *slog.Logger
+	onEvent   func(Event)
+
+	// ctx lives as long as the client; long-lived streams derive from it.
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // long-lived goroutines (subscriptions, publishers)
+}
+
+// Dial connects to the gateway at target ("host:port", or any gRPC target
+// such as "dns:///host:port") and waits until the connection is up or ctx
+// ends. It fails fast when the gateway cannot be reached.
+func Dial(ctx context.Context, target string, opts ...Option) (*Client, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	md := metadata.MD{}
+	if o.org != "" {
+		md.Set("x-natsgw-org", o.org)
+	}
+	if o.user != "" {
+		md.Set("x-natsgw-user", o.user)
+	}
+	if o.token != "" {
+		md.Set("authorization", "Bearer "+o.token)
+	}
+	dialOpts := []grpc.DialOption{
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		// Deliveries can be as large as the gateway's max payload; the
+		// gateway bounds them, not the client.
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(math.MaxInt32)),
+		// Reconnect promptly after a gateway restart (gRPC's default backoff
+		// grows to two minutes).
+		grpc.WithConnectParams(grpc.ConnectParams{
+			Backoff:           backoff.Config{BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: 3 * time.Second},
+			MinConnectTimeout: 5 * time.Second,
+		}),
+		grpc.WithChainUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+			return invoker(withMD(ctx, md), method, req, reply, cc, opts...)
+		}),
+		grpc.WithChainStreamInterceptor(func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+			return streamer(withMD(ctx, md), desc, cc, method, opts...)
+		}),
+	}
+	conn, err := grpc.NewClient(target, append(dialOpts, o.dialOpts...)...)
+	if err != nil {
+		return nil, fmt.Errorf("natsgw: dial %s: %w", target, err)
+	}
+	if err := waitReady(ctx, conn); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("natsgw: dial %s: %w", target, err)
+	}
+	log := o.logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	c := &Client{
+		conn:      conn,
+		messaging: natsgwv1.NewMessagingServiceClient(conn),
+		admin:     natsgwv1.NewAdminServiceClient(conn),
+		log:       log,
+		onEvent:   o.onEvent,
+	}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	return c, nil
+}
+
+func withMD(ctx context.Context, md metadata.MD) context.Context {
+	if len(md) == 0 {
+		return ctx
+	}
+	return metadata.NewOutgoingContext(ctx, metadata.Join(md, mdFrom(ctx)))
+}
+
+func mdFrom(ctx context.Context) metadata.MD {
+	md, _ := metadata.FromOutgoingContext(ctx)
+	return md
+}
+
+// waitReady connects and waits for READY; the first TRANSIENT_FAILURE is an
+// error, so a wrong address fails at once instead of at the deadline.
+func waitReady(ctx context.Context, conn *grpc.ClientConn) error {
+	conn.Connect()
+	for {
+		s := conn.GetState()
+		switch s {
+		case connectivity.Ready:
+			return nil
+		case connectivity.TransientFailure:
+			return fmt.Errorf("%w: gateway not reachable", ErrUnavailable)
+		case connectivity.Shutdown:
+			return ErrClosed
+		}
+		if !conn.WaitForStateChange(ctx, s) {
+			return fmt.Errorf("%w: waiting for the gateway: %w", ErrUnavailable, ctx.Err())
+		}
+	}
+}
+
+// Close ends the client's subscriptions, responders and publishers, then the
+// connection. Calls in flight fail with ErrCanceled or ErrUnavailable.
+func (c *Client) Close() error {
+	c.cancel()
+	c.wg.Wait()
+	return c.conn.Close()
+}
+
+// closed reports whether Close was called.
+func (c *Client) closed() bool { return c.ctx.Err() != nil }
+
+// Health is the gateway's report on itself.
+type Health struct {
+	// Healthy is true when NATS is connected and JetStream answers.
+	Healthy bool
+	// NATSConnected: the gateway's NATS connection is up.
+	NATSConnected bool
+	// JetStream: JetStream is enabled and answering.
+	JetStream bool
+	// NATSVersion is the NATS server's version.
+	NATSVersion string
+	// GatewayVersion is the gateway's version.
+	GatewayVersion string
+	// Embedded is true when the gateway runs its own NATS server.
+	Embedded bool
+	// Connections is the NATS server's client connection count (embedded
+	// mode only).
+	Connections uint64
+	// Reason says why the gateway is unhealthy.
+	Reason string
+}
+
+// Health asks the gateway how it is.
+func (c *Client) Health(ctx context.Context) (*Health, error) {
+	r, err := c.admin.Health(ctx, &natsgwv1.HealthRequest{})
+	if err != nil {
+		return nil, convertError(err)
+	}
+	return &Health{
+		Healthy:        r.GetHealthy(),
+		NATSConnected:  r.GetNatsConnected(),
+		JetStream:      r.GetJetstreamEnabled(),
+		NATSVersion:    r.GetNatsServerVersion(),
+		GatewayVersion: r.GetGatewayVersion(),
+		Embedded:       r.GetMode() == natsgwv1.NatsMode_NATS_MODE_EMBEDDED,
+		Connections:    r.GetConnections(),
+		Reason:         r.GetReason(),
+	}, nil
+}
+
+// errIfClosed returns ErrClosed after Close.
+func (c *Client) errIfClosed() error {
+	if c.closed() {
+		return ErrClosed
+	}
+	return nil
+}

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/natsgw/natsgw/internal/config"
+	"github.com/natsgw/natsgw/internal/server"
+)
+
+func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
+	var scratch config.Config // the command's own flag values; see resolveConfig
+	var configFile string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the gateway (with an embedded NATS server unless --nats-url is given)",
+		Long: `Run the gateway.
+
+Without --nats-url, an embedded NATS server runs in the same process, with
+JetStream storing data under --data: one command gives a working system.
+
+Every flag can also be set in the environment as NATSGW_<FLAG> (for example
+NATSGW_LISTEN, NATSGW_NATS_URL) or in a JSON file given with --config (keys as
+the flag names, with '_' for '-'). Precedence: flags > environment > file >
+defaults.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := resolveConfig(cmd.Flags(), configFile)
+			if err != nil {
+				return err
+			}
+			return serve(cmd.Context(), cfg, stdout, stderr)
+		},
+	}
+	cmd.Flags().StringVar(&configFile, "config", os.Getenv("NATSGW_CONFIG"), "JSON config file (env NATSGW_CONFIG)")
+	bindServeFlags(cmd.Flags(), &scratch)
+	return cmd
+}
+
+// bindServeFlags defines the serve flags on fs, bound to cfg's fields, with
+// the defaults as documented values.
+func bindServeFlags(fs *pflag.FlagSet, cfg *config.Config) {
+	d := config.Default()
+	fs.StringVar(&cfg.Listen, "listen", d.Listen, "gRPC listen address")
+	fs.StringVar(&cfg.DataDir, "data", d.DataDir, "data directory of the embedded NATS (JetStream files)")
+	fs.StringVar(&cfg.NATSURL, "nats-url", d.NATSURL, "use this external NATS (comma-separated URLs) instead of the embedded one")
+	fs.StringVar(&cfg.NATSListen, "nats-listen", d.NATSListen, "also serve NATS clients over TCP here (embedded mode), e.g. 127.0.0.1:4222")
+	fs.Int64Var(&cfg.MaxPayload, "max-payload", d.MaxPayload, "largest message in bytes (data plus headers)")
+	fs.StringVar(&cfg.OpsListen, "ops-listen", d.OpsListen, "HTTP address for /metrics and /healthz (off when empty)")
+	fs.StringVar(&cfg.LogFormat, "log-format", d.LogFormat, "log format: text or json")
+	fs.StringVar(&cfg.LogLevel, "log-level", d.LogLevel, "log level: debug, info, warn or error")
+	fs.StringVar(&cfg.TenantRoot, "tenant-root", d.TenantRoot, "subject token under which organizations live")
+	fs.DurationVar((*time.Duration)(&cfg.ShutdownTimeout), "shutdown-timeout", time.Duration(d.ShutdownTimeout), "how long in-flight calls may take to finish on shutdown")
+}
+
+// resolveConfig layers defaults < file < environment < the flags the user
+// set. Environment values go through the same flag parsers, so they are
+// checked the same way.
+func resolveConfig(cmdFlags *pflag.FlagSet, file string) (config.Config, error) {
+	cfg := config.Default()
+	if file != "" {
+		if err := cfg.LoadFile(file); err != nil {
+			return cfg, err
+		}
+	}
+	layer := pflag.NewFlagSet("layer", pflag.ContinueOnError)
+	bindServeFlags(layer, &cfg)
+	// bindServeFlags reset cfg to the defaults; re-apply the file.
+	if file != "" {
+		if err := cfg.LoadFile(file); err != nil {
+			return cfg, err
+		}
+	}
+	var err error
+	layer.VisitAll(func(f *pflag.Flag) {
+		key := "NATSGW_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(key); ok && err == nil {
+			if e := layer.Set(f.Name, v); e != nil {
+				err = fmt.Errorf("%s: %w", key, e)
+			}
+		}
+	})
+	cmdFlags.Visit(func(f *pflag.Flag) {
+		if layer.Lookup(f.Name) != nil && err == nil {
+			if e := layer.Set(f.Name, f.Value.String()); e != nil {
+				err = fmt.Errorf("--%s: %w", f.Name, e)
+			}
+		}
+	})
+	if err != nil {
+		return cfg, err
+	}
+	return cfg, cfg.Validate()
+}
+
+// serve runs the gateway until ctx ends (SIGINT/SIGTERM), then shuts down
+// gracefully.
+func serve(ctx context.Context, cfg config.Config, stdout, stderr io.Writer) error {
+	log := newLogger(cfg, stderr)
+	srv, err := server.New(cfg, server.Options{Logger: log})
+	if err != nil {
+		return err
+	}
+	if err := srv.Start(ctx); err != nil {
+		return err
+	}
+	nats := "embedded, data in " + cfg.DataDir
+	if cfg.NATSURL != "" {
+		nats = "external at " + cfg.NATSURL
+	}
+	fmt.Fprintf(stdout, "natsgw %s listening on %s (NATS %s)\n", server.Version(), srv.Addr(), nats)
+	if u := srv.NATSClientURL(); u != "" {
+		fmt.Fprintf(stdout, "embedded NATS also listening on %s\n", u)
+	}
+	if a := srv.OpsAddr(); a != nil {
+		fmt.Fprintf(stdout, "metrics and health on http://%s/metrics, /healthz\n", a)
+	}
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case err := <-srv.Done():
+		log.Error("gRPC server stopped", "err", err)
+	}
+	if err := srv.Shutdown(context.Background()); err != nil {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

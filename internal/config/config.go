@@ -1,0 +1,146 @@
+// Package config holds the gateway's configuration: one plain struct, filled
+// from defaults, then an optional JSON file, then NATSGW_* environment
+// variables, then command-line flags (each later source wins), and checked by
+// Validate.
+package config
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"time"
+
+	"github.com/natsgw/natsgw/internal/tenant"
+)
+
+// Config is everything `natsgw serve` can be told.
+type Config struct {
+	// Listen is the gRPC address. Default "127.0.0.1:50056".
+	Listen string `json:"listen"`
+	// DataDir is where the embedded NATS keeps JetStream data. Default
+	// "./natsgw-data".
+	DataDir string `json:"data"`
+	// NATSURL points at an external NATS server or cluster. Empty (default)
+	// runs an embedded one.
+	NATSURL string `json:"nats_url"`
+	// NATSListen is an optional TCP listener for the embedded NATS, so the
+	// `nats` CLI can look inside. Empty (default) means none.
+	NATSListen string `json:"nats_listen"`
+	// MaxPayload is the largest message (data plus headers) in bytes. Default
+	// 8 MiB.
+	MaxPayload int64 `json:"max_payload"`
+	// OpsListen is an optional HTTP address serving /metrics (Prometheus) and
+	// /healthz. Empty (default) means none.
+	OpsListen string `json:"ops_listen"`
+	// LogFormat is "text" (default) or "json".
+	LogFormat string `json:"log_format"`
+	// LogLevel is "debug", "info" (default), "warn" or "error".
+	LogLevel string `json:"log_level"`
+	// TenantRoot is the subject token and name prefix under which all
+	// organizations live. Default "tenant".
+	TenantRoot string `json:"tenant_root"`
+	// ShutdownTimeout bounds the graceful part of shutdown. Default 10s.
+	ShutdownTimeout Duration `json:"shutdown_timeout"`
+}
+
+// Defaults.
+const (
+	DefaultListen          = "127.0.0.1:50056"
+	DefaultDataDir         = "./natsgw-data"
+	DefaultMaxPayload      = 8 << 20
+	DefaultShutdownTimeout = 10 * time.Second
+	// MaxMaxPayload is the largest max payload NATS can carry (64 MiB).
+	MaxMaxPayload = 64 << 20
+)
+
+// Default returns the configuration with every default filled in.
+func Default() Config {
+	return Config{
+		Listen:          DefaultListen,
+		DataDir:         DefaultDataDir,
+		MaxPayload:      DefaultMaxPayload,
+		LogFormat:       "text",
+		LogLevel:        "info",
+		TenantRoot:      tenant.DefaultRoot,
+		ShutdownTimeout: Duration(DefaultShutdownTimeout),
+	}
+}
+
+// LoadFile overlays the JSON file at path onto c. Fields absent from the file
+// keep their values.
+func (c *Config) LoadFile(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config file: %w", err)
+	}
+	if err := json.Unmarshal(b, c); err != nil {
+		return fmt.Errorf("config file %s: %w", path, err)
+	}
+	return nil
+}
+
+// Validate reports the first invalid field, by its flag name.
+func (c Config) Validate() error {
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		return fmt.Errorf("listen: %q is not host:port: %w", c.Listen, err)
+	}
+	if c.NATSURL == "" && c.DataDir == "" {
+		return errors.New("data: must not be empty when NATS is embedded")
+	}
+	if c.NATSURL != "" && c.NATSListen != "" {
+		return errors.New("nats-listen: only applies to the embedded NATS; it cannot be combined with nats-url")
+	}
+	if c.NATSListen != "" {
+		if _, _, err := net.SplitHostPort(c.NATSListen); err != nil {
+			return fmt.Errorf("nats-listen: %q is not host:port: %w", c.NATSListen, err)
+		}
+	}
+	if c.OpsListen != "" {
+		if _, _, err := net.SplitHostPort(c.OpsListen); err != nil {
+			return fmt.Errorf("ops-listen: %q is not host:port: %w", c.OpsListen, err)
+		}
+	}
+	if c.MaxPayload < 1024 || c.MaxPayload > MaxMaxPayload {
+		return fmt.Errorf("max-payload: must be between 1 KiB and 64 MiB (got %d)", c.MaxPayload)
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		return fmt.Errorf("log-format: must be text or json (got %q)", c.LogFormat)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("log-level: must be debug, info, warn or error (got %q)", c.LogLevel)
+	}
+	if _, err := tenant.NewMapper(c.TenantRoot); err != nil {
+		return fmt.Errorf("tenant-root: %w", err)
+	}
+	if c.ShutdownTimeout <= 0 {
+		return errors.New("shutdown-timeout: must be positive")
+	}
+	return nil
+}
+
+// Duration is a time.Duration that reads and writes as a string ("10s") in
+// JSON.
+type Duration time.Duration
+
+// MarshalJSON implements json.Marshaler.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("duration must be a string like \"10s\": %w", err)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}

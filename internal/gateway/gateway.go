@@ -1,0 +1,148 @@
+// Package gateway implements the natsgw gRPC services on top of one shared
+// NATS connection. Handlers validate the request, map every caller-named
+// subject and name through internal/tenant into the caller's organization,
+// call NATS, and map results back. They never know whether NATS is embedded
+// or external.
+//
+// Invariants: a handler reads the caller's identity only from the context
+// (set by authentication), and every subject or name it hands to NATS comes
+// from the tenant mapper for that identity's organization.
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	natsgwv1 "github.com/natsgw/natsgw/api/gen/natsgw/v1"
+	"github.com/natsgw/natsgw/internal/tenant"
+)
+
+// Config configures a Gateway.
+type Config struct {
+	// Conn is the shared NATS connection. Required; the Gateway does not
+	// close it.
+	Conn *nats.Conn
+	// Mapper maps names into organizations. Required.
+	Mapper tenant.Mapper
+	// MaxPayload is the largest message (data plus headers) accepted.
+	// Required.
+	MaxPayload int
+	// Mode and Version are reported by Health.
+	Mode    natsgwv1.NatsMode
+	Version string
+	// Connections, when set, reports the NATS server's client count for
+	// Health.
+	Connections func() int
+	// Logger receives handler logs. Nil discards them.
+	Logger *slog.Logger
+}
+
+// Gateway serves the natsgw gRPC services. Build it with New, call Start
+// before serving and Close when done.
+type Gateway struct {
+	nc         *nats.Conn
+	js         jetstream.JetStream
+	m          tenant.Mapper
+	maxPayload int
+	log        *slog.Logger
+	cfg        Config
+	// id names this instance in inbox subjects; unique per process start.
+	id string
+
+	subs    registry
+	inbox   *inbox
+	closing chan struct{}
+	close   sync.Once
+}
+
+// New builds a Gateway; it does no I/O.
+func New(cfg Config) (*Gateway, error) {
+	if cfg.Conn == nil {
+		return nil, errors.New("gateway: Conn is required")
+	}
+	if cfg.Mapper.Root() == "" {
+		return nil, errors.New("gateway: Mapper is required")
+	}
+	if cfg.MaxPayload <= 0 {
+		return nil, errors.New("gateway: MaxPayload must be positive")
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	js, err := jetstream.New(cfg.Conn)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: jetstream: %w", err)
+	}
+	g := &Gateway{
+		nc:         cfg.Conn,
+		js:         js,
+		m:          cfg.Mapper,
+		maxPayload: cfg.MaxPayload,
+		log:        log,
+		cfg:        cfg,
+		id:         nuid.Next(),
+		subs:       registry{byID: make(map[string]*subscription)},
+		closing:    make(chan struct{}),
+	}
+	g.inbox = newInbox(g.m, g.id)
+	return g, nil
+}
+
+// Start makes the instance's own NATS subscription for request inboxes.
+func (g *Gateway) Start() error {
+	if err := g.inbox.start(g.nc); err != nil {
+		return fmt.Errorf("gateway: inbox: %w", err)
+	}
+	return g.nc.Flush()
+}
+
+// Register adds the gateway's services to s.
+func (g *Gateway) Register(s grpc.ServiceRegistrar) {
+	natsgwv1.RegisterMessagingServiceServer(s, &messagingServer{g: g})
+	natsgwv1.RegisterAdminServiceServer(s, &adminServer{g: g})
+}
+
+// Close ends every open subscription stream (clients see Unavailable and
+// reconnect elsewhere) and the instance's own NATS subscriptions. Safe to call
+// more than once.
+func (g *Gateway) Close() {
+	g.close.Do(func() {
+		close(g.closing)
+		g.inbox.stop()
+	})
+}
+
+// identity returns the caller, set by the authentication interceptor.
+func identity(ctx context.Context) (tenant.Identity, error) {
+	id, ok := tenant.FromContext(ctx)
+	if !ok {
+		// Unreachable when the server is wired correctly; fail closed.
+		return tenant.Identity{}, status.Error(codes.Unauthenticated, "no identity")
+	}
+	return id, nil
+}
+
+// flushTimeout bounds a NATS flush when the call has no deadline.
+const flushTimeout = 10 * time.Second
+
+// flush waits until NATS has processed everything this instance sent.
+func (g *Gateway) flush(ctx context.Context) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, flushTimeout)
+		defer cancel()
+	}
+	return g.nc.FlushWithContext(ctx)
+}

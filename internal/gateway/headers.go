@@ -1,0 +1,85 @@
+package gateway
+
+import (
+	"fmt"
+
+	"github.com/nats-io/nats.go"
+
+	natsgwv1 "github.com/natsgw/natsgw/api/gen/natsgw/v1"
+)
+
+// Header limits: NATS carries headers inside the payload, so they also count
+// against the max payload.
+const (
+	maxHeaderKeyLen = 256
+)
+
+// toNATSHeader validates and converts headers. field is the request field
+// they came from, for the error. Empty input returns nil without allocating.
+func toNATSHeader(field string, in map[string]*natsgwv1.HeaderValues) (nats.Header, error) {
+	if len(in) == 0 {
+		return nil, nil
+	}
+	h := make(nats.Header, len(in))
+	for k, v := range in {
+		if err := checkHeaderKey(k); err != nil {
+			return nil, invalidArgumentf(field, "key %q %v", k, err)
+		}
+		vals := v.GetValues()
+		if len(vals) == 0 {
+			return nil, invalidArgumentf(field, "key %q has no values", k)
+		}
+		for _, val := range vals {
+			for i := 0; i < len(val); i++ {
+				if val[i] == '\r' || val[i] == '\n' {
+					return nil, invalidArgumentf(field, "value of %q must not contain CR or LF", k)
+				}
+			}
+		}
+		h[k] = vals
+	}
+	return h, nil
+}
+
+func checkHeaderKey(k string) error {
+	if k == "" {
+		return fmt.Errorf("must not be empty")
+	}
+	if len(k) > maxHeaderKeyLen {
+		return fmt.Errorf("must be at most %d bytes", maxHeaderKeyLen)
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if c <= ' ' || c == ':' || c == 0x7f {
+			return fmt.Errorf("must not contain whitespace, control characters or ':'")
+		}
+	}
+	return nil
+}
+
+// fromNATSHeader converts headers for delivery, keeping every value.
+func fromNATSHeader(h nats.Header) map[string]*natsgwv1.HeaderValues {
+	if len(h) == 0 {
+		return nil
+	}
+	out := make(map[string]*natsgwv1.HeaderValues, len(h))
+	for k, v := range h {
+		out[k] = &natsgwv1.HeaderValues{Values: v}
+	}
+	return out
+}
+
+// headerSize is the number of bytes h adds to a NATS message, so that the
+// payload limit can be checked before publishing.
+func headerSize(h nats.Header) int {
+	if len(h) == 0 {
+		return 0
+	}
+	n := len("NATS/1.0\r\n\r\n")
+	for k, vs := range h {
+		for _, v := range vs {
+			n += len(k) + len(": ") + len(v) + len("\r\n")
+		}
+	}
+	return n
+}

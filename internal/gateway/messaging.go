@@ -1,0 +1,285 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	natsgwv1 "github.com/natsgw/natsgw/api/gen/natsgw/v1"
+)
+
+// Limits of the messaging service.
+const (
+	// MaxBatch is the most messages in one PublishBatch or PublishStream frame.
+	MaxBatch = 10000
+	// defaultRequestTimeout applies when a Request has neither a timeout
+	// field nor a deadline.
+	defaultRequestTimeout = 30 * time.Second
+	maxRequestTimeout     = 10 * time.Minute
+)
+
+type messagingServer struct {
+	natsgwv1.UnimplementedMessagingServiceServer
+	g *Gateway
+}
+
+// outgoing is a validated message ready for NATS.
+type outgoing struct {
+	subject, reply string
+	data           []byte
+	header         nats.Header
+}
+
+// prepare validates m (from request field `field`) and maps it into org.
+func (g *Gateway) prepare(org, field string, m *natsgwv1.OutgoingMessage) (outgoing, error) {
+	if m == nil {
+		return outgoing{}, invalidArgumentf(field, "is required")
+	}
+	subj, err := g.m.PublishSubject(org, m.GetSubject())
+	if err != nil {
+		return outgoing{}, invalidArgument(field+".subject", err)
+	}
+	var reply string
+	if r := m.GetReplyTo(); r != "" {
+		if reply, err = g.m.ReplySubject(org, r); err != nil {
+			return outgoing{}, invalidArgument(field+".reply_to", err)
+		}
+	}
+	hdr, err := toNATSHeader(field+".headers", m.GetHeaders())
+	if err != nil {
+		return outgoing{}, err
+	}
+	data := m.GetData()
+	if size := len(data) + headerSize(hdr); size > g.maxPayload {
+		return outgoing{}, resourceExhausted("%s: message is %d bytes (data plus headers); the max payload is %d bytes", field, size, g.maxPayload)
+	}
+	return outgoing{subject: subj, reply: reply, data: data, header: hdr}, nil
+}
+
+// publish hands o to the NATS connection's buffered writer.
+func (g *Gateway) publish(o outgoing) error {
+	switch {
+	case o.header != nil:
+	case o.reply == "":
+		return g.nc.Publish(o.subject, o.data)
+	default:
+		return g.nc.PublishRequest(o.subject, o.reply, o.data)
+	}
+	return g.nc.PublishMsg(&nats.Msg{Subject: o.subject, Reply: o.reply, Data: o.data, Header: o.header})
+}
+
+func (s *messagingServer) Publish(ctx context.Context, req *natsgwv1.PublishRequest) (*natsgwv1.PublishResponse, error) {
+	id, err := identity(ctx)
+	if err != nil {
+		return nil, err
+	}
+	o, err := s.g.prepare(id.Org, "message", req.GetMessage())
+	if err != nil {
+		return nil, err
+	}
+	if err := s.g.publish(o); err != nil {
+		return nil, s.g.natsError(ctx, "publish", err)
+	}
+	return &natsgwv1.PublishResponse{}, nil
+}
+
+// prepareAll validates a whole batch before anything is published.
+func (g *Gateway) prepareAll(org string, msgs []*natsgwv1.OutgoingMessage, into []outgoing) ([]outgoing, error) {
+	if len(msgs) > MaxBatch {
+		return nil, invalidArgumentf("messages", "at most %d messages per batch (got %d)", MaxBatch, len(msgs))
+	}
+	for i, m := range msgs {
+		o, err := g.prepare(org, fmt.Sprintf("messages[%d]", i), m)
+		if err != nil {
+			return nil, err
+		}
+		into = append(into, o)
+	}
+	return into, nil
+}
+
+func (s *messagingServer) PublishBatch(ctx context.Context, req *natsgwv1.PublishBatchRequest) (*natsgwv1.PublishBatchResponse, error) {
+	id, err := identity(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(req.GetMessages()) == 0 {
+		return nil, invalidArgumentf("messages", "must not be empty")
+	}
+	batch, err := s.g.prepareAll(id.Org, req.GetMessages(), make([]outgoing, 0, len(req.GetMessages())))
+	if err != nil {
+		return nil, err
+	}
+	for i, o := range batch {
+		if err := s.g.publish(o); err != nil {
+			return nil, s.g.natsError(ctx, fmt.Sprintf("publish message %d of the batch (%d before it were published)", i, i), err)
+		}
+	}
+	return &natsgwv1.PublishBatchResponse{PublishedCount: uint64(len(batch))}, nil
+}
+
+func (s *messagingServer) PublishStream(stream natsgwv1.MessagingService_PublishStreamServer) error {
+	ctx := stream.Context()
+	id, err := identity(ctx)
+	if err != nil {
+		return err
+	}
+	var (
+		published uint64
+		batch     []outgoing
+	)
+	flush := func() error {
+		if err := s.g.flush(ctx); err != nil {
+			return s.g.natsError(ctx, "flush", err)
+		}
+		return stream.Send(&natsgwv1.PublishStreamResponse{PublishedCount: published})
+	}
+	for {
+		req, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return flush()
+		}
+		if err != nil {
+			return err
+		}
+		batch, err = s.g.prepareAll(id.Org, req.GetMessages(), batch[:0])
+		if err != nil {
+			// Report the position in the stream so the client knows that
+			// everything before it was published.
+			st, _ := status.FromError(err)
+			return status.Errorf(st.Code(), "after %d published messages: %s", published, st.Message())
+		}
+		for _, o := range batch {
+			if err := s.g.publish(o); err != nil {
+				return s.g.natsError(ctx, fmt.Sprintf("publish (after %d published messages)", published), err)
+			}
+			published++
+		}
+		if req.GetFlush() {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func (s *messagingServer) Request(ctx context.Context, req *natsgwv1.RequestRequest) (*natsgwv1.RequestResponse, error) {
+	id, err := identity(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := req.GetMessage()
+	if m.GetReplyTo() != "" {
+		return nil, invalidArgumentf("message.reply_to", "must be empty: the gateway sets the reply subject of a request")
+	}
+	o, err := s.g.prepare(id.Org, "message", m)
+	if err != nil {
+		return nil, err
+	}
+	timeout := defaultRequestTimeout
+	if _, ok := ctx.Deadline(); ok {
+		timeout = maxRequestTimeout // the call's deadline governs
+	}
+	if t := req.GetTimeout(); t != nil {
+		if err := t.CheckValid(); err != nil || t.AsDuration() <= 0 || t.AsDuration() > maxRequestTimeout {
+			return nil, invalidArgumentf("timeout", "must be positive and at most %s", maxRequestTimeout)
+		}
+		timeout = t.AsDuration()
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	reply, err := s.g.inbox.request(ctx, s.g, id.Org, o)
+	if err != nil {
+		switch {
+		case errors.Is(err, nats.ErrNoResponders):
+			return nil, noResponders("no responders for subject %q", m.GetSubject())
+		case errors.Is(err, context.DeadlineExceeded):
+			return nil, deadlineExceeded("request to %q timed out after %s without a reply", m.GetSubject(), timeout)
+		}
+		return nil, s.g.natsError(ctx, "request", err)
+	}
+	return &natsgwv1.RequestResponse{Reply: s.g.deliverable(id.Org, reply)}, nil
+}
+
+func (s *messagingServer) Reply(ctx context.Context, req *natsgwv1.ReplyRequest) (*natsgwv1.ReplyResponse, error) {
+	id, err := identity(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.g.reply(id.Org, "", req.GetReplyToken(), req.GetData(), req.GetHeaders()); err != nil {
+		return nil, s.g.natsError(ctx, "reply", err)
+	}
+	return &natsgwv1.ReplyResponse{}, nil
+}
+
+// reply publishes an answer to a reply token of org. prefix is the request
+// field path of the reply ("" for Reply, "reply." inside Serve).
+func (g *Gateway) reply(org, prefix, token string, data []byte, headers map[string]*natsgwv1.HeaderValues) error {
+	subj, err := g.m.ReplySubject(org, token)
+	if err != nil {
+		return invalidArgument(prefix+"reply_token", err)
+	}
+	hdr, err := toNATSHeader(prefix+"headers", headers)
+	if err != nil {
+		return err
+	}
+	if size := len(data) + headerSize(hdr); size > g.maxPayload {
+		return resourceExhausted("%sdata: reply is %d bytes (data plus headers); the max payload is %d bytes", prefix, size, g.maxPayload)
+	}
+	return g.publish(outgoing{subject: subj, data: data, header: hdr})
+}
+
+// deliverable converts a NATS message for a client of org: subject mapped
+// back, reply subject turned into a token only when it lies inside org.
+func (g *Gateway) deliverable(org string, m *nats.Msg) *natsgwv1.Message {
+	subj, ok := g.m.ClientSubject(org, m.Subject)
+	if !ok {
+		// Only reachable through a bug in the subscription mapping; never
+		// reveal a foreign subject.
+		subj = ""
+	}
+	out := &natsgwv1.Message{Subject: subj, Data: m.Data, Headers: fromNATSHeader(m.Header)}
+	if tok, ok := g.m.ClientReplyToken(org, m.Reply); ok {
+		out.ReplyToken = tok
+	}
+	return out
+}
+
+func (s *messagingServer) Unsubscribe(ctx context.Context, req *natsgwv1.UnsubscribeRequest) (*natsgwv1.UnsubscribeResponse, error) {
+	id, err := identity(ctx)
+	if err != nil {
+		return nil, err
+	}
+	subID := req.GetSubscriptionId()
+	if err := checkSubscriptionID(subID); err != nil {
+		return nil, invalidArgument("subscription_id", err)
+	}
+	found, err := s.g.unsubscribe(ctx, id.Org, subID)
+	if err != nil {
+		return nil, s.g.natsError(ctx, "unsubscribe", err)
+	}
+	if !found {
+		return nil, notFound("no subscription %q in this organization", subID)
+	}
+	return &natsgwv1.UnsubscribeResponse{}, nil
+}
+
+// canceled reports whether err is the client going away, which ends a stream
+// without being an error worth logging.
+func canceled(err error) bool {
+	return errors.Is(err, context.Canceled) || status.Code(err) == codes.Canceled
+}
+
+func nilIfEOF(err error) error {
+	if errors.Is(err, io.EOF) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,333 @@
+// Package server is the composition root of `natsgw serve`: configuration ->
+// NATS (embedded or external) -> one shared NATS connection -> gateway ->
+// gRPC server, plus the optional ops HTTP listener (metrics, health).
+//
+// Lifecycle: New (no I/O) -> Start (returns once the gateway accepts calls and
+// JetStream is ready) -> Shutdown (graceful, bounded). A Server is started at
+// most once.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/reflection"
+
+	natsgwv1 "github.com/natsgw/natsgw/api/gen/natsgw/v1"
+	"github.com/natsgw/natsgw/internal/config"
+	"github.com/natsgw/natsgw/internal/gateway"
+	"github.com/natsgw/natsgw/internal/natsembed"
+	"github.com/natsgw/natsgw/internal/tenant"
+)
+
+// Options are the server's collaborators (as opposed to its configuration).
+type Options struct {
+	// Logger receives every log line. Nil discards them.
+	Logger *slog.Logger
+	// Version is reported by Health. Default Version().
+	Version string
+	// Registry receives the server's metrics. Nil makes a private one.
+	Registry *prometheus.Registry
+}
+
+// Server is a running gateway.
+type Server struct {
+	cfg     config.Config
+	log     *slog.Logger
+	version string
+	reg     *prometheus.Registry
+	mapper  tenant.Mapper
+
+	embedded *natsembed.Server
+	nc       *nats.Conn
+	gw       *gateway.Gateway
+	grpc     *grpc.Server
+	health   *health.Server
+	lis      net.Listener
+	ops      *http.Server
+	opsLis   net.Listener
+	served   chan error
+}
+
+// New validates cfg and builds the server; it does no I/O.
+func New(cfg config.Config, opts Options) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	mapper, err := tenant.NewMapper(cfg.TenantRoot)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg:     cfg,
+		log:     opts.Logger,
+		version: opts.Version,
+		reg:     opts.Registry,
+		mapper:  mapper,
+		served:  make(chan error, 1),
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.version == "" {
+		s.version = Version()
+	}
+	if s.reg == nil {
+		s.reg = prometheus.NewRegistry()
+		s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	if cfg.NATSURL == "" {
+		s.embedded, err = natsembed.New(natsembed.Config{
+			DataDir:    cfg.DataDir,
+			Listen:     cfg.NATSListen,
+			MaxPayload: int32(cfg.MaxPayload),
+			Logger:     s.log,
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// Start brings everything up in order and returns once the gRPC listener
+// accepts calls. On error everything started so far is stopped again.
+func (s *Server) Start(ctx context.Context) (err error) {
+	defer func() {
+		if err != nil {
+			s.stopNATS()
+		}
+	}()
+	if s.embedded != nil {
+		if err := s.embedded.Start(ctx); err != nil {
+			return err
+		}
+	}
+	if s.nc, err = s.ConnectNATS(
+		nats.Name("natsgw"),
+		nats.MaxReconnects(-1),
+		nats.ReconnectBufSize(64<<20),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			s.setServing(false)
+			if err == nil {
+				return // our own close
+			}
+			s.log.Warn("NATS disconnected", "err", err)
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			s.log.Info("NATS reconnected", "url", nc.ConnectedUrlRedacted())
+			s.setServing(true)
+		}),
+		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
+			attrs := []any{"err", err}
+			if sub != nil {
+				attrs = append(attrs, "subject", sub.Subject)
+			}
+			s.log.Warn("NATS async error", attrs...)
+		}),
+	); err != nil {
+		return err
+	}
+	maxPayload := int(s.cfg.MaxPayload)
+	if np := int(s.nc.MaxPayload()); np < maxPayload {
+		s.log.Warn("NATS max payload is below the configured max payload; using NATS's", "nats", np, "configured", maxPayload)
+		maxPayload = np
+	}
+	mode := natsgwv1.NatsMode_NATS_MODE_EXTERNAL
+	var conns func() int
+	if s.embedded != nil {
+		mode, conns = natsgwv1.NatsMode_NATS_MODE_EMBEDDED, s.embedded.NumClients
+	}
+	if s.gw, err = gateway.New(gateway.Config{
+		Conn:        s.nc,
+		Mapper:      s.mapper,
+		MaxPayload:  maxPayload,
+		Mode:        mode,
+		Version:     s.version,
+		Connections: conns,
+		Logger:      s.log,
+	}); err != nil {
+		return err
+	}
+	if err := s.gw.Start(); err != nil {
+		return err
+	}
+
+	s.grpc = grpc.NewServer(s.grpcOptions(maxPayload)...)
+	s.gw.Register(s.grpc)
+	s.health = health.NewServer()
+	healthpb.RegisterHealthServer(s.grpc, s.health)
+	reflection.Register(s.grpc)
+
+	if s.lis, err = net.Listen("tcp", s.cfg.Listen); err != nil {
+		return fmt.Errorf("listen %s: %w", s.cfg.Listen, err)
+	}
+	if s.cfg.OpsListen != "" {
+		if err := s.startOps(); err != nil {
+			_ = s.lis.Close()
+			return err
+		}
+	}
+	s.setServing(true)
+	go func() { s.served <- s.grpc.Serve(s.lis) }()
+	return nil
+}
+
+func (s *Server) grpcOptions(maxPayload int) []grpc.ServerOption {
+	m := newMetrics(s.reg)
+	return []grpc.ServerOption{
+		// Room for a max-size message plus its headers and framing; batches
+		// beyond this are refused by gRPC with ResourceExhausted.
+		grpc.MaxRecvMsgSize(2*maxPayload + 1<<20),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
+		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
+		grpc.ChainUnaryInterceptor(recoverUnary(s.log), m.unary, authUnary, logUnary(s.log)),
+		grpc.ChainStreamInterceptor(recoverStream(s.log), m.stream, authStream, logStream(s.log)),
+	}
+}
+
+func (s *Server) startOps() error {
+	lis, err := net.Listen("tcp", s.cfg.OpsListen)
+	if err != nil {
+		return fmt.Errorf("listen %s (ops): %w", s.cfg.OpsListen, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		if s.nc.Status() != nats.CONNECTED {
+			http.Error(w, "NATS "+s.nc.Status().String(), http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	s.opsLis = lis
+	s.ops = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = s.ops.Serve(lis) }()
+	return nil
+}
+
+func (s *Server) setServing(ok bool) {
+	if s.health == nil {
+		return
+	}
+	st := healthpb.HealthCheckResponse_SERVING
+	if !ok {
+		st = healthpb.HealthCheckResponse_NOT_SERVING
+	}
+	s.health.SetServingStatus("", st)
+}
+
+// ConnectNATS opens a new connection to the server's NATS: in-process when
+// embedded, the configured URL otherwise. Tests use it to act on NATS
+// directly; the caller closes the connection.
+func (s *Server) ConnectNATS(opts ...nats.Option) (*nats.Conn, error) {
+	if s.embedded != nil {
+		nc, err := nats.Connect("", append(opts, s.embedded.ConnectOption())...)
+		if err != nil {
+			return nil, fmt.Errorf("connect to embedded NATS: %w", err)
+		}
+		return nc, nil
+	}
+	nc, err := nats.Connect(s.cfg.NATSURL, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("connect to NATS at %s: %w", s.cfg.NATSURL, err)
+	}
+	return nc, nil
+}
+
+// Addr is the gRPC listener's address (useful with port 0).
+func (s *Server) Addr() net.Addr { return s.lis.Addr() }
+
+// OpsAddr is the ops HTTP listener's address, or nil without one.
+func (s *Server) OpsAddr() net.Addr {
+	if s.opsLis == nil {
+		return nil
+	}
+	return s.opsLis.Addr()
+}
+
+// NATSClientURL is the embedded NATS's TCP URL, or "" (external NATS, or no
+// --nats-listen).
+func (s *Server) NATSClientURL() string {
+	if s.embedded == nil {
+		return ""
+	}
+	return s.embedded.ClientURL()
+}
+
+// StoreDir is where embedded JetStream keeps data, or "" with external NATS.
+func (s *Server) StoreDir() string {
+	if s.embedded == nil {
+		return ""
+	}
+	return s.embedded.StoreDir()
+}
+
+// Done yields the gRPC server's exit: nil after Shutdown, an error if serving
+// failed.
+func (s *Server) Done() <-chan error { return s.served }
+
+// Shutdown stops the gateway gracefully: open streams end (clients see
+// Unavailable and reconnect), in-flight calls finish until ctx or the
+// configured shutdown timeout runs out (then they are cut), the NATS
+// connection is drained and the embedded NATS stops.
+func (s *Server) Shutdown(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Duration(s.cfg.ShutdownTimeout))
+	defer cancel()
+	s.setServing(false)
+	if s.ops != nil {
+		_ = s.ops.Shutdown(ctx)
+	}
+	if s.grpc != nil {
+		stopped := make(chan struct{})
+		go func() {
+			s.grpc.GracefulStop()
+			close(stopped)
+		}()
+		s.gw.Close()
+		select {
+		case <-stopped:
+		case <-ctx.Done():
+			s.log.Warn("graceful stop timed out; cutting remaining calls")
+			s.grpc.Stop()
+			<-stopped
+		}
+	}
+	s.stopNATS()
+	return nil
+}
+
+// stopNATS drains the shared connection (bounded) and stops embedded NATS.
+func (s *Server) stopNATS() {
+	if s.gw != nil {
+		s.gw.Close()
+	}
+	if s.nc != nil && !s.nc.IsClosed() {
+		closed := make(chan struct{})
+		s.nc.SetClosedHandler(func(*nats.Conn) { close(closed) })
+		if err := s.nc.Drain(); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
+			s.nc.Close()
+		}
+		select {
+		case <-closed:
+		case <-time.After(5 * time.Second):
+			s.nc.Close()
+		}
+	}
+	if s.embedded != nil {
+		s.embedded.Shutdown()
+	}
+}

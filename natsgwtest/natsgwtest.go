@@ -1,0 +1,221 @@
+// Package natsgwtest runs a real natsgw gateway in-process for tests: an
+// embedded NATS server with JetStream (data in a temporary directory) and the
+// gateway on a loopback port, both stopped when the test ends.
+//
+//	func TestX(t *testing.T) {
+//		srv := natsgwtest.NewServer(t)
+//		c := srv.Client(t, natsgw.WithOrg("acme"))
+//		...
+//	}
+package natsgwtest
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/natsgw/natsgw"
+	"github.com/natsgw/natsgw/internal/config"
+	"github.com/natsgw/natsgw/internal/server"
+)
+
+// startTimeout bounds starting or restarting a server.
+const startTimeout = 30 * time.Second
+
+// Option configures NewServer.
+type Option func(*settings)
+
+type settings struct {
+	maxPayload int64
+	dataDir    string
+	natsURL    string
+	natsListen bool
+	logLevel   slog.Level
+}
+
+// WithMaxPayload sets the gateway's max payload (default 8 MiB).
+func WithMaxPayload(n int64) Option { return func(s *settings) { s.maxPayload = n } }
+
+// WithDataDir keeps JetStream data in dir instead of a fresh temporary
+// directory (so two servers, or a restart, can share it).
+func WithDataDir(dir string) Option { return func(s *settings) { s.dataDir = dir } }
+
+// WithNATSURL fronts an external NATS instead of embedding one (for example
+// another test server's NATSURL, to run several gateway instances over one
+// NATS).
+func WithNATSURL(url string) Option { return func(s *settings) { s.natsURL = url } }
+
+// WithNATSListener gives the embedded NATS a loopback TCP listener; NATSURL
+// reports it.
+func WithNATSListener() Option { return func(s *settings) { s.natsListen = true } }
+
+// WithLogLevel sets the level of gateway logs sent to t.Log (default warn).
+func WithLogLevel(l slog.Level) Option { return func(s *settings) { s.logLevel = l } }
+
+// Server is a running in-process gateway.
+type Server struct {
+	tb  testing.TB
+	cfg config.Config
+	log *slog.Logger
+
+	mu  sync.Mutex
+	srv *server.Server
+}
+
+// NewServer starts an embedded NATS (JetStream on) and a gateway on
+// 127.0.0.1 with a random port, waits until both are ready, and stops them
+// when the test ends.
+func NewServer(tb testing.TB, opts ...Option) *Server {
+	tb.Helper()
+	st := settings{maxPayload: config.DefaultMaxPayload, logLevel: slog.LevelWarn}
+	for _, o := range opts {
+		o(&st)
+	}
+	cfg := config.Default()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.MaxPayload = st.maxPayload
+	cfg.NATSURL = st.natsURL
+	cfg.DataDir = st.dataDir
+	if cfg.DataDir == "" && cfg.NATSURL == "" {
+		cfg.DataDir = tb.TempDir()
+	}
+	if st.natsListen {
+		cfg.NATSListen = "127.0.0.1:0"
+	}
+	cfg.ShutdownTimeout = config.Duration(5 * time.Second)
+	s := &Server{tb: tb, cfg: cfg, log: slog.New(newTBHandler(tb, st.logLevel))}
+	s.start()
+	tb.Cleanup(s.stop)
+	return s
+}
+
+func (s *Server) start() {
+	s.tb.Helper()
+	srv, err := server.New(s.cfg, server.Options{Logger: s.log})
+	if err != nil {
+		s.tb.Fatalf("natsgwtest: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	if err := srv.Start(ctx); err != nil {
+		s.tb.Fatalf("natsgwtest: start: %v", err)
+	}
+	s.mu.Lock()
+	s.srv = srv
+	s.mu.Unlock()
+}
+
+func (s *Server) stop() {
+	s.mu.Lock()
+	srv := s.srv
+	s.srv = nil
+	s.mu.Unlock()
+	if srv == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		s.tb.Errorf("natsgwtest: shutdown: %v", err)
+	}
+}
+
+func (s *Server) current() *server.Server {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.srv == nil {
+		s.tb.Fatal("natsgwtest: server is stopped")
+	}
+	return s.srv
+}
+
+// Addr is the gateway's "host:port".
+func (s *Server) Addr() string { return s.current().Addr().String() }
+
+// NATSURL is the embedded NATS's TCP URL (WithNATSListener), or "".
+func (s *Server) NATSURL() string { return s.current().NATSClientURL() }
+
+// Restart stops the gateway (and its embedded NATS) and starts it again on
+// the same address and data directory, as an operator restart would. Open
+// streams see the shutdown; SDK subscriptions re-establish themselves.
+func (s *Server) Restart() {
+	s.tb.Helper()
+	addr := s.Addr()
+	s.stop()
+	s.cfg.Listen = addr
+	if s.cfg.DataDir == "" && s.cfg.NATSURL == "" {
+		s.tb.Fatal("natsgwtest: no data dir to restart with")
+	}
+	if s.cfg.NATSListen != "" {
+		s.cfg.NATSListen = "127.0.0.1:0"
+	}
+	s.start()
+}
+
+// Stop stops the server before the test ends (for tests of what clients do
+// when the gateway is gone). Cleanup after Stop is a no-op.
+func (s *Server) Stop() { s.stop() }
+
+// Client dials the gateway with opts and closes the client when the test
+// ends.
+func (s *Server) Client(tb testing.TB, opts ...natsgw.Option) *natsgw.Client {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	c, err := natsgw.Dial(ctx, s.Addr(), opts...)
+	if err != nil {
+		tb.Fatalf("natsgwtest: dial: %v", err)
+	}
+	tb.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// NATS opens a raw NATS connection to the gateway's NATS (in-process when
+// embedded), closed when the test ends. Subjects there are the mapped ones:
+// "<root>.<org>.<subject>", root "tenant" by default.
+func (s *Server) NATS(tb testing.TB, opts ...nats.Option) *nats.Conn {
+	tb.Helper()
+	nc, err := s.current().ConnectNATS(opts...)
+	if err != nil {
+		tb.Fatalf("natsgwtest: %v", err)
+	}
+	tb.Cleanup(nc.Close)
+	return nc
+}
+
+// tbHandler writes log records to tb.Log until the test ends (logging after
+// that would panic).
+type tbHandler struct {
+	slog.Handler
+	state *tbState
+}
+
+type tbState struct {
+	mu   sync.Mutex
+	tb   testing.TB
+	done bool
+}
+
+func (st *tbState) Write(p []byte) (int, error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if !st.done {
+		st.tb.Log(string(p[:len(p)-1]))
+	}
+	return len(p), nil
+}
+
+func newTBHandler(tb testing.TB, level slog.Level) slog.Handler {
+	st := &tbState{tb: tb}
+	// Registered first, so it runs last: after the server has stopped.
+	tb.Cleanup(func() {
+		st.mu.Lock()
+		st.done = true
+		st.mu.Unlock()
+	})
+	return slog.NewTextHandler(st, &slog.HandlerOptions{Level: level})
+}

@@ -1,0 +1,73 @@
+package natsgw
+
+import (
+	"log/slog"
+
+	"google.golang.org/grpc"
+)
+
+// Option configures a Client.
+type Option func(*options)
+
+type options struct {
+	org, user, token string
+	logger           *slog.Logger
+	onEvent          func(Event)
+	dialOpts         []grpc.DialOption
+}
+
+// WithOrg sets the organization to act in (open mode; sent as the
+// x-natsgw-org metadata). Default: the gateway's default ("default").
+func WithOrg(org string) Option { return func(o *options) { o.org = org } }
+
+// WithUser sets the user (principal) to act as (open mode; sent as the
+// x-natsgw-user metadata). Default: the gateway's default ("anonymous").
+func WithUser(user string) Option { return func(o *options) { o.user = user } }
+
+// WithToken sets a bearer token, sent as "authorization: Bearer <token>" on
+// every call. Default: none.
+func WithToken(token string) Option { return func(o *options) { o.token = token } }
+
+// WithLogger sets where the client logs (subscriptions lost and restored,
+// handler panics). Default: nothing is logged.
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// WithEventHandler sets a function called when a subscription or responder is
+// lost or re-established. It runs on the subscription's goroutine and must
+// not block. Default: none.
+func WithEventHandler(f func(Event)) Option { return func(o *options) { o.onEvent = f } }
+
+// WithDialOptions adds gRPC dial options (for example transport credentials
+// for TLS). Default: plaintext, no extra options.
+func WithDialOptions(opts ...grpc.DialOption) Option {
+	return func(o *options) { o.dialOpts = append(o.dialOpts, opts...) }
+}
+
+// EventKind says what happened to a subscription.
+type EventKind int
+
+const (
+	// SubscriptionLost: the stream to the gateway broke; the client is
+	// retrying with backoff.
+	SubscriptionLost EventKind = iota + 1
+	// SubscriptionRestored: the subscription is active again.
+	SubscriptionRestored
+)
+
+func (k EventKind) String() string {
+	switch k {
+	case SubscriptionLost:
+		return "subscription lost"
+	case SubscriptionRestored:
+		return "subscription restored"
+	}
+	return "unknown event"
+}
+
+// Event reports a change in a subscription's or responder's connection.
+type Event struct {
+	Kind    EventKind
+	Subject string
+	// Err is why the subscription was lost (SubscriptionLost only).
+	Err error
+}
