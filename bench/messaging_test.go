@@ -166,8 +166,26 @@ func (c *counter) awaitCredit(b *testing.B, sent int) {
 	}
 }
 
-func reportRate(b *testing.B) {
+// meter measures one timed run: msgs/s from the benchmark's clock, and the
+// process's CPU time per message, which depends much less than wall-clock
+// time on what else the machine is doing (the cost of the whole path:
+// client, gateway and NATS server share the process).
+type meter struct{ cpu0 time.Duration }
+
+// start resets the benchmark timer and starts measuring.
+func start(b *testing.B) *meter {
+	b.ResetTimer()
+	return &meter{cpu0: cpuTime()}
+}
+
+// stop stops the timer and reports msgs/s and cpu-ns/msg.
+func (m *meter) stop(b *testing.B) {
+	cpu := cpuTime() - m.cpu0
+	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+	if m.cpu0 > 0 {
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/msg")
+	}
 }
 
 func checkErr(b *testing.B, err error, what string) {
@@ -263,11 +281,10 @@ func (e *env) runPublish(b *testing.B, sink *nats.Conn, size int, publish func(s
 	checkErr(b, sub.SetPendingLimits(-1, -1), "pending limits")
 	checkErr(b, sink.Flush(), "flush")
 	b.SetBytes(int64(size))
-	b.ResetTimer()
+	m := start(b)
 	checkErr(b, publish(subj, mapped, b.N), "publish")
 	cnt.wait(b)
-	b.StopTimer()
-	reportRate(b)
+	m.stop(b)
 	if d, _ := sub.Dropped(); d > 0 {
 		b.Fatalf("subscriber dropped %d messages", d)
 	}
@@ -345,14 +362,13 @@ func (e *env) runSubscribe(b *testing.B, pub *nats.Conn, data []byte, subscribe 
 	cnt := newCounter(b.N, len(data))
 	teardown := subscribe(subj, mapped, cnt)
 	b.SetBytes(int64(len(data)))
-	b.ResetTimer()
+	m := start(b)
 	for sent := 0; sent < b.N; sent++ {
 		cnt.awaitCredit(b, sent)
 		checkErr(b, pub.Publish(mapped, data), "publish")
 	}
 	cnt.wait(b)
-	b.StopTimer()
-	reportRate(b)
+	m.stop(b)
 	teardown()
 }
 
@@ -411,7 +427,7 @@ func BenchmarkRequest(b *testing.B) {
 func runRequest(b *testing.B, size int, request func() (int, error)) {
 	lat := make([]time.Duration, b.N)
 	b.SetBytes(int64(size))
-	b.ResetTimer()
+	m := start(b)
 	for i := range lat {
 		start := time.Now()
 		n, err := request()
@@ -421,9 +437,8 @@ func runRequest(b *testing.B, size int, request func() (int, error)) {
 			b.Fatalf("reply of %d bytes, want %d", n, size)
 		}
 	}
-	b.StopTimer()
+	m.stop(b)
 	slices.Sort(lat)
 	b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds())/1e3, "p50-µs")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds())/1e3, "p99-µs")
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 }
