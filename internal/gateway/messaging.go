@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -12,6 +13,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	natsgwv1 "github.com/natsgw/natsgw/api/gen/natsgw/v1"
+	"github.com/natsgw/natsgw/internal/tenant"
 )
 
 // Limits of the messaging service.
@@ -36,24 +38,60 @@ type outgoing struct {
 	header         nats.Header
 }
 
-// prepare validates m (from request field `field`) and maps it into org.
-func (g *Gateway) prepare(org, field string, m *natsgwv1.OutgoingMessage) (outgoing, error) {
-	if m == nil {
-		return outgoing{}, invalidArgumentf(field, "is required")
+// fieldRef names the request field a message came from, for errors. Its
+// text is built only when there is an error to report: building it for every
+// message of a batch cost more than validating the message.
+type fieldRef struct {
+	name  string
+	index int // position in a repeated field, or -1
+}
+
+func (f fieldRef) String() string {
+	if f.index < 0 {
+		return f.name
 	}
-	subj, err := g.m.PublishSubject(org, m.GetSubject())
+	return f.name + "[" + strconv.Itoa(f.index) + "]"
+}
+
+func (f fieldRef) dot(sub string) string { return f.String() + "." + sub }
+
+// lastSubject remembers the latest subject mapping of one batch or stream
+// (one org): producers mostly send runs of messages to the same subject, and
+// the mapping is a pure function of (org, subject), so it is reused as is.
+type lastSubject struct{ client, mapped string }
+
+func (c *lastSubject) publishSubject(m tenant.Mapper, org, subject string) (string, error) {
+	if c != nil && c.mapped != "" && c.client == subject {
+		return c.mapped, nil
+	}
+	mapped, err := m.PublishSubject(org, subject)
+	if err == nil && c != nil {
+		c.client, c.mapped = subject, mapped
+	}
+	return mapped, err
+}
+
+// prepare validates m (from request field `field`) and maps it into org.
+// last, when not nil, caches the subject mapping across calls for one org.
+func (g *Gateway) prepare(org string, field fieldRef, m *natsgwv1.OutgoingMessage, last *lastSubject) (outgoing, error) {
+	if m == nil {
+		return outgoing{}, invalidArgumentf(field.String(), "is required")
+	}
+	subj, err := last.publishSubject(g.m, org, m.GetSubject())
 	if err != nil {
-		return outgoing{}, invalidArgument(field+".subject", err)
+		return outgoing{}, invalidArgument(field.dot("subject"), err)
 	}
 	var reply string
 	if r := m.GetReplyTo(); r != "" {
 		if reply, err = g.m.ReplySubject(org, r); err != nil {
-			return outgoing{}, invalidArgument(field+".reply_to", err)
+			return outgoing{}, invalidArgument(field.dot("reply_to"), err)
 		}
 	}
-	hdr, err := toNATSHeader(field+".headers", m.GetHeaders())
-	if err != nil {
-		return outgoing{}, err
+	var hdr nats.Header
+	if h := m.GetHeaders(); len(h) > 0 {
+		if hdr, err = toNATSHeader(field.dot("headers"), h); err != nil {
+			return outgoing{}, err
+		}
 	}
 	data := m.GetData()
 	if size := len(data) + headerSize(hdr); size > g.maxPayload {
@@ -79,7 +117,7 @@ func (s *messagingServer) Publish(ctx context.Context, req *natsgwv1.PublishRequ
 	if err != nil {
 		return nil, err
 	}
-	o, err := s.g.prepare(id.Org, "message", req.GetMessage())
+	o, err := s.g.prepare(id.Org, fieldRef{"message", -1}, req.GetMessage(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -89,13 +127,14 @@ func (s *messagingServer) Publish(ctx context.Context, req *natsgwv1.PublishRequ
 	return &natsgwv1.PublishResponse{}, nil
 }
 
-// prepareAll validates a whole batch before anything is published.
-func (g *Gateway) prepareAll(org string, msgs []*natsgwv1.OutgoingMessage, into []outgoing) ([]outgoing, error) {
+// prepareAll validates a whole batch before anything is published. last
+// carries the subject mapping cache across the batches of a stream.
+func (g *Gateway) prepareAll(org string, msgs []*natsgwv1.OutgoingMessage, into []outgoing, last *lastSubject) ([]outgoing, error) {
 	if len(msgs) > MaxBatch {
 		return nil, invalidArgumentf("messages", "at most %d messages per batch (got %d)", MaxBatch, len(msgs))
 	}
 	for i, m := range msgs {
-		o, err := g.prepare(org, fmt.Sprintf("messages[%d]", i), m)
+		o, err := g.prepare(org, fieldRef{"messages", i}, m, last)
 		if err != nil {
 			return nil, err
 		}
@@ -112,7 +151,7 @@ func (s *messagingServer) PublishBatch(ctx context.Context, req *natsgwv1.Publis
 	if len(req.GetMessages()) == 0 {
 		return nil, invalidArgumentf("messages", "must not be empty")
 	}
-	batch, err := s.g.prepareAll(id.Org, req.GetMessages(), make([]outgoing, 0, len(req.GetMessages())))
+	batch, err := s.g.prepareAll(id.Org, req.GetMessages(), make([]outgoing, 0, len(req.GetMessages())), &lastSubject{})
 	if err != nil {
 		return nil, err
 	}
@@ -133,6 +172,7 @@ func (s *messagingServer) PublishStream(stream natsgwv1.MessagingService_Publish
 	var (
 		published uint64
 		batch     []outgoing
+		last      lastSubject
 	)
 	flush := func() error {
 		if err := s.g.flush(ctx); err != nil {
@@ -148,7 +188,7 @@ func (s *messagingServer) PublishStream(stream natsgwv1.MessagingService_Publish
 		if err != nil {
 			return err
 		}
-		batch, err = s.g.prepareAll(id.Org, req.GetMessages(), batch[:0])
+		batch, err = s.g.prepareAll(id.Org, req.GetMessages(), batch[:0], &last)
 		if err != nil {
 			// Report the position in the stream so the client knows that
 			// everything before it was published.
@@ -178,7 +218,7 @@ func (s *messagingServer) Request(ctx context.Context, req *natsgwv1.RequestRequ
 	if m.GetReplyTo() != "" {
 		return nil, invalidArgumentf("message.reply_to", "must be empty: the gateway sets the reply subject of a request")
 	}
-	o, err := s.g.prepare(id.Org, "message", m)
+	o, err := s.g.prepare(id.Org, fieldRef{"message", -1}, m, nil)
 	if err != nil {
 		return nil, err
 	}
