@@ -174,6 +174,7 @@ type meter struct{ cpu0 time.Duration }
 
 // start resets the benchmark timer and starts measuring.
 func start(b *testing.B) *meter {
+	b.ReportAllocs() // process-wide, so allocations of every goroutine count
 	b.ResetTimer()
 	return &meter{cpu0: cpuTime()}
 }
