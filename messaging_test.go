@@ -479,3 +479,26 @@ func TestStreamEndEndsNATSSubscription(t *testing.T) {
 		eventuallyNoInterest(t, nc, "tenant.acme.cancel.sub", "subscription after cancel")
 	})
 }
+
+// TestUnsubscribeIsImmediate: when Unsubscribe returns, NATS no longer
+// routes the subject to the gateway, whichever instance holds the stream.
+func TestUnsubscribeIsImmediate(t *testing.T) {
+	t.Parallel()
+	first := natsgwtest.NewServer(t, natsgwtest.WithNATSListener())
+	second := natsgwtest.NewServer(t, natsgwtest.WithNATSURL(first.NATSURL()))
+	nc := first.NATS(t)
+	c := first.Client(t, natsgw.WithOrg("acme"))
+	remote, remoteCtx := rawMessaging(t, second, "acme")
+	ctx := testutil.Context(t)
+	for i := range 20 {
+		subject := fmt.Sprintf("unsub.%d", i)
+		_, sub := sink(t, c, subject)
+		if i%2 == 0 {
+			testutil.NoErr(t, sub.Unsubscribe(ctx), "unsubscribe")
+		} else {
+			_, err := remote.Unsubscribe(remoteCtx, unsubscribeReq(sub.ID()))
+			testutil.NoErr(t, err, "unsubscribe through the second instance")
+		}
+		noInterest(t, nc, "tenant.acme."+subject, fmt.Sprintf("round %d, right after Unsubscribe", i))
+	}
+}

@@ -47,9 +47,10 @@ type subscription struct {
 	// natsDropped is what nats.go itself dropped, as last reported.
 	natsDropped int
 
-	notify  chan struct{} // capacity 1: "the queue is not empty"
-	ended   chan struct{} // closed by end (Unsubscribe)
-	endOnce sync.Once
+	notify   chan struct{} // capacity 1: "the queue is not empty"
+	ended    chan struct{} // closed by end (Unsubscribe)
+	endOnce  sync.Once
+	stopOnce sync.Once
 }
 
 func (s *subscription) onMsg(m *nats.Msg) {
@@ -97,6 +98,20 @@ func (s *subscription) take(spare []*nats.Msg) ([]*nats.Msg, uint64) {
 }
 
 func (s *subscription) end() { s.endOnce.Do(func() { close(s.ended) }) }
+
+// stopNATS ends the NATS subscriptions; safe to call more than once. NATS
+// processes the UNSUBs before anything the connection sends afterwards, so a
+// reply or flush sent after stopNATS proves the subscription gone.
+func (s *subscription) stopNATS() {
+	s.stopOnce.Do(func() {
+		if s.sub != nil {
+			_ = s.sub.Unsubscribe()
+		}
+		if s.ctl != nil {
+			_ = s.ctl.Unsubscribe()
+		}
+	})
+}
 
 // registry holds this instance's subscriptions by id.
 type registry struct {
@@ -191,6 +206,7 @@ func (g *Gateway) openSubscription(ctx context.Context, org, prefix, subject, qu
 	s.ctl, err = g.nc.Subscribe(unsubscribeSubject(s.id), func(m *nats.Msg) {
 		if string(m.Data) == s.org {
 			s.end()
+			s.stopNATS() // before the answer, so the caller's Unsubscribe returns after it
 			_ = m.Respond([]byte("ok"))
 			return
 		}
@@ -209,12 +225,7 @@ func (g *Gateway) openSubscription(ctx context.Context, org, prefix, subject, qu
 
 func (g *Gateway) closeSubscription(s *subscription) {
 	g.subs.remove(s.id)
-	if s.sub != nil {
-		_ = s.sub.Unsubscribe()
-	}
-	if s.ctl != nil {
-		_ = s.ctl.Unsubscribe()
-	}
+	s.stopNATS()
 }
 
 // deliverTo drains s into send until the client goes away (ctx), the
@@ -253,15 +264,17 @@ func (g *Gateway) deliverTo(ctx context.Context, s *subscription, stop <-chan er
 	}
 }
 
-// unsubscribe ends subscription id of org, wherever it is held. found is
-// false when no such subscription exists in org.
+// unsubscribe ends subscription id of org, wherever it is held, and returns
+// once NATS no longer routes messages to it. found is false when no such
+// subscription exists in org.
 func (g *Gateway) unsubscribe(ctx context.Context, org, id string) (found bool, err error) {
 	if s := g.subs.get(id); s != nil {
 		if s.org != org {
 			return false, nil
 		}
 		s.end()
-		return true, nil
+		s.stopNATS()
+		return true, g.flush(ctx)
 	}
 	ctx, cancel := context.WithTimeout(ctx, unsubTimeout)
 	defer cancel()
