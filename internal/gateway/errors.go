@@ -34,6 +34,13 @@ func invalidArgumentf(field, format string, args ...any) error {
 	return st.Err()
 }
 
+// InvalidMetadata reports a malformed call metadata entry the way
+// invalidArgumentf reports a field: the BadRequest violation names the
+// metadata key. For interceptors, which run before any handler.
+func InvalidMetadata(key, format string, args ...any) error {
+	return invalidArgumentf(key, format, args...)
+}
+
 func notFound(format string, args ...any) error {
 	return status.Errorf(codes.NotFound, format, args...)
 }

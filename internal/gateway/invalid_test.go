@@ -314,3 +314,40 @@ func TestInvalidInput(t *testing.T) {
 		}
 	})
 }
+
+func TestInvalidMetadata(t *testing.T) {
+	t.Parallel()
+	srv := natsgwtest.NewServer(t)
+	c := rawClient(t, srv)
+	cases := []struct {
+		name  string
+		md    []string
+		field string
+	}{
+		{"empty org", []string{"x-natsgw-org", ""}, "x-natsgw-org"},
+		{"uppercase org", []string{"x-natsgw-org", "ACME"}, "x-natsgw-org"},
+		{"org with a dot", []string{"x-natsgw-org", "acme.bob"}, "x-natsgw-org"},
+		{"org with a wildcard", []string{"x-natsgw-org", "*"}, "x-natsgw-org"},
+		{"org with >", []string{"x-natsgw-org", ">"}, "x-natsgw-org"},
+		{"org with _", []string{"x-natsgw-org", "acme_x"}, "x-natsgw-org"},
+		{"long org", []string{"x-natsgw-org", strings.Repeat("a", 33)}, "x-natsgw-org"},
+		{"org twice", []string{"x-natsgw-org", "acme", "x-natsgw-org", "bob"}, "x-natsgw-org"},
+		{"empty user", []string{"x-natsgw-user", ""}, "x-natsgw-user"},
+		{"user with a slash", []string{"x-natsgw-user", "a/b"}, "x-natsgw-user"},
+		{"user with a space", []string{"x-natsgw-user", "a b"}, "x-natsgw-user"},
+		{"long user", []string{"x-natsgw-user", strings.Repeat("u", 65)}, "x-natsgw-user"},
+		{"user twice", []string{"x-natsgw-user", "a", "x-natsgw-user", "b"}, "x-natsgw-user"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := metadata.AppendToOutgoingContext(testutil.Context(t), tc.md...)
+			_, err := c.Publish(ctx, &natsgwv1.PublishRequest{Message: msg("a")})
+			wantInvalid(t, err, tc.field)
+			s, err := c.Subscribe(ctx, &natsgwv1.SubscribeRequest{Subject: "a"})
+			testutil.NoErr(t, err, "open subscribe")
+			_, err = s.Recv()
+			wantInvalid(t, err, tc.field)
+		})
+	}
+}

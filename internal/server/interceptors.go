@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"github.com/natsgw/natsgw/internal/gateway"
 	"github.com/natsgw/natsgw/internal/tenant"
 )
 
@@ -28,19 +29,19 @@ func authenticate(ctx context.Context) (context.Context, error) {
 	md, _ := metadata.FromIncomingContext(ctx)
 	if v := md.Get(MDOrg); len(v) > 0 {
 		if len(v) > 1 {
-			return nil, status.Errorf(codes.InvalidArgument, "%s: must be given once", MDOrg)
+			return nil, gateway.InvalidMetadata(MDOrg, "must be given once")
 		}
 		if err := tenant.ValidateOrg(v[0]); err != nil {
-			return nil, status.Errorf(codes.InvalidArgument, "%s: organization %q %v", MDOrg, v[0], err)
+			return nil, gateway.InvalidMetadata(MDOrg, "organization %q %v", v[0], err)
 		}
 		id.Org = v[0]
 	}
 	if v := md.Get(MDUser); len(v) > 0 {
 		if len(v) > 1 {
-			return nil, status.Errorf(codes.InvalidArgument, "%s: must be given once", MDUser)
+			return nil, gateway.InvalidMetadata(MDUser, "must be given once")
 		}
 		if err := tenant.ValidateUser(v[0]); err != nil {
-			return nil, status.Errorf(codes.InvalidArgument, "%s: user %q %v", MDUser, v[0], err)
+			return nil, gateway.InvalidMetadata(MDUser, "user %q %v", v[0], err)
 		}
 		id.User = v[0]
 	}
