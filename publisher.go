@@ -48,8 +48,9 @@ func WithLinger(d time.Duration) PublisherOption {
 // published so far has reached NATS. Safe for concurrent use.
 //
 // If the gateway rejects a message (for example an invalid subject), the
-// stream ends: that message and any after it are not published, and every
-// later call returns the error.
+// stream ends: every message before it is published (Published counts them),
+// that message and any after it are not, and every later call returns the
+// error.
 type Publisher struct {
 	c      *Client
 	opts   publisherOptions
@@ -235,8 +236,8 @@ func (p *Publisher) Flush(ctx context.Context) error {
 	}
 }
 
-// Published is the number of messages the gateway has confirmed (as of the
-// last Flush).
+// Published is the number of messages the gateway has confirmed: as of the
+// last Flush, or all those before a rejected message.
 func (p *Publisher) Published() uint64 {
 	p.mu.Lock()
 	defer p.mu.Unlock()

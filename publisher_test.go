@@ -1,8 +1,10 @@
 package natsgw_test
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -135,4 +137,55 @@ func TestPublisherClose(t *testing.T) {
 	}
 	_, err = c.NewPublisher(ctx)
 	testutil.ErrIs(t, err, natsgw.ErrClosed, "NewPublisher after the client closed")
+}
+
+// TestPublisherInvalidMidStream: a rejected message ends the stream with
+// InvalidArgument naming it; every message before it, in earlier frames and
+// earlier in the same frame, was published, and Published says how many.
+func TestPublisherInvalidMidStream(t *testing.T) {
+	t.Parallel()
+	srv := natsgwtest.NewServer(t)
+	c := srv.Client(t, natsgw.WithOrg("acme"))
+	nc := srv.NATS(t)
+	ctx := testutil.Context(t)
+	raw := rawSub(t, nc, "tenant.acme.mid.>")
+
+	check := func(p *natsgw.Publisher, published int, field string) {
+		t.Helper()
+		err := p.Flush(ctx)
+		testutil.ErrIs(t, err, natsgw.ErrInvalidArgument, "flush over an invalid message")
+		var e *natsgw.Error
+		if !errors.As(err, &e) || e.Field != field || !strings.Contains(e.Message, fmt.Sprintf("after %d published messages", published)) {
+			t.Fatalf("error %v: want field %s and the published count %d", err, field, published)
+		}
+		testutil.Equal(t, p.Published(), uint64(published), "Published after the failure")
+		testutil.ErrIs(t, p.Publish("mid.ok", nil), natsgw.ErrInvalidArgument, "publish after the failure")
+		testutil.NoErr(t, nc.Flush(), "raw flush")
+		for i := range published {
+			testutil.Equal(t, string(rawNext(t, raw, "published before the invalid one").Data), strconv.Itoa(i), "data")
+		}
+		rawNone(t, raw, "anything from the invalid message on")
+		testutil.ErrIs(t, p.Close(ctx), natsgw.ErrInvalidArgument, "close after the failure")
+	}
+
+	t.Run("same frame", func(t *testing.T) {
+		p, err := c.NewPublisher(ctx, natsgw.WithLinger(time.Hour))
+		testutil.NoErr(t, err, "publisher")
+		for i := range 10 {
+			testutil.NoErr(t, p.Publish("mid.ok", []byte(strconv.Itoa(i))), "publish")
+		}
+		testutil.NoErr(t, p.Publish("mid bad", nil), "queue an invalid message")
+		testutil.NoErr(t, p.Publish("mid.after", nil), "queue a message after it")
+		check(p, 10, "messages[10].subject")
+	})
+	t.Run("later frame", func(t *testing.T) {
+		p, err := c.NewPublisher(ctx, natsgw.WithLinger(time.Hour))
+		testutil.NoErr(t, err, "publisher")
+		for i := range 5 {
+			testutil.NoErr(t, p.Publish("mid.ok", []byte(strconv.Itoa(i))), "publish")
+		}
+		testutil.NoErr(t, p.Flush(ctx), "flush")
+		testutil.NoErr(t, p.Publish("mid.>", nil), "queue a wildcard")
+		check(p, 5, "messages[0].subject")
+	})
 }

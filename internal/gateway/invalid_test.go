@@ -194,6 +194,17 @@ func invalidCases() []invalidCase {
 		batchCase("bad header", "messages[1].headers", msg("a"), withHeaders(msg("a"), badHeaders[`key "a:b"`])),
 	)
 
+	// PublishStream.
+	cs = append(cs,
+		streamCase("10001 messages in a frame", "messages", &natsgwv1.PublishStreamRequest{Messages: many}),
+		streamCase("bad subject", "messages[1].subject", &natsgwv1.PublishStreamRequest{Messages: []*natsgwv1.OutgoingMessage{msg("a"), msg("a b")}}),
+		streamCase("bad subject in a later frame", "messages[0].subject",
+			&natsgwv1.PublishStreamRequest{Messages: []*natsgwv1.OutgoingMessage{msg("a")}, Flush: true},
+			&natsgwv1.PublishStreamRequest{Messages: []*natsgwv1.OutgoingMessage{msg("_natsgw.x")}}),
+		streamCase("nil message (sent as empty)", "messages[0].subject", &natsgwv1.PublishStreamRequest{Messages: []*natsgwv1.OutgoingMessage{nil}}),
+		streamCase("bad header", "messages[0].headers", &natsgwv1.PublishStreamRequest{Messages: []*natsgwv1.OutgoingMessage{withHeaders(msg("a"), badHeaders["no values"])}}),
+	)
+
 	// Subscribe.
 	for _, s := range append(append([]string{}, badSubjects...), badPatterns...) {
 		cs = append(cs, subscribeCase(fmt.Sprintf("subject %q", s), "subject", &natsgwv1.SubscribeRequest{Subject: s}))

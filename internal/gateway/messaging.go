@@ -89,13 +89,31 @@ func (s *messagingServer) Publish(ctx context.Context, req *natsgwv1.PublishRequ
 	return &natsgwv1.PublishResponse{}, nil
 }
 
+// prepareAt prepares message i of a batch (request field "messages[i]").
+// The field name is only built for the error, keeping the hot path free of
+// formatting.
+func (g *Gateway) prepareAt(org string, i int, m *natsgwv1.OutgoingMessage) (outgoing, error) {
+	o, err := g.prepare(org, "messages", m)
+	if err != nil {
+		_, err = g.prepare(org, fmt.Sprintf("messages[%d]", i), m)
+	}
+	return o, err
+}
+
+func checkBatchLen(n int) error {
+	if n > MaxBatch {
+		return invalidArgumentf("messages", "at most %d messages per batch (got %d)", MaxBatch, n)
+	}
+	return nil
+}
+
 // prepareAll validates a whole batch before anything is published.
 func (g *Gateway) prepareAll(org string, msgs []*natsgwv1.OutgoingMessage, into []outgoing) ([]outgoing, error) {
-	if len(msgs) > MaxBatch {
-		return nil, invalidArgumentf("messages", "at most %d messages per batch (got %d)", MaxBatch, len(msgs))
+	if err := checkBatchLen(len(msgs)); err != nil {
+		return nil, err
 	}
 	for i, m := range msgs {
-		o, err := g.prepare(org, fmt.Sprintf("messages[%d]", i), m)
+		o, err := g.prepareAt(org, i, m)
 		if err != nil {
 			return nil, err
 		}
@@ -130,15 +148,20 @@ func (s *messagingServer) PublishStream(stream natsgwv1.MessagingService_Publish
 	if err != nil {
 		return err
 	}
-	var (
-		published uint64
-		batch     []outgoing
-	)
+	var published uint64
 	flush := func() error {
 		if err := s.g.flush(ctx); err != nil {
 			return s.g.natsError(ctx, "flush", err)
 		}
 		return stream.Send(&natsgwv1.PublishStreamResponse{PublishedCount: published})
+	}
+	// invalid ends the stream at a rejected message. Everything before it
+	// was published: flush it and report the exact count, then the error.
+	invalid := func(err error) error {
+		if ferr := flush(); ferr != nil {
+			return ferr
+		}
+		return annotate(err, "after %d published messages: ", published)
 	}
 	for {
 		req, err := stream.Recv()
@@ -148,14 +171,15 @@ func (s *messagingServer) PublishStream(stream natsgwv1.MessagingService_Publish
 		if err != nil {
 			return err
 		}
-		batch, err = s.g.prepareAll(id.Org, req.GetMessages(), batch[:0])
-		if err != nil {
-			// Report the position in the stream so the client knows that
-			// everything before it was published.
-			st, _ := status.FromError(err)
-			return status.Errorf(st.Code(), "after %d published messages: %s", published, st.Message())
+		msgs := req.GetMessages()
+		if err := checkBatchLen(len(msgs)); err != nil {
+			return invalid(err)
 		}
-		for _, o := range batch {
+		for i, m := range msgs {
+			o, err := s.g.prepareAt(id.Org, i, m)
+			if err != nil {
+				return invalid(err)
+			}
 			if err := s.g.publish(o); err != nil {
 				return s.g.natsError(ctx, fmt.Sprintf("publish (after %d published messages)", published), err)
 			}
