@@ -56,7 +56,11 @@ var (
 )
 
 func init() {
-	for _, k := range []string{"", "a b", "a:b", "a\x01b", "a\x7f", "a\rb", "a\nb", strings.Repeat("k", 257)} {
+	for _, k := range []string{
+		"", "a b", "a:b", "a\x01b", "a\x7f", "a\rb", "a\nb", strings.Repeat("k", 257),
+		// Printable, but refused by NATS clients.
+		"a/b", "a@b", "a(b)", `a"b`, "a=b", "a;b", "a,b", "a{b}", "a[b]", `a\b`, "a<b>", "a?b", "ü",
+	} {
 		badHeaders[fmt.Sprintf("key %q", k)] = map[string]*natsgwv1.HeaderValues{k: hv("v")}
 	}
 	for _, v := range []string{"a\rb", "a\nb", "\r\n"} {
