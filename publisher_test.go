@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -188,4 +189,50 @@ func TestPublisherInvalidMidStream(t *testing.T) {
 		testutil.NoErr(t, p.Publish("mid.>", nil), "queue a wildcard")
 		check(p, 5, "messages[0].subject")
 	})
+}
+
+// TestPublisherCloseWhilePublishing: Close races with producers; every
+// Publish that returned nil is delivered, and the others got ErrClosed.
+func TestPublisherCloseWhilePublishing(t *testing.T) {
+	t.Parallel()
+	srv := natsgwtest.NewServer(t)
+	c := srv.Client(t, natsgw.WithOrg("acme"))
+	nc := srv.NATS(t)
+	ctx := testutil.Context(t)
+	raw := rawSub(t, nc, "tenant.acme.race.>")
+	for round := range 5 {
+		p, err := c.NewPublisher(ctx, natsgw.WithBatchSize(16, 0))
+		testutil.NoErr(t, err, "publisher")
+		var ok atomic.Int64
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(func() {
+				for {
+					if err := p.Publish("race.x", nil); err != nil {
+						if !errors.Is(err, natsgw.ErrClosed) {
+							t.Errorf("publish during Close: %v", err)
+						}
+						return
+					}
+					ok.Add(1)
+				}
+			})
+		}
+		testutil.Poll(t, "producers under way", func() error {
+			if ok.Load() < 500 {
+				return errors.New("fewer than 500 published")
+			}
+			return nil
+		})
+		testutil.NoErr(t, p.Close(ctx), "close")
+		wg.Wait()
+		testutil.NoErr(t, nc.Flush(), "raw flush")
+		pending, _, err := raw.Pending()
+		testutil.NoErr(t, err, "pending")
+		testutil.Equal(t, int64(pending), ok.Load(), fmt.Sprintf("round %d: delivered vs accepted by Publish", round))
+		testutil.Equal(t, p.Published(), uint64(ok.Load()), "Published")
+		for range pending {
+			rawNext(t, raw, "drain")
+		}
+	}
 }

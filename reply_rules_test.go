@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	natsgwv1 "github.com/natsgw/natsgw/api/gen/natsgw/v1"
 	"github.com/natsgw/natsgw"
+	natsgwv1 "github.com/natsgw/natsgw/api/gen/natsgw/v1"
 	"github.com/natsgw/natsgw/internal/testutil"
 	"github.com/natsgw/natsgw/natsgwtest"
 )
