@@ -11,7 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/types/known/durationpb"
+
 	"github.com/natsgw/natsgw"
+	natsgwv1 "github.com/natsgw/natsgw/api/gen/natsgw/v1"
 	"github.com/natsgw/natsgw/internal/testutil"
 	"github.com/natsgw/natsgw/natsgwtest"
 )
@@ -507,4 +510,44 @@ func TestUnsubscribeIsImmediate(t *testing.T) {
 		}
 		noInterest(t, nc, "tenant.acme."+subject, fmt.Sprintf("round %d, right after Unsubscribe", i))
 	}
+}
+
+// TestRequestTimeouts: the wait ends at the earlier of the call's deadline
+// and the timeout field, a deadline beyond the gateway's 10-minute limit is
+// no error, and the gateway's message names the real wait.
+func TestRequestTimeouts(t *testing.T) {
+	t.Parallel()
+	srv := natsgwtest.NewServer(t)
+	c := srv.Client(t, natsgw.WithOrg("acme"))
+	ctx := testutil.Context(t)
+	_, err := c.Handle(ctx, "api.echo", func(m *natsgw.Msg) { _ = m.Respond(ctx, m.Data) })
+	testutil.NoErr(t, err, "handle")
+	sink(t, c, "api.silent")
+
+	long, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
+	r, err := c.Request(long, "api.echo", []byte("patient"))
+	testutil.NoErr(t, err, "request with an hour's deadline")
+	testutil.Equal(t, string(r.Data), "patient", "reply")
+
+	raw, rawCtx := rawMessaging(t, srv, "acme")
+	req := func(ctx context.Context, timeout time.Duration) error {
+		rr := &natsgwv1.RequestRequest{Message: &natsgwv1.OutgoingMessage{Subject: "api.silent"}}
+		if timeout > 0 {
+			rr.Timeout = durationpb.New(timeout)
+		}
+		_, err := raw.Request(ctx, rr)
+		return err
+	}
+	short, cancel := context.WithTimeout(rawCtx, 150*time.Millisecond)
+	defer cancel()
+	testutil.Equal(t, codeOf(req(short, 10*time.Second)), "DeadlineExceeded", "deadline before the field")
+	err = req(rawCtx, 150*time.Millisecond)
+	testutil.Equal(t, codeOf(err), "DeadlineExceeded", "field before the deadline")
+	if !strings.Contains(err.Error(), "after 150ms") {
+		t.Errorf("timeout message %q does not name the 150ms wait", err)
+	}
+	short, cancel = context.WithTimeout(rawCtx, 150*time.Millisecond)
+	defer cancel()
+	testutil.Equal(t, codeOf(req(short, 0)), "DeadlineExceeded", "deadline only")
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	natsgwv1 "github.com/natsgw/natsgw/api/gen/natsgw/v1"
 )
@@ -206,15 +207,9 @@ func (s *messagingServer) Request(ctx context.Context, req *natsgwv1.RequestRequ
 	if err != nil {
 		return nil, err
 	}
-	timeout := defaultRequestTimeout
-	if _, ok := ctx.Deadline(); ok {
-		timeout = maxRequestTimeout // the call's deadline governs
-	}
-	if t := req.GetTimeout(); t != nil {
-		if err := t.CheckValid(); err != nil || t.AsDuration() <= 0 || t.AsDuration() > maxRequestTimeout {
-			return nil, invalidArgumentf("timeout", "must be positive and at most %s", maxRequestTimeout)
-		}
-		timeout = t.AsDuration()
+	timeout, err := requestTimeout(ctx, req.GetTimeout())
+	if err != nil {
+		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -225,11 +220,32 @@ func (s *messagingServer) Request(ctx context.Context, req *natsgwv1.RequestRequ
 		case errors.Is(err, nats.ErrNoResponders):
 			return nil, noResponders("no responders for subject %q", m.GetSubject())
 		case errors.Is(err, context.DeadlineExceeded):
-			return nil, deadlineExceeded("request to %q timed out after %s without a reply", m.GetSubject(), timeout)
+			return nil, deadlineExceeded("request to %q timed out after %s without a reply", m.GetSubject(), timeout.Round(time.Millisecond))
 		}
 		return nil, s.g.natsError(ctx, "request", err)
 	}
 	return &natsgwv1.RequestResponse{Reply: s.g.deliverable(id.Org, reply)}, nil
+}
+
+// requestTimeout is how long a Request waits: the timeout field, else the
+// call's deadline (at most maxRequestTimeout), else defaultRequestTimeout;
+// and never past the call's deadline, so the error names the real wait.
+func requestTimeout(ctx context.Context, field *durationpb.Duration) (time.Duration, error) {
+	timeout := defaultRequestTimeout
+	dl, hasDeadline := ctx.Deadline()
+	switch {
+	case field != nil:
+		if err := field.CheckValid(); err != nil || field.AsDuration() <= 0 || field.AsDuration() > maxRequestTimeout {
+			return 0, invalidArgumentf("timeout", "must be positive and at most %s", maxRequestTimeout)
+		}
+		timeout = field.AsDuration()
+	case hasDeadline:
+		timeout = maxRequestTimeout
+	}
+	if hasDeadline {
+		timeout = min(timeout, time.Until(dl))
+	}
+	return timeout, nil
 }
 
 func (s *messagingServer) Reply(ctx context.Context, req *natsgwv1.ReplyRequest) (*natsgwv1.ReplyResponse, error) {
