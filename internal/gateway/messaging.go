@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -143,6 +144,41 @@ func (s *messagingServer) PublishBatch(ctx context.Context, req *natsgwv1.Publis
 	return &natsgwv1.PublishBatchResponse{PublishedCount: uint64(len(batch))}, nil
 }
 
+type publishFrame struct {
+	req *natsgwv1.PublishStreamRequest
+	err error
+}
+
+// frameReceiver reads a PublishStream in its own goroutine, so that the
+// handler can also watch for the gateway shutting down. The goroutine ends
+// at the stream's first error (the handler's return cancels the stream) or
+// when stopped.
+type frameReceiver struct {
+	ch   chan publishFrame
+	done chan struct{}
+	once sync.Once
+}
+
+func receiveFrames(stream natsgwv1.MessagingService_PublishStreamServer) *frameReceiver {
+	r := &frameReceiver{ch: make(chan publishFrame), done: make(chan struct{})}
+	go func() {
+		for {
+			req, err := stream.Recv()
+			select {
+			case r.ch <- publishFrame{req, err}:
+			case <-r.done:
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return r
+}
+
+func (r *frameReceiver) stop() { r.once.Do(func() { close(r.done) }) }
+
 func (s *messagingServer) PublishStream(stream natsgwv1.MessagingService_PublishStreamServer) error {
 	ctx := stream.Context()
 	id, err := identity(ctx)
@@ -164,8 +200,21 @@ func (s *messagingServer) PublishStream(stream natsgwv1.MessagingService_Publish
 		}
 		return annotate(err, "after %d published messages: ", published)
 	}
+	frames := receiveFrames(stream)
+	defer frames.stop()
 	for {
-		req, err := stream.Recv()
+		var f publishFrame
+		select {
+		case f = <-frames.ch:
+		case <-s.g.closing:
+			// Tell the client how far it got, then end the stream: a
+			// producer must not hold up the gateway's shutdown.
+			if err := flush(); err != nil {
+				return err
+			}
+			return errShuttingDown
+		}
+		req, err := f.req, f.err
 		if errors.Is(err, io.EOF) {
 			return flush()
 		}
