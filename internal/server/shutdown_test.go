@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -95,6 +96,45 @@ func TestShutdownWithOpenStreams(t *testing.T) {
 	for range 3 {
 		if e := testutil.Recv(t, events, "subscription event"); e.Kind != natsgw.SubscriptionLost {
 			t.Errorf("event %v, want SubscriptionLost", e)
+		}
+	}
+}
+
+// TestClientGoneIsNotAnError: a client ending its streams (here by closing)
+// is the normal end of a subscription: the calls end Canceled and are not
+// logged as failures.
+func TestClientGoneIsNotAnError(t *testing.T) {
+	t.Parallel()
+	srv, logs := start(t)
+	t.Cleanup(func() { _ = srv.Shutdown(context.Background()) })
+	ctx := testutil.Context(t)
+	c, err := natsgw.Dial(ctx, srv.Addr().String(), natsgw.WithOrg("acme"))
+	testutil.NoErr(t, err, "dial")
+	_, err = c.Subscribe(ctx, "events.>", func(*natsgw.Msg) {})
+	testutil.NoErr(t, err, "subscribe")
+	_, err = c.Handle(ctx, "api.echo", func(*natsgw.Msg) {})
+	testutil.NoErr(t, err, "handle")
+	p, err := c.NewPublisher(ctx)
+	testutil.NoErr(t, err, "publisher")
+	testutil.NoErr(t, p.Flush(ctx), "flush")
+	testutil.NoErr(t, c.Close(), "close")
+
+	var calls []string
+	testutil.Poll(t, "the three streams logged as ended", func() error {
+		calls = calls[:0]
+		for _, line := range strings.Split(logs.String(), "\n") {
+			if strings.Contains(line, "msg=call") && (strings.Contains(line, "/Subscribe") || strings.Contains(line, "/Serve") || strings.Contains(line, "/PublishStream")) {
+				calls = append(calls, line)
+			}
+		}
+		if len(calls) < 3 {
+			return fmt.Errorf("%d of 3 logged", len(calls))
+		}
+		return nil
+	})
+	for _, line := range calls {
+		if !strings.Contains(line, "code=Canceled") || !strings.Contains(line, "level=DEBUG") {
+			t.Errorf("stream ended by the client logged as %q", line)
 		}
 	}
 }
