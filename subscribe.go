@@ -322,8 +322,12 @@ func (s *Subscription) deliver(m *Msg) bool {
 	}
 }
 
-// call runs the handler, containing its panics.
+// call runs the handler, containing its panics. After Unsubscribe or Close
+// it does nothing: no handler starts once those returned.
 func (s *Subscription) call(m *Msg) {
+	if s.ctx.Err() != nil {
+		return
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			s.c.log.Error("natsgw: message handler panicked", "subject", s.subject, "panic", r)
@@ -358,11 +362,16 @@ func (s *Subscription) respond(ctx context.Context, token string, data []byte, h
 }
 
 // Next returns the next message of a SubscribeSync subscription, waiting
-// until one arrives, ctx ends, or the subscription ends (ErrClosed after
-// Unsubscribe, or the error that ended it).
+// until one arrives, ctx ends, or the subscription ends: ErrClosed at once
+// after Unsubscribe or Close (messages still buffered are discarded); after
+// an end by the gateway, the buffered messages first, then ErrClosed or the
+// error that ended it.
 func (s *Subscription) Next(ctx context.Context) (*Msg, error) {
 	if s.ch == nil {
 		return nil, errors.New("natsgw: Next needs a subscription made with SubscribeSync")
+	}
+	if s.ctx.Err() != nil {
+		return nil, ErrClosed
 	}
 	select {
 	case m := <-s.ch:
@@ -372,6 +381,8 @@ func (s *Subscription) Next(ctx context.Context) (*Msg, error) {
 	select {
 	case m := <-s.ch:
 		return m, nil
+	case <-s.ctx.Done():
+		return nil, ErrClosed
 	case <-s.done:
 		select {
 		case m := <-s.ch:

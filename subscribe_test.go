@@ -250,3 +250,58 @@ func TestReplyTokens(t *testing.T) {
 	testutil.NoErr(t, err, "reply to a look-alike token")
 	testutil.NoRecv(t, bobAll, "anything else in bob")
 }
+
+// TestNoDeliveryAfterUnsubscribe: once Unsubscribe returns no handler starts
+// (with WithConcurrency too, whose workers may have messages queued) and Next
+// reports the end rather than messages that were waiting.
+func TestNoDeliveryAfterUnsubscribe(t *testing.T) {
+	t.Parallel()
+	srv := natsgwtest.NewServer(t)
+	ctx := testutil.Context(t)
+	batch := make([]*natsgw.Msg, 10)
+	for i := range batch {
+		batch[i] = &natsgw.Msg{Subject: "busy", Data: []byte(fmt.Sprint(i))}
+	}
+
+	t.Run("handler", func(t *testing.T) {
+		t.Parallel()
+		c := srv.Client(t, natsgw.WithOrg("handler"))
+		running := make(chan struct{}, len(batch))
+		release := make(chan struct{})
+		var unsubscribed atomic.Bool
+		var late atomic.Int64
+		sub, err := c.Subscribe(ctx, "busy", func(*natsgw.Msg) {
+			if unsubscribed.Load() {
+				late.Add(1)
+			}
+			running <- struct{}{}
+			<-release
+		}, natsgw.WithConcurrency(2))
+		testutil.NoErr(t, err, "subscribe")
+		_, err = c.PublishBatch(ctx, batch)
+		testutil.NoErr(t, err, "publish")
+		testutil.Recv(t, running, "first handler")
+		testutil.Recv(t, running, "second handler")
+		testutil.NoErr(t, sub.Unsubscribe(ctx), "unsubscribe")
+		unsubscribed.Store(true)
+		close(release)
+		testutil.NoErr(t, c.Close(), "close (waits for the workers)")
+		testutil.Equal(t, late.Load(), int64(0), "handlers started after Unsubscribe returned")
+	})
+	t.Run("sync", func(t *testing.T) {
+		t.Parallel()
+		c := srv.Client(t, natsgw.WithOrg("sync"))
+		sub, err := c.SubscribeSync(ctx, "busy")
+		testutil.NoErr(t, err, "subscribe")
+		_, err = c.PublishBatch(ctx, batch)
+		testutil.NoErr(t, err, "publish")
+		_, err = sub.Next(ctx)
+		testutil.NoErr(t, err, "first message")
+		testutil.NoErr(t, sub.Unsubscribe(ctx), "unsubscribe")
+		m, err := sub.Next(ctx)
+		if err == nil {
+			t.Fatalf("Next after Unsubscribe returned message %q", m.Data)
+		}
+		testutil.ErrIs(t, err, natsgw.ErrClosed, "Next after Unsubscribe")
+	})
+}
