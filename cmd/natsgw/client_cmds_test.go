@@ -323,3 +323,44 @@ func TestCompletion(t *testing.T) {
 		t.Errorf("completing 'su': %q", out.String())
 	}
 }
+
+func TestLargeMessage(t *testing.T) {
+	t.Parallel()
+	c, _ := newCLI(t)
+	sub := c.start("Subscribed", "sub", "data.large", "--count", "1")
+	big := strings.Repeat("X", 1<<20)
+	_, _, err := c.run(big, "pub", "data.large")
+	testutil.NoErr(t, err, "pub 1 MiB")
+	testutil.NoErr(t, sub.wait(t), "sub")
+	testutil.Equal(t, sub.stdout.String(), "data.large "+big+"\n", "1 MiB message")
+
+	_, _, err = c.run(strings.Repeat("X", 8<<20+1), "pub", "data.large")
+	testutil.ErrIs(t, err, natsgw.ErrResourceExhausted, "pub over the max payload")
+	if !strings.Contains(err.Error(), "max payload is 8388608 bytes") {
+		t.Errorf("error %q does not name the limit", err)
+	}
+}
+
+// TestEnvironment is not parallel: it sets NATSGW_* variables.
+func TestEnvironment(t *testing.T) {
+	srv := natsgwtest.NewServer(t)
+	t.Setenv("NATSGW_SERVER", srv.Addr())
+	t.Setenv("NATSGW_ORG", "acme")
+	t.Setenv("NATSGW_USER", "svc")
+	run := func(args ...string) string {
+		var out, errOut bytes.Buffer
+		err := Run(testutil.Context(t), args, nil, &out, &errOut)
+		testutil.NoErr(t, err, strings.Join(args, " ")+": "+errOut.String())
+		return out.String()
+	}
+	c := srv.Client(t, natsgw.WithOrg("acme"))
+	sub, err := c.SubscribeSync(testutil.Context(t), "env.test")
+	testutil.NoErr(t, err, "subscribe as acme")
+	run("pub", "env.test", "hi")
+	m, err := sub.Next(testutil.Context(t))
+	testutil.NoErr(t, err, "receive")
+	testutil.Equal(t, string(m.Data), "hi", "data published with NATSGW_ORG=acme")
+	if out := run("health"); !strings.Contains(out, srv.Addr()) {
+		t.Errorf("health did not use NATSGW_SERVER:\n%s", out)
+	}
+}

@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -24,6 +25,10 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
+	flag.Parse()
+	if testing.Short() {
+		return m.Run() // the tests skip themselves; no need to build
+	}
 	dir, err := os.MkdirTemp("", "natsgw-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
