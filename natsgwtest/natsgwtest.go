@@ -35,6 +35,7 @@ type settings struct {
 	natsURL    string
 	natsListen bool
 	logLevel   slog.Level
+	authFile   string
 }
 
 // WithMaxPayload sets the gateway's max payload (default 8 MiB).
@@ -52,6 +53,10 @@ func WithNATSURL(url string) Option { return func(s *settings) { s.natsURL = url
 // WithNATSListener gives the embedded NATS a loopback TCP listener; NATSURL
 // reports it.
 func WithNATSListener() Option { return func(s *settings) { s.natsListen = true } }
+
+// WithAuthFile turns on token authentication with the given auth file (see
+// `natsgw token create`).
+func WithAuthFile(path string) Option { return func(s *settings) { s.authFile = path } }
 
 // WithLogLevel sets the level of gateway logs sent to t.Log (default warn).
 func WithLogLevel(l slog.Level) Option { return func(s *settings) { s.logLevel = l } }
@@ -86,6 +91,7 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 	if st.natsListen {
 		cfg.NATSListen = "127.0.0.1:0"
 	}
+	cfg.AuthFile = st.authFile
 	cfg.ShutdownTimeout = config.Duration(5 * time.Second)
 	s := &Server{tb: tb, cfg: cfg, log: slog.New(newTBHandler(tb, st.logLevel))}
 	s.start()
@@ -155,6 +161,9 @@ func (s *Server) Restart() {
 	}
 	s.start()
 }
+
+// ReloadAuth re-reads the auth file, as SIGHUP does for `natsgw serve`.
+func (s *Server) ReloadAuth() error { return s.current().ReloadAuth() }
 
 // Stop stops the server before the test ends (for tests of what clients do
 // when the gateway is gone). Cleanup after Stop is a no-op.

@@ -6,7 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -57,6 +59,7 @@ func bindServeFlags(fs *pflag.FlagSet, cfg *config.Config) {
 	fs.StringVar(&cfg.OpsListen, "ops-listen", d.OpsListen, "HTTP address for /metrics and /healthz (off when empty)")
 	fs.StringVar(&cfg.LogFormat, "log-format", d.LogFormat, "log format: text or json")
 	fs.StringVar(&cfg.LogLevel, "log-level", d.LogLevel, "log level: debug, info, warn or error")
+	fs.StringVar(&cfg.AuthFile, "auth-file", d.AuthFile, "JSON file of token digests -> identities; turns on token authentication (reloaded on SIGHUP)")
 	fs.StringVar(&cfg.TenantRoot, "tenant-root", d.TenantRoot, "subject token under which organizations live")
 	fs.DurationVar((*time.Duration)(&cfg.ShutdownTimeout), "shutdown-timeout", time.Duration(d.ShutdownTimeout), "how long in-flight calls may take to finish on shutdown")
 }
@@ -123,11 +126,28 @@ func serve(ctx context.Context, cfg config.Config, stdout, stderr io.Writer) err
 	if a := srv.OpsAddr(); a != nil {
 		fmt.Fprintf(stdout, "metrics and health on http://%s/metrics, /healthz\n", a)
 	}
-	select {
-	case <-ctx.Done():
-		log.Info("shutting down")
-	case err := <-srv.Done():
-		log.Error("gRPC server stopped", "err", err)
+	if cfg.AuthFile != "" {
+		fmt.Fprintf(stdout, "token authentication on (tokens from %s; SIGHUP reloads)\n", cfg.AuthFile)
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+wait:
+	for {
+		select {
+		case <-ctx.Done():
+			log.Info("shutting down")
+			break wait
+		case err := <-srv.Done():
+			log.Error("gRPC server stopped", "err", err)
+			break wait
+		case <-hup:
+			if err := srv.ReloadAuth(); err != nil {
+				log.Error("auth reload failed; previous tokens stay in force", "err", err)
+			} else {
+				log.Info("auth file reloaded", "file", cfg.AuthFile)
+			}
+		}
 	}
 	if err := srv.Shutdown(context.Background()); err != nil {
 		return err

@@ -41,6 +41,10 @@ type Config struct {
 	// TenantRoot is the subject token and name prefix under which all
 	// organizations live. Default "tenant".
 	TenantRoot string `json:"tenant_root"`
+	// AuthFile turns on token authentication: a JSON file mapping token
+	// digests to identities (see `natsgw token`). Empty (default) is open
+	// mode, where callers state their organization.
+	AuthFile string `json:"auth_file"`
 	// ShutdownTimeout bounds the graceful part of shutdown. Default 10s.
 	ShutdownTimeout Duration `json:"shutdown_timeout"`
 }

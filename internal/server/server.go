@@ -50,6 +50,7 @@ type Server struct {
 	version string
 	reg     *prometheus.Registry
 	mapper  tenant.Mapper
+	auth    *authenticator
 
 	embedded *natsembed.Server
 	nc       *nats.Conn
@@ -78,9 +79,16 @@ func New(cfg config.Config, opts Options) (*Server, error) {
 		reg:     opts.Registry,
 		mapper:  mapper,
 		served:  make(chan error, 1),
+		auth:    &authenticator{},
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.AuthFile != "" {
+		// Read at New so a bad file fails before anything starts.
+		if s.auth.tokens, err = loadTokens(cfg.AuthFile); err != nil {
+			return nil, err
+		}
 	}
 	if s.version == "" {
 		s.version = Version()
@@ -194,8 +202,8 @@ func (s *Server) grpcOptions(maxPayload int) []grpc.ServerOption {
 		grpc.MaxRecvMsgSize(2*maxPayload + 1<<20),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
-		grpc.ChainUnaryInterceptor(recoverUnary(s.log), m.unary, authUnary, logUnary(s.log)),
-		grpc.ChainStreamInterceptor(recoverStream(s.log), m.stream, authStream, logStream(s.log)),
+		grpc.ChainUnaryInterceptor(recoverUnary(s.log), m.unary, s.auth.unary, logUnary(s.log)),
+		grpc.ChainStreamInterceptor(recoverStream(s.log), m.stream, s.auth.stream, logStream(s.log)),
 	}
 }
 
@@ -228,6 +236,15 @@ func (s *Server) setServing(ok bool) {
 		st = healthpb.HealthCheckResponse_NOT_SERVING
 	}
 	s.health.SetServingStatus("", st)
+}
+
+// ReloadAuth re-reads the auth file (token mode only). On error the tokens in
+// force stay unchanged.
+func (s *Server) ReloadAuth() error {
+	if s.auth.tokens == nil {
+		return errors.New("authentication is off (no auth file)")
+	}
+	return s.auth.tokens.reload()
 }
 
 // ConnectNATS opens a new connection to the server's NATS: in-process when
