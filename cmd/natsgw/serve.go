@@ -55,6 +55,10 @@ func bindServeFlags(fs *pflag.FlagSet, cfg *config.Config) {
 	fs.StringVar(&cfg.DataDir, "data", d.DataDir, "data directory of the embedded NATS (JetStream files)")
 	fs.StringVar(&cfg.NATSURL, "nats-url", d.NATSURL, "use this external NATS (comma-separated URLs) instead of the embedded one")
 	fs.StringVar(&cfg.NATSListen, "nats-listen", d.NATSListen, "also serve NATS clients over TCP here (embedded mode), e.g. 127.0.0.1:4222")
+	fs.StringVar(&cfg.ServerName, "server-name", d.ServerName, "name of the embedded NATS server, unique in a cluster (default natsgw, or <hostname>-<cluster port>)")
+	fs.StringVar(&cfg.ClusterName, "cluster-name", d.ClusterName, "make the embedded NATS a node of this NATS cluster (JetStream replicated)")
+	fs.StringVar(&cfg.ClusterListen, "cluster-listen", d.ClusterListen, "host:port for routes from the other cluster nodes")
+	fs.StringSliceVar(&cfg.Routes, "routes", d.Routes, "route URLs of the other cluster nodes (nats://host:port, comma separated)")
 	fs.Int64Var(&cfg.MaxPayload, "max-payload", d.MaxPayload, "largest message in bytes (data plus headers)")
 	fs.StringVar(&cfg.OpsListen, "ops-listen", d.OpsListen, "HTTP address for /metrics and /healthz (off when empty)")
 	fs.StringVar(&cfg.LogFormat, "log-format", d.LogFormat, "log format: text or json")
@@ -82,20 +86,36 @@ func resolveConfig(cmdFlags *pflag.FlagSet, file string) (config.Config, error) 
 			return cfg, err
 		}
 	}
+	// set applies one value; slices are replaced, not appended to.
+	set := func(name string, value string, slice []string) error {
+		f := layer.Lookup(name)
+		if sv, ok := f.Value.(pflag.SliceValue); ok {
+			if slice == nil {
+				slice = strings.Split(value, ",")
+			}
+			return sv.Replace(slice)
+		}
+		return layer.Set(name, value)
+	}
 	var err error
 	layer.VisitAll(func(f *pflag.Flag) {
 		key := "NATSGW_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
 		if v, ok := os.LookupEnv(key); ok && err == nil {
-			if e := layer.Set(f.Name, v); e != nil {
+			if e := set(f.Name, v, nil); e != nil {
 				err = fmt.Errorf("%s: %w", key, e)
 			}
 		}
 	})
 	cmdFlags.Visit(func(f *pflag.Flag) {
-		if layer.Lookup(f.Name) != nil && err == nil {
-			if e := layer.Set(f.Name, f.Value.String()); e != nil {
-				err = fmt.Errorf("--%s: %w", f.Name, e)
-			}
+		if layer.Lookup(f.Name) == nil || err != nil {
+			return
+		}
+		var slice []string
+		if sv, ok := f.Value.(pflag.SliceValue); ok {
+			slice = sv.GetSlice()
+		}
+		if e := set(f.Name, f.Value.String(), slice); e != nil {
+			err = fmt.Errorf("--%s: %w", f.Name, e)
 		}
 	})
 	if err != nil {

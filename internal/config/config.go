@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"time"
 
@@ -28,6 +29,16 @@ type Config struct {
 	// NATSListen is an optional TCP listener for the embedded NATS, so the
 	// `nats` CLI can look inside. Empty (default) means none.
 	NATSListen string `json:"nats_listen"`
+	// ServerName names the embedded NATS server; unique within a cluster.
+	// Default "natsgw", or "<hostname>-<cluster port>" in a cluster.
+	ServerName string `json:"server_name"`
+	// ClusterName makes the embedded NATS a node of a NATS cluster (JetStream
+	// replicated by RAFT). Empty (default): a single node.
+	ClusterName string `json:"cluster_name"`
+	// ClusterListen is "host:port" for routes from other nodes.
+	ClusterListen string `json:"cluster_listen"`
+	// Routes are the other nodes' route URLs ("nats://host:port").
+	Routes []string `json:"routes"`
 	// MaxPayload is the largest message (data plus headers) in bytes. Default
 	// 8 MiB.
 	MaxPayload int64 `json:"max_payload"`
@@ -96,6 +107,24 @@ func (c Config) Validate() error {
 	if c.NATSURL != "" && c.NATSListen != "" {
 		return errors.New("nats-listen: only applies to the embedded NATS; it cannot be combined with nats-url")
 	}
+	if c.ClusterName != "" || c.ClusterListen != "" || len(c.Routes) > 0 {
+		switch {
+		case c.NATSURL != "":
+			return errors.New("cluster-name: clustering applies to the embedded NATS; it cannot be combined with nats-url")
+		case c.ClusterName == "":
+			return errors.New("cluster-name: required with cluster-listen or routes")
+		case c.ClusterListen == "":
+			return errors.New("cluster-listen: required with cluster-name")
+		}
+		if _, _, err := net.SplitHostPort(c.ClusterListen); err != nil {
+			return fmt.Errorf("cluster-listen: %q is not host:port: %w", c.ClusterListen, err)
+		}
+		for i, r := range c.Routes {
+			if u, err := url.Parse(r); err != nil || u.Host == "" {
+				return fmt.Errorf("routes[%d]: %q is not a URL like nats://host:port", i, r)
+			}
+		}
+	}
 	if c.NATSListen != "" {
 		if _, _, err := net.SplitHostPort(c.NATSListen); err != nil {
 			return fmt.Errorf("nats-listen: %q is not host:port: %w", c.NATSListen, err)
@@ -127,6 +156,9 @@ func (c Config) Validate() error {
 	}
 	return nil
 }
+
+// String formats d like time.Duration.
+func (d Duration) String() string { return time.Duration(d).String() }
 
 // Duration is a time.Duration that reads and writes as a string ("10s") in
 // JSON.

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -98,11 +99,21 @@ func New(cfg config.Config, opts Options) (*Server, error) {
 		s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
 	if cfg.NATSURL == "" {
+		name := cfg.ServerName
+		if name == "" && cfg.ClusterName != "" {
+			host, _ := os.Hostname()
+			_, port, _ := net.SplitHostPort(cfg.ClusterListen)
+			name = host + "-" + port
+		}
 		s.embedded, err = natsembed.New(natsembed.Config{
-			DataDir:    cfg.DataDir,
-			Listen:     cfg.NATSListen,
-			MaxPayload: int32(cfg.MaxPayload),
-			Logger:     s.log,
+			DataDir:       cfg.DataDir,
+			Listen:        cfg.NATSListen,
+			MaxPayload:    int32(cfg.MaxPayload),
+			ServerName:    name,
+			ClusterName:   cfg.ClusterName,
+			ClusterListen: cfg.ClusterListen,
+			Routes:        cfg.Routes,
+			Logger:        s.log,
 		})
 		if err != nil {
 			return nil, err
