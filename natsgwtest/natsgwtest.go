@@ -12,8 +12,8 @@ package natsgwtest
 import (
 	"context"
 	"fmt"
-	"net"
 	"log/slog"
+	"net"
 	"sync"
 	"testing"
 	"time"
