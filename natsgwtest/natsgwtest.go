@@ -38,6 +38,8 @@ type settings struct {
 	natsListen bool
 	logLevel   slog.Level
 	authFile   string
+	consulAddr string
+	consulSvc  string
 }
 
 // WithMaxPayload sets the gateway's max payload (default 8 MiB).
@@ -59,6 +61,12 @@ func WithNATSListener() Option { return func(s *settings) { s.natsListen = true 
 // WithAuthFile turns on token authentication with the given auth file (see
 // `natsgw token create`).
 func WithAuthFile(path string) Option { return func(s *settings) { s.authFile = path } }
+
+// WithConsul registers the gateway with the Consul agent at addr under
+// service (and deregisters it on stop).
+func WithConsul(addr, service string) Option {
+	return func(s *settings) { s.consulAddr, s.consulSvc = addr, service }
+}
 
 // WithLogLevel sets the level of gateway logs sent to t.Log (default warn).
 func WithLogLevel(l slog.Level) Option { return func(s *settings) { s.logLevel = l } }
@@ -94,6 +102,9 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 		cfg.NATSListen = "127.0.0.1:0"
 	}
 	cfg.AuthFile = st.authFile
+	if st.consulAddr != "" {
+		cfg.ConsulAddr, cfg.ConsulService = st.consulAddr, st.consulSvc
+	}
 	cfg.ShutdownTimeout = config.Duration(5 * time.Second)
 	s := newServer(tb, cfg, st)
 	if err := s.start(); err != nil {

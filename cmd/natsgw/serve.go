@@ -63,6 +63,9 @@ func bindServeFlags(fs *pflag.FlagSet, cfg *config.Config) {
 	fs.StringVar(&cfg.OpsListen, "ops-listen", d.OpsListen, "HTTP address for /metrics and /healthz (off when empty)")
 	fs.StringVar(&cfg.LogFormat, "log-format", d.LogFormat, "log format: text or json")
 	fs.StringVar(&cfg.LogLevel, "log-level", d.LogLevel, "log level: debug, info, warn or error")
+	fs.StringVar(&cfg.ConsulAddr, "consul-addr", d.ConsulAddr, "register with the Consul agent at this address (e.g. 127.0.0.1:8500)")
+	fs.StringVar(&cfg.ConsulService, "consul-service", d.ConsulService, "service name to register in Consul")
+	fs.StringVar(&cfg.Advertise, "advertise", d.Advertise, "host:port clients use to reach this instance (default: the listen address)")
 	fs.StringVar(&cfg.AuthFile, "auth-file", d.AuthFile, "JSON file of token digests -> identities; turns on token authentication (reloaded on SIGHUP)")
 	fs.StringVar(&cfg.TenantRoot, "tenant-root", d.TenantRoot, "subject token under which organizations live")
 	fs.DurationVar((*time.Duration)(&cfg.ShutdownTimeout), "shutdown-timeout", time.Duration(d.ShutdownTimeout), "how long in-flight calls may take to finish on shutdown")
@@ -142,6 +145,9 @@ func serve(ctx context.Context, cfg config.Config, stdout, stderr io.Writer) err
 	fmt.Fprintf(stdout, "natsgw %s listening on %s (NATS %s)\n", server.Version(), srv.Addr(), nats)
 	if u := srv.NATSClientURL(); u != "" {
 		fmt.Fprintf(stdout, "embedded NATS also listening on %s\n", u)
+	}
+	if cfg.ConsulAddr != "" {
+		fmt.Fprintf(stdout, "registered in Consul at %s as %q (%s)\n", cfg.ConsulAddr, cfg.ConsulService, srv.AdvertiseAddr())
 	}
 	if a := srv.OpsAddr(); a != nil {
 		fmt.Fprintf(stdout, "metrics and health on http://%s/metrics, /healthz\n", a)

@@ -52,6 +52,16 @@ type Config struct {
 	// TenantRoot is the subject token and name prefix under which all
 	// organizations live. Default "tenant".
 	TenantRoot string `json:"tenant_root"`
+	// ConsulAddr, when set, registers this instance with the Consul agent
+	// there (with a gRPC health check) so that clients can find it with
+	// consul:///<ConsulService>. Empty (default): no registration.
+	ConsulAddr string `json:"consul_addr"`
+	// ConsulService is the service name to register. Default "natsgw".
+	ConsulService string `json:"consul_service"`
+	// Advertise is the "host:port" clients (and Consul's health check) use
+	// to reach this instance. Default: the listen address, with the host
+	// name in place of an unspecified host.
+	Advertise string `json:"advertise"`
 	// AuthFile turns on token authentication: a JSON file mapping token
 	// digests to identities (see `natsgw token`). Empty (default) is open
 	// mode, where callers state their organization.
@@ -80,6 +90,7 @@ func Default() Config {
 		LogLevel:        "info",
 		TenantRoot:      tenant.DefaultRoot,
 		ShutdownTimeout: Duration(DefaultShutdownTimeout),
+		ConsulService:   "natsgw",
 	}
 }
 
@@ -134,6 +145,14 @@ func (c Config) Validate() error {
 		if _, _, err := net.SplitHostPort(c.OpsListen); err != nil {
 			return fmt.Errorf("ops-listen: %q is not host:port: %w", c.OpsListen, err)
 		}
+	}
+	if c.Advertise != "" {
+		if _, _, err := net.SplitHostPort(c.Advertise); err != nil {
+			return fmt.Errorf("advertise: %q is not host:port: %w", c.Advertise, err)
+		}
+	}
+	if c.ConsulAddr != "" && c.ConsulService == "" {
+		return errors.New("consul-service: must not be empty with consul-addr")
 	}
 	if c.MaxPayload < 1024 || c.MaxPayload > MaxMaxPayload {
 		return fmt.Errorf("max-payload: must be between 1 KiB and 64 MiB (got %d)", c.MaxPayload)

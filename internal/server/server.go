@@ -15,6 +15,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -29,6 +31,7 @@ import (
 
 	natsgwv1 "github.com/natsgw/natsgw/api/gen/natsgw/v1"
 	"github.com/natsgw/natsgw/internal/config"
+	"github.com/natsgw/natsgw/internal/consul"
 	"github.com/natsgw/natsgw/internal/gateway"
 	"github.com/natsgw/natsgw/internal/natsembed"
 	"github.com/natsgw/natsgw/internal/tenant"
@@ -53,15 +56,18 @@ type Server struct {
 	mapper  tenant.Mapper
 	auth    *authenticator
 
-	embedded *natsembed.Server
-	nc       *nats.Conn
-	gw       *gateway.Gateway
-	grpc     *grpc.Server
-	health   *health.Server
-	lis      net.Listener
-	ops      *http.Server
-	opsLis   net.Listener
-	served   chan error
+	embedded  *natsembed.Server
+	nc        *nats.Conn
+	gw        *gateway.Gateway
+	grpc      *grpc.Server
+	health    *health.Server
+	lis       net.Listener
+	ops       *http.Server
+	consul    *consul.Agent
+	consulID  string
+	advertise string
+	opsLis    net.Listener
+	served    chan error
 }
 
 // New validates cfg and builds the server; it does no I/O.
@@ -202,8 +208,49 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	}
 	s.setServing(true)
 	go func() { s.served <- s.grpc.Serve(s.lis) }()
+	if err := s.register(ctx); err != nil {
+		s.grpc.Stop()
+		return err
+	}
 	return nil
 }
+
+// register announces this instance to Consul (when configured). The gRPC
+// server is already serving, so the agent's first health check passes.
+func (s *Server) register(ctx context.Context) error {
+	s.advertise = s.cfg.Advertise
+	if s.advertise == "" {
+		host, port, _ := net.SplitHostPort(s.lis.Addr().String())
+		if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+			if host, _ = os.Hostname(); host == "" {
+				host = "localhost"
+			}
+		}
+		s.advertise = net.JoinHostPort(host, port)
+	}
+	if s.cfg.ConsulAddr == "" {
+		return nil
+	}
+	agent, err := consul.NewAgent(s.cfg.ConsulAddr)
+	if err != nil {
+		return fmt.Errorf("consul-addr: %w", err)
+	}
+	host, portStr, _ := net.SplitHostPort(s.advertise)
+	port, err := strconv.Atoi(portStr)
+	if err != nil {
+		return fmt.Errorf("advertise: port %q: %w", portStr, err)
+	}
+	id := s.cfg.ConsulService + "-" + strings.NewReplacer(":", "-", ".", "-", "[", "", "]", "").Replace(s.advertise)
+	if err := agent.Register(ctx, consul.Service{ID: id, Name: s.cfg.ConsulService, Address: host, Port: port}); err != nil {
+		return fmt.Errorf("register with Consul: %w", err)
+	}
+	s.consul, s.consulID = agent, id
+	s.log.Info("registered in Consul", "agent", s.cfg.ConsulAddr, "service", s.cfg.ConsulService, "id", id)
+	return nil
+}
+
+// AdvertiseAddr is the address this instance tells others to use.
+func (s *Server) AdvertiseAddr() string { return s.advertise }
 
 func (s *Server) grpcOptions(maxPayload int) []grpc.ServerOption {
 	m := newMetrics(s.reg)
@@ -316,6 +363,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(s.cfg.ShutdownTimeout))
 	defer cancel()
 	s.setServing(false)
+	if s.consul != nil {
+		// First, so that clients stop picking this instance.
+		if err := s.consul.Deregister(ctx, s.consulID); err != nil {
+			s.log.Warn("deregister from Consul failed", "err", err)
+		}
+	}
 	if s.ops != nil {
 		_ = s.ops.Shutdown(ctx)
 	}
