@@ -25,6 +25,7 @@ func addClientCommands(root *cobra.Command, g *globals) {
 		newPubCmd(g), newSubCmd(g),
 		newReqCmd(g), newReplyCmd(g),
 		newHealthCmd(g), newVersionCmd(g),
+		newTokenCmd(g),
 	)
 }
 
