@@ -75,5 +75,3 @@ func TestDialDNS(t *testing.T) {
 	testutil.NoErr(t, err, "health")
 	testutil.Equal(t, h.Healthy, true, "healthy")
 }
-
-
