@@ -339,7 +339,6 @@ func TestInvalidMetadata(t *testing.T) {
 		md    []string
 		field string
 	}{
-		{"empty org", []string{"x-natsgw-org", ""}, "x-natsgw-org"},
 		{"uppercase org", []string{"x-natsgw-org", "ACME"}, "x-natsgw-org"},
 		{"org with a dot", []string{"x-natsgw-org", "acme.bob"}, "x-natsgw-org"},
 		{"org with a wildcard", []string{"x-natsgw-org", "*"}, "x-natsgw-org"},
@@ -347,7 +346,6 @@ func TestInvalidMetadata(t *testing.T) {
 		{"org with _", []string{"x-natsgw-org", "acme_x"}, "x-natsgw-org"},
 		{"long org", []string{"x-natsgw-org", strings.Repeat("a", 33)}, "x-natsgw-org"},
 		{"org twice", []string{"x-natsgw-org", "acme", "x-natsgw-org", "bob"}, "x-natsgw-org"},
-		{"empty user", []string{"x-natsgw-user", ""}, "x-natsgw-user"},
 		{"user with a slash", []string{"x-natsgw-user", "a/b"}, "x-natsgw-user"},
 		{"user with a space", []string{"x-natsgw-user", "a b"}, "x-natsgw-user"},
 		{"long user", []string{"x-natsgw-user", strings.Repeat("u", 65)}, "x-natsgw-user"},
