@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -550,4 +551,36 @@ func TestRequestTimeouts(t *testing.T) {
 	short, cancel = context.WithTimeout(rawCtx, 150*time.Millisecond)
 	defer cancel()
 	testutil.Equal(t, codeOf(req(short, 0)), "DeadlineExceeded", "deadline only")
+}
+
+// TestResponderQueueGroup: responders in a queue group share the requests,
+// each answered once; unsubscribing them leaves no responders at once.
+func TestResponderQueueGroup(t *testing.T) {
+	t.Parallel()
+	srv := natsgwtest.NewServer(t)
+	c := srv.Client(t, natsgw.WithOrg("acme"))
+	ctx := testutil.Context(t)
+	var counts [2]atomic.Int64
+	subs := make([]*natsgw.Subscription, 2)
+	for i := range subs {
+		var err error
+		subs[i], err = c.Handle(ctx, "api.work", func(m *natsgw.Msg) {
+			counts[i].Add(1)
+			_ = m.Respond(ctx, []byte(fmt.Sprint(i)))
+		}, natsgw.WithQueue("workers"))
+		testutil.NoErr(t, err, "handle")
+	}
+	const n = 40
+	for range n {
+		_, err := c.Request(ctx, "api.work", nil)
+		testutil.NoErr(t, err, "request")
+	}
+	if a, b := counts[0].Load(), counts[1].Load(); a+b != n || a == 0 || b == 0 {
+		t.Errorf("responders handled %d and %d of %d requests: want all, shared", a, b, n)
+	}
+	for _, s := range subs {
+		testutil.NoErr(t, s.Unsubscribe(ctx), "unsubscribe responder")
+	}
+	_, err := c.Request(ctx, "api.work", nil)
+	testutil.ErrIs(t, err, natsgw.ErrNoResponders, "request right after the responders unsubscribed")
 }
