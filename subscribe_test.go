@@ -305,3 +305,35 @@ func TestNoDeliveryAfterUnsubscribe(t *testing.T) {
 		testutil.ErrIs(t, err, natsgw.ErrClosed, "Next after Unsubscribe")
 	})
 }
+
+// TestUnsubscribeFromHandler: a handler may end its own subscription (the
+// brief's "receive N then stop"); nothing is delivered after it.
+func TestUnsubscribeFromHandler(t *testing.T) {
+	t.Parallel()
+	srv := natsgwtest.NewServer(t)
+	c := srv.Client(t, natsgw.WithOrg("acme"))
+	ctx := testutil.Context(t)
+	subCh := make(chan *natsgw.Subscription, 1)
+	got := make(chan string, 10)
+	unsubscribed := make(chan error, 1)
+	sub, err := c.Subscribe(ctx, "three", func(m *natsgw.Msg) {
+		got <- string(m.Data)
+		if string(m.Data) == "2" {
+			unsubscribed <- (<-subCh).Unsubscribe(ctx)
+		}
+	})
+	testutil.NoErr(t, err, "subscribe")
+	subCh <- sub
+	batch := make([]*natsgw.Msg, 6)
+	for i := range batch {
+		batch[i] = &natsgw.Msg{Subject: "three", Data: []byte(fmt.Sprint(i))}
+	}
+	_, err = c.PublishBatch(ctx, batch)
+	testutil.NoErr(t, err, "publish")
+	testutil.NoErr(t, testutil.Recv(t, unsubscribed, "unsubscribe from the handler"), "unsubscribe")
+	testutil.Recv(t, sub.Done(), "subscription done")
+	for _, want := range []string{"0", "1", "2"} {
+		testutil.Equal(t, testutil.Recv(t, got, "message"), want, "message")
+	}
+	testutil.NoRecv(t, got, "a message after the handler unsubscribed")
+}
