@@ -337,3 +337,32 @@ func TestUnsubscribeFromHandler(t *testing.T) {
 	}
 	testutil.NoRecv(t, got, "a message after the handler unsubscribed")
 }
+
+// TestFramesFitDefaultClients: the gateway splits deliveries into frames of
+// about 1 MiB, headers included, so a plain gRPC client with the default
+// 4 MiB receive limit gets header-heavy messages too.
+func TestFramesFitDefaultClients(t *testing.T) {
+	t.Parallel()
+	srv := natsgwtest.NewServer(t)
+	c := srv.Client(t, natsgw.WithOrg("acme"))
+	raw, ctx := rawMessaging(t, srv, "acme")
+	stream, err := raw.Subscribe(ctx, subscribeReq("heavy"))
+	testutil.NoErr(t, err, "subscribe")
+	_, err = stream.Recv()
+	testutil.NoErr(t, err, "ready")
+	const n = 16
+	hdr := natsgw.Header{"blob": {string(bytes.Repeat([]byte{'h'}, 900<<10))}}
+	for range n / 4 {
+		batch := make([]*natsgw.Msg, 4)
+		for i := range batch {
+			batch[i] = &natsgw.Msg{Subject: "heavy", Header: hdr}
+		}
+		_, err = c.PublishBatch(testutil.Context(t), batch)
+		testutil.NoErr(t, err, "publish")
+	}
+	for got := 0; got < n; {
+		resp, err := stream.Recv()
+		testutil.NoErr(t, err, fmt.Sprintf("receive after %d of %d messages", got, n))
+		got += len(resp.GetMessages())
+	}
+}

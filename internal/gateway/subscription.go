@@ -21,9 +21,9 @@ const (
 	// maxBufferBytes bounds the payload a subscription holds for a slow
 	// client, whatever its message count.
 	maxBufferBytes = 64 << 20
-	// A delivered frame carries at most this many messages or bytes (one
-	// larger message travels alone), so frames stay well under any client's
-	// receive limit.
+	// A delivered frame carries at most this many messages or bytes of data
+	// plus headers (one larger message travels alone), so frames stay well
+	// under any client's receive limit.
 	frameMsgs     = 512
 	frameBytes    = 1 << 20
 	maxQueueLen   = 64
@@ -54,7 +54,8 @@ type subscription struct {
 	stopOnce sync.Once
 }
 
-func (s *subscription) onMsg(m *nats.Msg) {
+// msgSize is what a message weighs in buffers and frames: data plus headers.
+func msgSize(m *nats.Msg) int {
 	n := len(m.Data)
 	for k, vs := range m.Header {
 		n += len(k)
@@ -62,6 +63,11 @@ func (s *subscription) onMsg(m *nats.Msg) {
 			n += len(v)
 		}
 	}
+	return n
+}
+
+func (s *subscription) onMsg(m *nats.Msg) {
+	n := msgSize(m)
 	s.mu.Lock()
 	if len(s.queue) >= s.maxMsgs || s.bytes+n > maxBufferBytes {
 		s.dropped++
@@ -253,9 +259,13 @@ func (g *Gateway) deliverTo(ctx context.Context, s *subscription, stop <-chan er
 		for i := 0; i < len(msgs) || dropped > 0; {
 			frame = frame[:0]
 			size := 0
-			for ; i < len(msgs) && len(frame) < frameMsgs && (len(frame) == 0 || size+len(msgs[i].Data) <= frameBytes); i++ {
+			for ; i < len(msgs) && len(frame) < frameMsgs; i++ {
+				n := msgSize(msgs[i])
+				if len(frame) > 0 && size+n > frameBytes {
+					break
+				}
 				frame = append(frame, g.deliverable(s.org, msgs[i]))
-				size += len(msgs[i].Data)
+				size += n
 				msgs[i] = nil
 			}
 			if err := send(frame, dropped); err != nil {
