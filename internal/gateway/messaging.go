@@ -5,15 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	natsgwv1 "github.com/natsgw/natsgw/api/gen/natsgw/v1"
-	"github.com/natsgw/natsgw/internal/tenant"
 )
 
 // Limits of the messaging service.
@@ -38,60 +38,24 @@ type outgoing struct {
 	header         nats.Header
 }
 
-// fieldRef names the request field a message came from, for errors. Its
-// text is built only when there is an error to report: building it for every
-// message of a batch cost more than validating the message.
-type fieldRef struct {
-	name  string
-	index int // position in a repeated field, or -1
-}
-
-func (f fieldRef) String() string {
-	if f.index < 0 {
-		return f.name
-	}
-	return f.name + "[" + strconv.Itoa(f.index) + "]"
-}
-
-func (f fieldRef) dot(sub string) string { return f.String() + "." + sub }
-
-// lastSubject remembers the latest subject mapping of one batch or stream
-// (one org): producers mostly send runs of messages to the same subject, and
-// the mapping is a pure function of (org, subject), so it is reused as is.
-type lastSubject struct{ client, mapped string }
-
-func (c *lastSubject) publishSubject(m tenant.Mapper, org, subject string) (string, error) {
-	if c != nil && c.mapped != "" && c.client == subject {
-		return c.mapped, nil
-	}
-	mapped, err := m.PublishSubject(org, subject)
-	if err == nil && c != nil {
-		c.client, c.mapped = subject, mapped
-	}
-	return mapped, err
-}
-
 // prepare validates m (from request field `field`) and maps it into org.
-// last, when not nil, caches the subject mapping across calls for one org.
-func (g *Gateway) prepare(org string, field fieldRef, m *natsgwv1.OutgoingMessage, last *lastSubject) (outgoing, error) {
+func (g *Gateway) prepare(org, field string, m *natsgwv1.OutgoingMessage) (outgoing, error) {
 	if m == nil {
-		return outgoing{}, invalidArgumentf(field.String(), "is required")
+		return outgoing{}, invalidArgumentf(field, "is required")
 	}
-	subj, err := last.publishSubject(g.m, org, m.GetSubject())
+	subj, err := g.m.PublishSubject(org, m.GetSubject())
 	if err != nil {
-		return outgoing{}, invalidArgument(field.dot("subject"), err)
+		return outgoing{}, invalidArgument(field+".subject", err)
 	}
 	var reply string
 	if r := m.GetReplyTo(); r != "" {
 		if reply, err = g.m.ReplySubject(org, r); err != nil {
-			return outgoing{}, invalidArgument(field.dot("reply_to"), err)
+			return outgoing{}, invalidArgument(field+".reply_to", err)
 		}
 	}
-	var hdr nats.Header
-	if h := m.GetHeaders(); len(h) > 0 {
-		if hdr, err = toNATSHeader(field.dot("headers"), h); err != nil {
-			return outgoing{}, err
-		}
+	hdr, err := toNATSHeader(field+".headers", m.GetHeaders())
+	if err != nil {
+		return outgoing{}, err
 	}
 	data := m.GetData()
 	if size := len(data) + headerSize(hdr); size > g.maxPayload {
@@ -117,7 +81,7 @@ func (s *messagingServer) Publish(ctx context.Context, req *natsgwv1.PublishRequ
 	if err != nil {
 		return nil, err
 	}
-	o, err := s.g.prepare(id.Org, fieldRef{"message", -1}, req.GetMessage(), nil)
+	o, err := s.g.prepare(id.Org, "message", req.GetMessage())
 	if err != nil {
 		return nil, err
 	}
@@ -127,14 +91,31 @@ func (s *messagingServer) Publish(ctx context.Context, req *natsgwv1.PublishRequ
 	return &natsgwv1.PublishResponse{}, nil
 }
 
-// prepareAll validates a whole batch before anything is published. last
-// carries the subject mapping cache across the batches of a stream.
-func (g *Gateway) prepareAll(org string, msgs []*natsgwv1.OutgoingMessage, into []outgoing, last *lastSubject) ([]outgoing, error) {
-	if len(msgs) > MaxBatch {
-		return nil, invalidArgumentf("messages", "at most %d messages per batch (got %d)", MaxBatch, len(msgs))
+// prepareAt prepares message i of a batch (request field "messages[i]").
+// The field name is only built for the error, keeping the hot path free of
+// formatting.
+func (g *Gateway) prepareAt(org string, i int, m *natsgwv1.OutgoingMessage) (outgoing, error) {
+	o, err := g.prepare(org, "messages", m)
+	if err != nil {
+		_, err = g.prepare(org, fmt.Sprintf("messages[%d]", i), m)
+	}
+	return o, err
+}
+
+func checkBatchLen(n int) error {
+	if n > MaxBatch {
+		return invalidArgumentf("messages", "at most %d messages per batch (got %d)", MaxBatch, n)
+	}
+	return nil
+}
+
+// prepareAll validates a whole batch before anything is published.
+func (g *Gateway) prepareAll(org string, msgs []*natsgwv1.OutgoingMessage, into []outgoing) ([]outgoing, error) {
+	if err := checkBatchLen(len(msgs)); err != nil {
+		return nil, err
 	}
 	for i, m := range msgs {
-		o, err := g.prepare(org, fieldRef{"messages", i}, m, last)
+		o, err := g.prepareAt(org, i, m)
 		if err != nil {
 			return nil, err
 		}
@@ -151,7 +132,7 @@ func (s *messagingServer) PublishBatch(ctx context.Context, req *natsgwv1.Publis
 	if len(req.GetMessages()) == 0 {
 		return nil, invalidArgumentf("messages", "must not be empty")
 	}
-	batch, err := s.g.prepareAll(id.Org, req.GetMessages(), make([]outgoing, 0, len(req.GetMessages())), &lastSubject{})
+	batch, err := s.g.prepareAll(id.Org, req.GetMessages(), make([]outgoing, 0, len(req.GetMessages())))
 	if err != nil {
 		return nil, err
 	}
@@ -163,39 +144,92 @@ func (s *messagingServer) PublishBatch(ctx context.Context, req *natsgwv1.Publis
 	return &natsgwv1.PublishBatchResponse{PublishedCount: uint64(len(batch))}, nil
 }
 
+type publishFrame struct {
+	req *natsgwv1.PublishStreamRequest
+	err error
+}
+
+// frameReceiver reads a PublishStream in its own goroutine, so that the
+// handler can also watch for the gateway shutting down. The goroutine ends
+// at the stream's first error (the handler's return cancels the stream) or
+// when stopped.
+type frameReceiver struct {
+	ch   chan publishFrame
+	done chan struct{}
+	once sync.Once
+}
+
+func receiveFrames(stream natsgwv1.MessagingService_PublishStreamServer) *frameReceiver {
+	r := &frameReceiver{ch: make(chan publishFrame), done: make(chan struct{})}
+	go func() {
+		for {
+			req, err := stream.Recv()
+			select {
+			case r.ch <- publishFrame{req, err}:
+			case <-r.done:
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return r
+}
+
+func (r *frameReceiver) stop() { r.once.Do(func() { close(r.done) }) }
+
 func (s *messagingServer) PublishStream(stream natsgwv1.MessagingService_PublishStreamServer) error {
 	ctx := stream.Context()
 	id, err := identity(ctx)
 	if err != nil {
 		return err
 	}
-	var (
-		published uint64
-		batch     []outgoing
-		last      lastSubject
-	)
+	var published uint64
 	flush := func() error {
 		if err := s.g.flush(ctx); err != nil {
 			return s.g.natsError(ctx, "flush", err)
 		}
 		return stream.Send(&natsgwv1.PublishStreamResponse{PublishedCount: published})
 	}
+	// invalid ends the stream at a rejected message. Everything before it
+	// was published: flush it and report the exact count, then the error.
+	invalid := func(err error) error {
+		if ferr := flush(); ferr != nil {
+			return ferr
+		}
+		return annotate(err, "after %d published messages: ", published)
+	}
+	frames := receiveFrames(stream)
+	defer frames.stop()
 	for {
-		req, err := stream.Recv()
+		var f publishFrame
+		select {
+		case f = <-frames.ch:
+		case <-s.g.closing:
+			// Tell the client how far it got, then end the stream: a
+			// producer must not hold up the gateway's shutdown.
+			if err := flush(); err != nil {
+				return err
+			}
+			return errShuttingDown
+		}
+		req, err := f.req, f.err
 		if errors.Is(err, io.EOF) {
 			return flush()
 		}
 		if err != nil {
 			return err
 		}
-		batch, err = s.g.prepareAll(id.Org, req.GetMessages(), batch[:0], &last)
-		if err != nil {
-			// Report the position in the stream so the client knows that
-			// everything before it was published.
-			st, _ := status.FromError(err)
-			return status.Errorf(st.Code(), "after %d published messages: %s", published, st.Message())
+		msgs := req.GetMessages()
+		if err := checkBatchLen(len(msgs)); err != nil {
+			return invalid(err)
 		}
-		for _, o := range batch {
+		for i, m := range msgs {
+			o, err := s.g.prepareAt(id.Org, i, m)
+			if err != nil {
+				return invalid(err)
+			}
 			if err := s.g.publish(o); err != nil {
 				return s.g.natsError(ctx, fmt.Sprintf("publish (after %d published messages)", published), err)
 			}
@@ -218,19 +252,13 @@ func (s *messagingServer) Request(ctx context.Context, req *natsgwv1.RequestRequ
 	if m.GetReplyTo() != "" {
 		return nil, invalidArgumentf("message.reply_to", "must be empty: the gateway sets the reply subject of a request")
 	}
-	o, err := s.g.prepare(id.Org, fieldRef{"message", -1}, m, nil)
+	o, err := s.g.prepare(id.Org, "message", m)
 	if err != nil {
 		return nil, err
 	}
-	timeout := defaultRequestTimeout
-	if _, ok := ctx.Deadline(); ok {
-		timeout = maxRequestTimeout // the call's deadline governs
-	}
-	if t := req.GetTimeout(); t != nil {
-		if err := t.CheckValid(); err != nil || t.AsDuration() <= 0 || t.AsDuration() > maxRequestTimeout {
-			return nil, invalidArgumentf("timeout", "must be positive and at most %s", maxRequestTimeout)
-		}
-		timeout = t.AsDuration()
+	timeout, err := requestTimeout(ctx, req.GetTimeout())
+	if err != nil {
+		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -241,11 +269,32 @@ func (s *messagingServer) Request(ctx context.Context, req *natsgwv1.RequestRequ
 		case errors.Is(err, nats.ErrNoResponders):
 			return nil, noResponders("no responders for subject %q", m.GetSubject())
 		case errors.Is(err, context.DeadlineExceeded):
-			return nil, deadlineExceeded("request to %q timed out after %s without a reply", m.GetSubject(), timeout)
+			return nil, deadlineExceeded("request to %q timed out after %s without a reply", m.GetSubject(), timeout.Round(time.Millisecond))
 		}
 		return nil, s.g.natsError(ctx, "request", err)
 	}
 	return &natsgwv1.RequestResponse{Reply: s.g.deliverable(id.Org, reply)}, nil
+}
+
+// requestTimeout is how long a Request waits: the timeout field, else the
+// call's deadline (at most maxRequestTimeout), else defaultRequestTimeout;
+// and never past the call's deadline, so the error names the real wait.
+func requestTimeout(ctx context.Context, field *durationpb.Duration) (time.Duration, error) {
+	timeout := defaultRequestTimeout
+	dl, hasDeadline := ctx.Deadline()
+	switch {
+	case field != nil:
+		if err := field.CheckValid(); err != nil || field.AsDuration() <= 0 || field.AsDuration() > maxRequestTimeout {
+			return 0, invalidArgumentf("timeout", "must be positive and at most %s", maxRequestTimeout)
+		}
+		timeout = field.AsDuration()
+	case hasDeadline:
+		timeout = maxRequestTimeout
+	}
+	if hasDeadline {
+		timeout = min(timeout, time.Until(dl))
+	}
+	return timeout, nil
 }
 
 func (s *messagingServer) Reply(ctx context.Context, req *natsgwv1.ReplyRequest) (*natsgwv1.ReplyResponse, error) {
