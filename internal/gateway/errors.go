@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -58,6 +59,64 @@ func deadlineExceeded(format string, args ...any) error {
 	return status.Errorf(codes.DeadlineExceeded, format, args...)
 }
 
+// outOfRange reports a position past the end of something (a read offset
+// beyond an object's size), with the field named like invalidArgument.
+func outOfRange(field, format string, args ...any) error {
+	desc := fmt.Sprintf(format, args...)
+	st := status.New(codes.OutOfRange, field+": "+desc)
+	if d, err := st.WithDetails(&errdetails.BadRequest{
+		FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: field, Description: desc}},
+	}); err == nil {
+		st = d
+	}
+	return st.Err()
+}
+
+// aborted reports a conflict with a concurrent change; retrying the call
+// makes sense.
+func aborted(format string, args ...any) error {
+	return status.Errorf(codes.Aborted, format, args...)
+}
+
+// dataLoss reports stored data that fails its integrity check.
+func dataLoss(format string, args ...any) error {
+	return status.Errorf(codes.DataLoss, format, args...)
+}
+
+// JetStream API error codes the table below recognises (nats-server's
+// jetstream_errors_generated.go).
+const (
+	jsErrInsufficientResources = 10023
+	jsErrMemoryExceeded        = 10028
+	jsErrStorageExceeded       = 10047
+	jsErrReplicasNotSupported  = 10074
+	jsErrStoreFailed           = 10077 // description says why, e.g. "maximum bytes exceeded"
+)
+
+// jsAPIError returns the JetStream API error inside err, if any.
+func jsAPIError(err error) (*jetstream.APIError, bool) {
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr, true
+	}
+	return nil, false
+}
+
+// isWrongLastSeq reports a failed compare-and-set publish (expected last
+// sequence).
+func isWrongLastSeq(err error) bool {
+	apiErr, ok := jsAPIError(err)
+	return ok && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
+		apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant)
+}
+
+// isMaxBytes reports a write refused because a stream (bucket) reached its
+// max_bytes.
+func isMaxBytes(err error) bool {
+	apiErr, ok := jsAPIError(err)
+	return ok && apiErr.ErrorCode == jsErrStoreFailed && strings.Contains(apiErr.Description, "maximum bytes")
+}
+
 // ReasonNoResponders marks the Unavailable status of a request nobody
 // answered because nobody listens (the SDK maps it to ErrNoResponders).
 const ReasonNoResponders = "NO_RESPONDERS"
@@ -95,6 +154,23 @@ func (g *Gateway) natsError(ctx context.Context, action string, err error) error
 	case errors.Is(err, nats.ErrConnectionClosed), errors.Is(err, nats.ErrConnectionDraining),
 		errors.Is(err, nats.ErrConnectionReconnecting), errors.Is(err, nats.ErrDisconnected):
 		return unavailable("%s: NATS connection is down", action)
+	case errors.Is(err, jetstream.ErrStreamNotFound), errors.Is(err, jetstream.ErrBucketNotFound),
+		errors.Is(err, jetstream.ErrObjectNotFound):
+		return notFound("%s: not found", action)
+	case errors.Is(err, jetstream.ErrStreamNameAlreadyInUse), errors.Is(err, jetstream.ErrBucketExists):
+		return alreadyExists("%s: already exists with other settings", action)
+	case isWrongLastSeq(err):
+		return aborted("%s: changed concurrently; retry", action)
+	}
+	if apiErr, ok := jsAPIError(err); ok {
+		switch apiErr.ErrorCode {
+		case jsErrInsufficientResources, jsErrMemoryExceeded, jsErrStorageExceeded:
+			return resourceExhausted("%s: the JetStream storage limit of the server or account is reached", action)
+		case jsErrStoreFailed:
+			if isMaxBytes(err) {
+				return resourceExhausted("%s: the max_bytes limit is reached", action)
+			}
+		}
 	}
 	g.log.LogAttrs(ctx, slog.LevelError, "internal error", slog.String("action", action), slog.Any("err", err))
 	return status.Errorf(codes.Internal, "%s: internal error", action)

@@ -62,6 +62,7 @@ type Gateway struct {
 
 	subs    registry
 	inbox   *inbox
+	objects *objectServer
 	closing chan struct{}
 	close   sync.Once
 }
@@ -97,6 +98,9 @@ func New(cfg Config) (*Gateway, error) {
 		closing:    make(chan struct{}),
 	}
 	g.inbox = newInbox(g.m, g.id)
+	if g.objects, err = newObjectServer(g); err != nil {
+		return nil, fmt.Errorf("gateway: object store: %w", err)
+	}
 	return g, nil
 }
 
@@ -112,6 +116,7 @@ func (g *Gateway) Start() error {
 func (g *Gateway) Register(s grpc.ServiceRegistrar) {
 	natsgwv1.RegisterMessagingServiceServer(s, &messagingServer{g: g})
 	natsgwv1.RegisterAdminServiceServer(s, &adminServer{g: g})
+	natsgwv1.RegisterObjectStoreServiceServer(s, g.objects)
 }
 
 // Close ends every open subscription stream (clients see Unavailable and
