@@ -156,6 +156,9 @@ func (d *directBatch) fetch(ctx context.Context, from uint64, n, maxBytes int, f
 	defer cancel()
 	for {
 		m, err := d.sub.NextMsgWithContext(ctx)
+		if errors.Is(err, nats.ErrNoResponders) {
+			return 0, errNoStream
+		}
 		if err != nil {
 			return 0, err
 		}

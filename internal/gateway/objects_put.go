@@ -177,10 +177,11 @@ func (s *objectServer) upload(ctx context.Context, st jetstream.Stream, b objBuc
 		n, rerr := io.ReadFull(src, buf)
 		if n > 0 {
 			if len(pending) == putWindow {
-				if err := waitAck(pending[0]); err != nil {
+				f := pending[0]
+				pending = pending[1:] // an ack is delivered once: never wait twice
+				if err := waitAck(f); err != nil {
 					return nil, s.chunkError(ctx, st, b, meta.Name, err)
 				}
-				pending = pending[1:]
 			}
 			h.Write(buf[:n])
 			f, err := s.js.PublishMsgAsync(&nats.Msg{Subject: subj, Data: buf[:n]})
@@ -199,10 +200,11 @@ func (s *objectServer) upload(ctx context.Context, st jetstream.Stream, b objBuc
 		}
 	}
 	for len(pending) > 0 {
-		if err := waitAck(pending[0]); err != nil {
+		f := pending[0]
+		pending = pending[1:]
+		if err := waitAck(f); err != nil {
 			return nil, s.chunkError(ctx, st, b, meta.Name, err)
 		}
-		pending = pending[1:]
 	}
 	sum := h.Sum(nil)
 	info = &jetstream.ObjectInfo{

@@ -1,0 +1,131 @@
+package natsgw_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"testing"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/natsgw/natsgw"
+	"github.com/natsgw/natsgw/natsgwtest"
+)
+
+// Object store benchmarks: the same object through the gateway (SDK -> gRPC
+// over loopback TCP -> gateway -> embedded NATS) and straight into nats.go's
+// object store on the same embedded NATS, in the same run. Everything runs
+// in one process, so the heap figures are the whole process: gateway, NATS
+// server, gRPC on both ends. Reported per operation:
+//
+//   - MB/s: throughput (b.SetBytes);
+//
+//   - peak-heap-MiB: the largest HeapInuse growth over the level before the
+//     operation (includes garbage not yet collected);
+//
+//   - peak-live-MiB: the largest live heap (as of the latest GC) growth.
+//
+//     go test -run '^$' -bench BenchmarkObject -benchtime 3x .
+func BenchmarkObject(b *testing.B) {
+	for _, size := range []int64{64 << 20, 1 << 30} {
+		if size > 64<<20 && testing.Short() {
+			continue
+		}
+		for _, op := range []string{"put", "get"} {
+			for _, path := range []string{"direct", "gateway"} {
+				b.Run(fmt.Sprintf("size=%dMiB/op=%s/path=%s", size>>20, op, path), func(b *testing.B) {
+					benchObject(b, size, op, path)
+				})
+			}
+		}
+	}
+}
+
+// objectTarget is the direct or the gateway object store.
+type objectTarget struct {
+	put func(ctx context.Context, name string, r io.Reader) error
+	get func(ctx context.Context, name string, w io.Writer) error
+	del func(ctx context.Context, name string) error
+}
+
+func benchObject(b *testing.B, size int64, op, path string) {
+	srv := natsgwtest.NewServer(b)
+	ctx := context.Background()
+	var t objectTarget
+	switch path {
+	case "gateway":
+		store := srv.Client(b, natsgw.WithOrg("bench")).ObjectStore("bench")
+		t.put = func(ctx context.Context, name string, r io.Reader) error {
+			_, err := store.Put(ctx, name, r)
+			return err
+		}
+		t.get = func(ctx context.Context, name string, w io.Writer) error {
+			r, err := store.Get(ctx, name)
+			if err != nil {
+				return err
+			}
+			defer r.Close()
+			_, err = io.Copy(w, r)
+			return err
+		}
+		t.del = store.Delete
+	case "direct":
+		js, err := jetstream.New(srv.NATS(b))
+		if err != nil {
+			b.Fatal(err)
+		}
+		obs, err := js.CreateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: "bench"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		t.put = func(ctx context.Context, name string, r io.Reader) error {
+			_, err := obs.Put(ctx, jetstream.ObjectMeta{Name: name}, r)
+			return err
+		}
+		t.get = func(ctx context.Context, name string, w io.Writer) error {
+			r, err := obs.Get(ctx, name)
+			if err != nil {
+				return err
+			}
+			defer r.Close()
+			_, err = io.Copy(w, r)
+			return err
+		}
+		t.del = obs.Delete
+	}
+	if op == "get" {
+		if err := t.put(ctx, "obj", prng(7, size)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.SetBytes(size)
+	var peakHeap, peakLive int64
+	b.ResetTimer()
+	for i := range b.N {
+		b.StopTimer()
+		w := watchHeap()
+		b.StartTimer()
+		var err error
+		if op == "put" {
+			err = t.put(ctx, fmt.Sprintf("obj-%d", i), prng(uint64(i), size))
+		} else {
+			err = t.get(ctx, "obj", io.Discard)
+		}
+		b.StopTimer()
+		h, l := w.growth()
+		peakHeap, peakLive = max(peakHeap, h), max(peakLive, l)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if op == "put" {
+			// Keep the disk use to one object.
+			if err := t.del(ctx, fmt.Sprintf("obj-%d", i)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(peakHeap)/(1<<20), "peak-heap-MiB")
+	b.ReportMetric(float64(peakLive)/(1<<20), "peak-live-MiB")
+}
+
