@@ -240,6 +240,37 @@ const putFrame = 256 << 10
 // complete. If r fails or ctx ends, the upload is abandoned and nothing is
 // stored; the error says why.
 func (s *ObjectStore) Put(ctx context.Context, name string, r io.Reader, opts ...PutObjectOption) (*ObjectInfo, error) {
+	return s.put(ctx, name, func() ([]byte, error) {
+		// A fresh buffer per frame: gRPC may still refer to a sent message.
+		buf := make([]byte, putFrame)
+		n, err := io.ReadFull(r, buf)
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			err = io.EOF
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("natsgw: put object %q: read data: %w", name, err)
+		}
+		return buf[:n], err
+	}, opts)
+}
+
+// PutBytes stores data as object name (see Put). data must not change until
+// PutBytes returns.
+func (s *ObjectStore) PutBytes(ctx context.Context, name string, data []byte, opts ...PutObjectOption) (*ObjectInfo, error) {
+	return s.put(ctx, name, func() ([]byte, error) {
+		n := min(len(data), putFrame)
+		frame := data[:n:n]
+		data = data[n:]
+		if len(data) == 0 {
+			return frame, io.EOF
+		}
+		return frame, nil
+	}, opts)
+}
+
+// put streams the frames next returns (the last one with io.EOF; any other
+// error abandons the upload).
+func (s *ObjectStore) put(ctx context.Context, name string, next func() ([]byte, error), opts []PutObjectOption) (*ObjectInfo, error) {
 	if err := s.c.errIfClosed(); err != nil {
 		return nil, err
 	}
@@ -262,20 +293,18 @@ func (s *ObjectStore) Put(ctx context.Context, name string, r io.Reader, opts ..
 		return nil, s.putStreamError(stream, err)
 	}
 	for {
-		// A fresh buffer per frame: gRPC may still refer to a sent message.
-		buf := make([]byte, putFrame)
-		n, rerr := io.ReadFull(r, buf)
-		if n > 0 {
-			if err := stream.Send(&natsgwv1.PutObjectRequest{Part: &natsgwv1.PutObjectRequest_Data{Data: buf[:n]}}); err != nil {
+		data, rerr := next()
+		if len(data) > 0 {
+			if err := stream.Send(&natsgwv1.PutObjectRequest{Part: &natsgwv1.PutObjectRequest_Data{Data: data}}); err != nil {
 				return nil, s.putStreamError(stream, err)
 			}
 		}
-		if errors.Is(rerr, io.EOF) || errors.Is(rerr, io.ErrUnexpectedEOF) {
+		if errors.Is(rerr, io.EOF) {
 			break
 		}
 		if rerr != nil {
 			cancel() // the gateway sees the stream canceled and stores nothing
-			return nil, fmt.Errorf("natsgw: put object %q: read data: %w", name, rerr)
+			return nil, rerr
 		}
 	}
 	resp, err := stream.CloseAndRecv()
@@ -294,10 +323,6 @@ func (s *ObjectStore) putStreamError(stream natsgwv1.ObjectStoreService_PutObjec
 	return convertError(err)
 }
 
-// PutBytes stores data as object name (see Put).
-func (s *ObjectStore) PutBytes(ctx context.Context, name string, data []byte, opts ...PutObjectOption) (*ObjectInfo, error) {
-	return s.Put(ctx, name, bytes.NewReader(data), opts...)
-}
 
 // GetObjectOption configures Get.
 type GetObjectOption func(*natsgwv1.GetObjectRequest)
@@ -377,29 +402,62 @@ func (r *ObjectReader) Range() (offset, length int64) { return r.offset, r.lengt
 // Read reads the next bytes of the object.
 func (r *ObjectReader) Read(p []byte) (int, error) {
 	for len(r.cur) == 0 {
-		if r.err != nil {
-			return 0, r.err
-		}
-		m, err := r.stream.Recv()
-		switch {
-		case errors.Is(err, io.EOF):
-			if r.read != r.length {
-				r.err = fmt.Errorf("natsgw: get object %q: %w after %d of %d bytes", r.info.Name, io.ErrUnexpectedEOF, r.read, r.length)
-			} else {
-				r.err = io.EOF
-			}
-			r.close()
-		case err != nil:
-			r.err = convertError(err)
-			r.close()
-		default:
-			r.cur = m.GetData()
-			r.read += int64(len(r.cur))
+		if err := r.fill(); err != nil {
+			return 0, err
 		}
 	}
 	n := copy(p, r.cur)
 	r.cur = r.cur[n:]
 	return n, nil
+}
+
+// fill receives the next frame; at the end it returns io.EOF (or the error
+// that ended the stream), and keeps returning it.
+func (r *ObjectReader) fill() error {
+	if r.err != nil {
+		return r.err
+	}
+	m, err := r.stream.Recv()
+	switch {
+	case errors.Is(err, io.EOF):
+		if r.read != r.length {
+			r.err = fmt.Errorf("natsgw: get object %q: %w after %d of %d bytes", r.info.Name, io.ErrUnexpectedEOF, r.read, r.length)
+		} else {
+			r.err = io.EOF
+		}
+		r.close()
+		return r.err
+	case err != nil:
+		r.err = convertError(err)
+		r.close()
+		return r.err
+	}
+	r.cur = m.GetData()
+	r.read += int64(len(r.cur))
+	return nil
+}
+
+// WriteTo writes the rest of the object to w (io.Copy uses it, saving a
+// copy of every byte).
+func (r *ObjectReader) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	for {
+		if len(r.cur) == 0 {
+			if err := r.fill(); err != nil {
+				if errors.Is(err, io.EOF) {
+					return total, nil
+				}
+				return total, err
+			}
+			continue
+		}
+		n, err := w.Write(r.cur)
+		total += int64(n)
+		r.cur = r.cur[n:]
+		if err != nil {
+			return total, err
+		}
+	}
 }
 
 func (r *ObjectReader) close() {
@@ -430,7 +488,7 @@ func (s *ObjectStore) GetBytes(ctx context.Context, name string, opts ...GetObje
 			return nil, nil, err
 		}
 		buf := bytes.NewBuffer(make([]byte, 0, r.length))
-		_, err = buf.ReadFrom(r)
+		_, err = r.WriteTo(buf)
 		r.Close()
 		var ge *Error
 		if errors.As(err, &ge) && ge.Code == codes.Aborted && attempt < getBytesAttempts {

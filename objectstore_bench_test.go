@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -23,7 +25,9 @@ import (
 //   - peak-heap-MiB: the largest HeapInuse growth over the level before the
 //     operation (includes garbage not yet collected);
 //
-//   - peak-live-MiB: the largest live heap (as of the latest GC) growth.
+//   - peak-live-MiB: the largest live heap (as of the latest GC) growth;
+//   - cpu-ms/op: CPU time of the whole process per operation (includes the
+//     heap sampling and, between operations, setup and deletes).
 //
 //     go test -run '^$' -bench BenchmarkObject -benchtime 3x .
 func BenchmarkObject(b *testing.B) {
@@ -100,6 +104,7 @@ func benchObject(b *testing.B, size int64, op, path string) {
 	}
 	b.SetBytes(size)
 	var peakHeap, peakLive int64
+	cpu0 := cpuTime()
 	b.ResetTimer()
 	for i := range b.N {
 		b.StopTimer()
@@ -125,7 +130,18 @@ func benchObject(b *testing.B, size int64, op, path string) {
 		}
 		b.StartTimer()
 	}
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
 	b.ReportMetric(float64(peakHeap)/(1<<20), "peak-heap-MiB")
 	b.ReportMetric(float64(peakLive)/(1<<20), "peak-live-MiB")
 }
 
+// cpuTime is the CPU time (user + system) the process used so far. The
+// machine is shared, so CPU per operation is a steadier measure of cost than
+// throughput.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

@@ -87,9 +87,10 @@ func (s *objectServer) PutObject(stream natsgwv1.ObjectStoreService_PutObjectSer
 	return stream.SendAndClose(&natsgwv1.PutObjectResponse{Info: objectInfo(b, info)})
 }
 
-// putSource reads the data frames of a PutObject stream as one byte stream.
-// Read fills p completely unless the data ends, so every chunk but the last
-// has the full chunk size (which range reads rely on).
+// putSource cuts the data frames of a PutObject stream into chunks of
+// exactly objChunkSize bytes (the last may be shorter), so every chunk but
+// the last is full (range reads rely on it). A chunk that lies within one
+// frame is a slice of it, not a copy (frames are not reused once received).
 type putSource struct {
 	stream     natsgwv1.ObjectStoreService_PutObjectServer
 	expectSize *uint64
@@ -98,26 +99,38 @@ type putSource struct {
 	eof        bool
 }
 
-func (s *putSource) Read(p []byte) (int, error) {
-	n := 0
-	for n < len(p) {
+// nextChunk returns the next chunk, or io.EOF after the last.
+func (s *putSource) nextChunk() ([]byte, error) {
+	for len(s.cur) == 0 && !s.eof {
+		if err := s.next(); err != nil {
+			return nil, err
+		}
+	}
+	if len(s.cur) >= objChunkSize || s.eof {
+		if len(s.cur) == 0 {
+			return nil, io.EOF
+		}
+		n := min(len(s.cur), objChunkSize)
+		c := s.cur[:n:n]
+		s.cur = s.cur[n:]
+		return c, nil
+	}
+	buf := make([]byte, 0, objChunkSize)
+	for len(buf) < objChunkSize {
 		if len(s.cur) == 0 {
 			if s.eof {
 				break
 			}
 			if err := s.next(); err != nil {
-				return n, err
+				return nil, err
 			}
 			continue
 		}
-		c := copy(p[n:], s.cur)
-		s.cur = s.cur[c:]
-		n += c
+		n := min(len(s.cur), objChunkSize-len(buf))
+		buf = append(buf, s.cur[:n]...)
+		s.cur = s.cur[n:]
 	}
-	if n == 0 && s.eof {
-		return 0, io.EOF
-	}
-	return n, nil
+	return buf, nil
 }
 
 // next receives the next data frame.
@@ -150,7 +163,7 @@ func (s *putSource) next() error {
 
 // upload stores src as a new version of meta.Name in b and makes it the
 // current one. On any error nothing of the new version remains.
-func (s *objectServer) upload(ctx context.Context, st jetstream.Stream, b objBucket, meta jetstream.ObjectMeta, src io.Reader, expectSum []byte) (info *jetstream.ObjectInfo, err error) {
+func (s *objectServer) upload(ctx context.Context, st jetstream.Stream, b objBucket, meta jetstream.ObjectMeta, src *putSource, expectSum []byte) (info *jetstream.ObjectInfo, err error) {
 	g := s.g
 	id := nuid.Next()
 	subj := b.chunkSubject(id)
@@ -171,33 +184,30 @@ func (s *objectServer) upload(ctx context.Context, st jetstream.Stream, b objBuc
 		}
 	}()
 	for {
-		// A fresh buffer per chunk: a pending publish keeps its message
-		// (nats.go may resend it), so buffers are not reused.
-		buf := make([]byte, objChunkSize)
-		n, rerr := io.ReadFull(src, buf)
-		if n > 0 {
-			if len(pending) == putWindow {
-				f := pending[0]
-				pending = pending[1:] // an ack is delivered once: never wait twice
-				if err := waitAck(f); err != nil {
-					return nil, s.chunkError(ctx, st, b, meta.Name, err)
-				}
-			}
-			h.Write(buf[:n])
-			f, err := s.js.PublishMsgAsync(&nats.Msg{Subject: subj, Data: buf[:n]})
-			if err != nil {
-				return nil, s.chunkError(ctx, st, b, meta.Name, err)
-			}
-			pending = append(pending, f)
-			size += uint64(n)
-			chunks++
-		}
-		if errors.Is(rerr, io.EOF) || errors.Is(rerr, io.ErrUnexpectedEOF) {
+		// A pending publish keeps its message (nats.go may resend it), so
+		// chunk buffers are never reused.
+		data, rerr := src.nextChunk()
+		if errors.Is(rerr, io.EOF) {
 			break
 		}
 		if rerr != nil {
 			return nil, rerr // already a status (client gone, bad frame, size mismatch)
 		}
+		if len(pending) == putWindow {
+			f := pending[0]
+			pending = pending[1:] // an ack is delivered once: never wait twice
+			if err := waitAck(f); err != nil {
+				return nil, s.chunkError(ctx, st, b, meta.Name, err)
+			}
+		}
+		h.Write(data)
+		f, err := s.js.PublishMsgAsync(&nats.Msg{Subject: subj, Data: data})
+		if err != nil {
+			return nil, s.chunkError(ctx, st, b, meta.Name, err)
+		}
+		pending = append(pending, f)
+		size += uint64(len(data))
+		chunks++
 	}
 	for len(pending) > 0 {
 		f := pending[0]
