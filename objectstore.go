@@ -323,7 +323,6 @@ func (s *ObjectStore) putStreamError(stream natsgwv1.ObjectStoreService_PutObjec
 	return convertError(err)
 }
 
-
 // GetObjectOption configures Get.
 type GetObjectOption func(*natsgwv1.GetObjectRequest)
 

@@ -26,6 +26,7 @@ import (
 //     operation (includes garbage not yet collected);
 //
 //   - peak-live-MiB: the largest live heap (as of the latest GC) growth;
+//
 //   - cpu-ms/op: CPU time of the whole process per operation (includes the
 //     heap sampling and, between operations, setup and deletes).
 //
