@@ -14,23 +14,23 @@ import (
 	"github.com/natsgw/natsgw/natsgwtest"
 )
 
-// Object store benchmarks: the same object through the gateway (SDK -> gRPC
-// over loopback TCP -> gateway -> embedded NATS) and straight into nats.go's
-// object store on the same embedded NATS, in the same run. Everything runs
-// in one process, so the heap figures are the whole process: gateway, NATS
-// server, gRPC on both ends. Reported per operation:
+// BenchmarkObject puts and gets the same object through the gateway (SDK ->
+// gRPC over loopback TCP -> gateway -> embedded NATS) and straight into
+// nats.go's object store on the same embedded NATS, in the same run.
+// Everything runs in one process, so the memory figures are the whole
+// process (gateway, NATS server, gRPC on both ends). Per operation:
 //
 //   - MB/s: throughput (b.SetBytes);
-//
+//   - cpu-ms/op: CPU time of the whole process (the machine is shared, so
+//     this is steadier than throughput);
 //   - peak-heap-MiB: the largest HeapInuse growth over the level before the
 //     operation (includes garbage not yet collected);
+//   - peak-live-MiB: the largest growth of the live heap (as of the latest
+//     GC).
 //
-//   - peak-live-MiB: the largest live heap (as of the latest GC) growth;
+// Run it with:
 //
-//   - cpu-ms/op: CPU time of the whole process per operation (includes the
-//     heap sampling and, between operations, setup and deletes).
-//
-//     go test -run '^$' -bench BenchmarkObject -benchtime 3x .
+//	go test -run '^$' -bench BenchmarkObject -benchtime 3x .
 func BenchmarkObject(b *testing.B) {
 	for _, size := range []int64{64 << 20, 1 << 30} {
 		if size > 64<<20 && testing.Short() {
