@@ -152,10 +152,12 @@ func (d *directBatch) fetch(ctx context.Context, from uint64, n, maxBytes int, f
 	if err := d.g.nc.PublishRequest(d.g.directGetSubject(d.stream), d.sub.Subject, body); err != nil {
 		return 0, err
 	}
-	ctx, cancel := withDefaultTimeout(ctx)
-	defer cancel()
 	for {
-		m, err := d.sub.NextMsgWithContext(ctx)
+		// The timeout bounds each wait for NATS, not the whole batch: f may
+		// block as long as the client takes to consume.
+		wctx, cancel := context.WithTimeout(ctx, jsAPITimeout)
+		m, err := d.sub.NextMsgWithContext(wctx)
+		cancel()
 		if errors.Is(err, nats.ErrNoResponders) {
 			return 0, errNoStream
 		}

@@ -91,6 +91,7 @@ const (
 	jsErrStorageExceeded       = 10047
 	jsErrReplicasNotSupported  = 10074
 	jsErrStoreFailed           = 10077 // description says why, e.g. "maximum bytes exceeded"
+	jsErrStreamSealed          = 10109
 )
 
 // jsAPIError returns the JetStream API error inside err, if any.
@@ -170,6 +171,8 @@ func (g *Gateway) natsError(ctx context.Context, action string, err error) error
 			if isMaxBytes(err) {
 				return resourceExhausted("%s: the max_bytes limit is reached", action)
 			}
+		case jsErrStreamSealed:
+			return failedPrecondition("%s: sealed: it accepts no changes", action)
 		}
 	}
 	g.log.LogAttrs(ctx, slog.LevelError, "internal error", slog.String("action", action), slog.Any("err", err))
