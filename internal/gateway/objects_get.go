@@ -131,11 +131,13 @@ func (r *objectRead) run(ctx context.Context) error {
 		cs = uint64(r.info.Opts.ChunkSize)
 	}
 
-	// Where to start: chunk k at stream sequence from, skipping skip bytes.
+	// Where to start: chunk k at stream sequence from, skipping skip bytes;
+	// n chunks to read. A partial range needs the uniform layout proven to
+	// start at its chunk and to read no chunk past its end.
 	var k uint32
-	from, skip := uint64(0), r.off
+	from, skip, n := uint64(0), r.off, r.info.Chunks
 	uniform := false
-	if cs > 0 && r.off >= cs {
+	if cs > 0 && !full {
 		var last storedMsg
 		var err error
 		if uniform, last, err = r.uniform(ctx, subj, cs); err != nil {
@@ -143,8 +145,11 @@ func (r *objectRead) run(ctx context.Context) error {
 		}
 		if uniform {
 			k = uint32(r.off / cs)
-			if from, err = r.locate(ctx, subj, k, last); err != nil {
-				return err
+			n = uint32((r.off+r.length-1)/cs) - k + 1
+			if k > 0 {
+				if from, err = r.locate(ctx, subj, k, last); err != nil {
+					return err
+				}
 			}
 			skip = r.off - uint64(k)*cs
 		} else {
@@ -160,7 +165,7 @@ func (r *objectRead) run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		defer close(chunks)
-		fetchErr = r.fetch(ctx, subj, from, r.info.Chunks-k, chunks)
+		fetchErr = r.fetch(ctx, subj, from, n, chunks)
 	})
 	defer wg.Wait()
 	defer cancel()
@@ -286,16 +291,10 @@ func (r *objectRead) locate(ctx context.Context, subj string, k uint32, last sto
 		}
 		return n - 1 - uint32(sm.pending), sm.seq, nil
 	}
-	// Chunk i sits at a sequence in [first+i, last-(n-1-i)].
-	j, first, err := probe(0)
-	if err != nil {
-		return 0, err
-	}
-	if j != 0 {
-		return 0, errChanged
-	}
-	lo, hi := first+uint64(k), last.seq-uint64(n-1-k)
-	s := lo // contiguous chunks: the first probe hits
+	// Chunk i sits at a sequence in [1+i, last-(n-1-i)]; when the chunks
+	// are contiguous it is at the upper bound, so probe that first.
+	lo, hi := uint64(k)+1, last.seq-uint64(n-1-k)
+	s := hi
 	for range maxProbes {
 		if lo > hi {
 			return 0, errChanged
