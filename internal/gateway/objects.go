@@ -105,6 +105,26 @@ func (g *Gateway) bucket(org, field, name string) (objBucket, error) {
 	return objBucket{name: name, nats: n, stream: "OBJ_" + n}, nil
 }
 
+// callerBucket maps a request's bucket (field "bucket") into the caller's
+// organization.
+func (g *Gateway) callerBucket(ctx context.Context, bucket string) (objBucket, error) {
+	id, err := identity(ctx)
+	if err != nil {
+		return objBucket{}, err
+	}
+	return g.bucket(id.Org, "bucket", bucket)
+}
+
+// callerObject is callerBucket plus the check of the object's name (field
+// "name").
+func (g *Gateway) callerObject(ctx context.Context, bucket, name string) (objBucket, error) {
+	b, err := g.callerBucket(ctx, bucket)
+	if err != nil {
+		return objBucket{}, err
+	}
+	return b, validateObjectName("name", name)
+}
+
 // bucketFromStream maps a NATS stream name back to org's bucket, if it is
 // one.
 func (g *Gateway) bucketFromStream(org, stream string) (objBucket, bool) {
@@ -274,11 +294,7 @@ func bucketInfo(b objBucket, si *jetstream.StreamInfo) *natsgwv1.ObjectBucketInf
 }
 
 func (s *objectServer) CreateObjectBucket(ctx context.Context, req *natsgwv1.CreateObjectBucketRequest) (*natsgwv1.CreateObjectBucketResponse, error) {
-	id, err := identity(ctx)
-	if err != nil {
-		return nil, err
-	}
-	b, err := s.g.bucket(id.Org, "bucket", req.GetBucket())
+	b, err := s.g.callerBucket(ctx, req.GetBucket())
 	if err != nil {
 		return nil, err
 	}
@@ -326,11 +342,7 @@ func (s *objectServer) CreateObjectBucket(ctx context.Context, req *natsgwv1.Cre
 }
 
 func (s *objectServer) DeleteObjectBucket(ctx context.Context, req *natsgwv1.DeleteObjectBucketRequest) (*natsgwv1.DeleteObjectBucketResponse, error) {
-	id, err := identity(ctx)
-	if err != nil {
-		return nil, err
-	}
-	b, err := s.g.bucket(id.Org, "bucket", req.GetBucket())
+	b, err := s.g.callerBucket(ctx, req.GetBucket())
 	if err != nil {
 		return nil, err
 	}
@@ -378,15 +390,8 @@ func (s *objectServer) ListObjectBuckets(ctx context.Context, _ *natsgwv1.ListOb
 // --- object info, listing, delete, update ---
 
 func (s *objectServer) GetObjectInfo(ctx context.Context, req *natsgwv1.GetObjectInfoRequest) (*natsgwv1.GetObjectInfoResponse, error) {
-	id, err := identity(ctx)
+	b, err := s.g.callerObject(ctx, req.GetBucket(), req.GetName())
 	if err != nil {
-		return nil, err
-	}
-	b, err := s.g.bucket(id.Org, "bucket", req.GetBucket())
-	if err != nil {
-		return nil, err
-	}
-	if err := validateObjectName("name", req.GetName()); err != nil {
 		return nil, err
 	}
 	cur, err := s.g.liveMeta(ctx, b, req.GetName())
@@ -426,11 +431,7 @@ func decodePageToken(tok string) (uint64, bool) {
 // position until the page is full (plus the ones a prefix filters out), and
 // never holds more than one batch, whatever the bucket's size.
 func (s *objectServer) ListObjects(ctx context.Context, req *natsgwv1.ListObjectsRequest) (*natsgwv1.ListObjectsResponse, error) {
-	id, err := identity(ctx)
-	if err != nil {
-		return nil, err
-	}
-	b, err := s.g.bucket(id.Org, "bucket", req.GetBucket())
+	b, err := s.g.callerBucket(ctx, req.GetBucket())
 	if err != nil {
 		return nil, err
 	}
@@ -492,16 +493,9 @@ func (s *objectServer) ListObjects(ctx context.Context, req *natsgwv1.ListObject
 }
 
 func (s *objectServer) DeleteObject(ctx context.Context, req *natsgwv1.DeleteObjectRequest) (*natsgwv1.DeleteObjectResponse, error) {
-	id, err := identity(ctx)
-	if err != nil {
-		return nil, err
-	}
-	b, err := s.g.bucket(id.Org, "bucket", req.GetBucket())
-	if err != nil {
-		return nil, err
-	}
 	name := req.GetName()
-	if err := validateObjectName("name", name); err != nil {
+	b, err := s.g.callerObject(ctx, req.GetBucket(), name)
+	if err != nil {
 		return nil, err
 	}
 	st, err := s.g.bucketStream(ctx, b)
@@ -529,16 +523,9 @@ func (s *objectServer) DeleteObject(ctx context.Context, req *natsgwv1.DeleteObj
 }
 
 func (s *objectServer) UpdateObjectMeta(ctx context.Context, req *natsgwv1.UpdateObjectMetaRequest) (*natsgwv1.UpdateObjectMetaResponse, error) {
-	id, err := identity(ctx)
-	if err != nil {
-		return nil, err
-	}
-	b, err := s.g.bucket(id.Org, "bucket", req.GetBucket())
-	if err != nil {
-		return nil, err
-	}
 	name := req.GetName()
-	if err := validateObjectName("name", name); err != nil {
+	b, err := s.g.callerObject(ctx, req.GetBucket(), name)
+	if err != nil {
 		return nil, err
 	}
 	newName := name

@@ -47,16 +47,9 @@ var errChanged = errors.New("object changed during the read")
 
 func (s *objectServer) GetObject(req *natsgwv1.GetObjectRequest, stream natsgwv1.ObjectStoreService_GetObjectServer) error {
 	ctx := stream.Context()
-	id, err := identity(ctx)
-	if err != nil {
-		return err
-	}
-	b, err := s.g.bucket(id.Org, "bucket", req.GetBucket())
-	if err != nil {
-		return err
-	}
 	name := req.GetName()
-	if err := validateObjectName("name", name); err != nil {
+	b, err := s.g.callerObject(ctx, req.GetBucket(), name)
+	if err != nil {
 		return err
 	}
 	cur, err := s.g.liveMeta(ctx, b, name)
