@@ -926,3 +926,30 @@ func TestKVTwoGateways(t *testing.T) {
 	testutil.NoErr(t, err, "get through gateway 1")
 	testutil.Equal(t, string(e.Value), "again", "value")
 }
+
+// TestKVWatchGatewayStops: a watch ends with ErrUnavailable when its gateway
+// shuts down, and resumes from the last revision it saw on a new gateway.
+func TestKVWatchGatewayStops(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	srv := natsgwtest.NewServer(t, natsgwtest.WithDataDir(dir))
+	c := srv.Client(t, natsgw.WithOrg("acme"))
+	ctx := testutil.Context(t)
+	kv := c.KeyValue("w")
+	r, err := kv.Put(ctx, "a", []byte("1"))
+	testutil.NoErr(t, err, "put")
+	w, err := kv.Watch(ctx, ">")
+	testutil.NoErr(t, err, "watch")
+	testutil.Equal(t, len(initDone(t, w)), 1, "initial values")
+	srv.Restart()
+	for range w.Updates() {
+	}
+	testutil.ErrIs(t, w.Err(), natsgw.ErrUnavailable, "watch error after the gateway stopped")
+
+	_, err = kv.Put(ctx, "b", []byte("2"))
+	testutil.NoErr(t, err, "put after the restart")
+	w, err = kv.Watch(ctx, ">", natsgw.WithResumeFromRevision(r+1))
+	testutil.NoErr(t, err, "resume")
+	defer w.Stop()
+	testutil.Equal(t, opKeys(initDone(t, w)), []opKey{{natsgw.KeyValuePut, "b", "2"}}, "resumed entries")
+}
