@@ -946,8 +946,11 @@ func TestKVWatchGatewayStops(t *testing.T) {
 	}
 	testutil.ErrIs(t, w.Err(), natsgw.ErrUnavailable, "watch error after the gateway stopped")
 
-	_, err = kv.Put(ctx, "b", []byte("2"))
-	testutil.NoErr(t, err, "put after the restart")
+	// The client reconnects with backoff: retry until the gateway is back.
+	testutil.Poll(t, "put after the restart", func() error {
+		_, err := kv.Put(ctx, "b", []byte("2"))
+		return err
+	})
 	w, err = kv.Watch(ctx, ">", natsgw.WithResumeFromRevision(r+1))
 	testutil.NoErr(t, err, "resume")
 	defer w.Stop()
