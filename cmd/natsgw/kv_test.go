@@ -130,37 +130,6 @@ func TestKVWatchCLI(t *testing.T) {
 	testutil.ErrIs(t, err, natsgw.ErrNotFound, "watch a missing bucket")
 }
 
-func TestKVBadInput(t *testing.T) {
-	t.Parallel()
-	c, _ := newCLI(t)
-	for _, tc := range []struct {
-		args []string
-		want string // in the error
-		is   error
-	}{
-		{[]string{"kv", "put", "a.b", "k", "v"}, "bucket: ", natsgw.ErrInvalidArgument},
-		{[]string{"kv", "put", "b", "a..b", "v"}, "key: ", natsgw.ErrInvalidArgument},
-		{[]string{"kv", "get", "b", "*"}, "key: ", natsgw.ErrInvalidArgument},
-		{[]string{"kv", "keys", "b", "a*"}, "filter: ", natsgw.ErrInvalidArgument},
-		{[]string{"kv", "watch", "b", "a.>.c"}, "key: ", natsgw.ErrInvalidArgument},
-		{[]string{"kv", "add", "b", "--history", "65"}, "config.history: ", natsgw.ErrInvalidArgument},
-		{[]string{"kv", "add", "b", "--storage", "tape"}, "--storage", nil},
-		{[]string{"kv", "watch", "b", "--count", "-1"}, "--count", nil},
-		{[]string{"kv", "get", "b"}, "accepts 2 arg", nil},
-		{[]string{"kv", "get", "nobucket", "k"}, "bucket not found", natsgw.ErrNotFound},
-	} {
-		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
-			_, _, err := c.run("", tc.args...)
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("got error %v, want one containing %q", err, tc.want)
-			}
-			if tc.is != nil {
-				testutil.ErrIs(t, err, tc.is, "error")
-			}
-		})
-	}
-}
-
 func TestKVOrgs(t *testing.T) {
 	t.Parallel()
 	c, _ := newCLI(t)
