@@ -956,3 +956,34 @@ func TestKVWatchGatewayStops(t *testing.T) {
 	defer w.Stop()
 	testutil.Equal(t, opKeys(initDone(t, w)), []opKey{{natsgw.KeyValuePut, "b", "2"}}, "resumed entries")
 }
+
+// TestKVWatchBucketDeleted: deleting a watched bucket ends the watch with
+// ErrNotFound once NATS notices (its consumer stops sending heartbeats, which
+// nats.go checks every few seconds).
+func TestKVWatchBucketDeleted(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the watcher notices a deleted bucket only after NATS's heartbeat checks, 10-20 s")
+	}
+	t.Parallel()
+	srv := natsgwtest.NewServer(t)
+	c := srv.Client(t, natsgw.WithOrg("acme"))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	kv := c.KeyValue("doomed")
+	_, err := kv.Put(ctx, "a", []byte("1"))
+	testutil.NoErr(t, err, "put")
+	w, err := kv.Watch(ctx, ">")
+	testutil.NoErr(t, err, "watch")
+	defer w.Stop()
+	initDone(t, w)
+	testutil.NoErr(t, c.DeleteKeyValue(ctx, "doomed"), "delete the bucket")
+	select {
+	case e, ok := <-w.Updates():
+		if ok {
+			t.Fatalf("entry %+v after the bucket was deleted", e)
+		}
+	case <-ctx.Done():
+		t.Fatal("the watch did not end within a minute of the bucket's deletion")
+	}
+	testutil.ErrIs(t, w.Err(), natsgw.ErrNotFound, "watch error")
+}

@@ -433,6 +433,12 @@ func storageToProto(st jetstream.StorageType) natsgwv1.KeyValueStorage {
 // current).
 func (s *kvServer) kvError(ctx context.Context, action string, b kvBucket, err error) error {
 	switch {
+	case errors.Is(err, errWatcherEnded):
+		s.cache.drop(b.nats, nil)
+		if _, err := s.g.js.KeyValue(ctx, b.nats); errors.Is(err, jetstream.ErrBucketNotFound) {
+			return notFound("%s: the bucket was deleted", action)
+		}
+		return unavailable("%s: the watch ended in NATS; watch again from the last revision seen", action)
 	case errors.Is(err, jetstream.ErrStreamNotFound), errors.Is(err, jetstream.ErrNoStreamResponse):
 		err = jetstream.ErrBucketNotFound
 	case errors.Is(err, nats.ErrNoResponders):

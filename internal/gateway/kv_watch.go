@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -12,13 +13,17 @@ import (
 // Frame limits of the KV streams (Keys, History, Watch), so that no gRPC
 // message grows with the bucket: a 100k-key listing is a hundred frames.
 const (
-	keysFrameKeys    = 1000
-	keysFrameBytes   = 256 << 10
-	entryFrameCount  = 256
-	entryFrameBytes  = 1 << 20
-	allKeys          = ">"
-	errWatcherClosed = "the NATS subscription ended"
+	keysFrameKeys   = 1000
+	keysFrameBytes  = 256 << 10
+	entryFrameCount = 256
+	entryFrameBytes = 1 << 20
+	allKeys         = ">"
 )
+
+// errWatcherEnded: nats.go ended a watcher by itself (its ordered consumer
+// could not be re-created, typically because the bucket was deleted, or the
+// connection closed). kvError tells the two apart.
+var errWatcherEnded = errors.New("the NATS watcher ended")
 
 // watch opens a watcher on b for the key patterns. Watchers are ordered push
 // consumers: NATS paces them with flow control, and nats.go buffers at most
@@ -46,7 +51,7 @@ func (s *kvServer) next(ctx context.Context, w jetstream.KeyWatcher) (e jetstrea
 	select {
 	case e, ok := <-w.Updates():
 		if !ok {
-			return nil, false, unavailable("%s", errWatcherClosed)
+			return nil, false, errWatcherEnded
 		}
 		return e, e == nil, nil
 	case <-ctx.Done():
@@ -198,7 +203,7 @@ func (s *kvServer) pump(ctx context.Context, w jetstream.KeyWatcher, once bool, 
 		select {
 		case e, ok = <-w.Updates():
 			if !ok {
-				return n, unavailable("%s", errWatcherClosed)
+				return n, errWatcherEnded
 			}
 			done = e == nil
 		default:
