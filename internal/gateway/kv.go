@@ -439,9 +439,11 @@ func (s *kvServer) kvError(ctx context.Context, action string, b kvBucket, err e
 			return notFound("%s: the bucket was deleted", action)
 		}
 		return unavailable("%s: the watch ended in NATS; watch again from the last revision seen", action)
-	case errors.Is(err, jetstream.ErrStreamNotFound), errors.Is(err, jetstream.ErrNoStreamResponse):
+	case errors.Is(err, jetstream.ErrStreamNotFound):
 		err = jetstream.ErrBucketNotFound
-	case errors.Is(err, nats.ErrNoResponders):
+	case errors.Is(err, nats.ErrNoResponders), errors.Is(err, jetstream.ErrNoStreamResponse):
+		// withBucket retried on a freshly opened bucket: it exists, but
+		// JetStream does not answer for it (a cluster electing a leader).
 		return unavailable("%s: the bucket is not answering", action)
 	case apiErrorCode(err) == jetstream.JSErrCodeStreamMessageExceedsMaximum:
 		if c, ok := s.limits(ctx, b); ok && c.MaxValueSize > 0 {
