@@ -48,8 +48,9 @@ func WithLinger(d time.Duration) PublisherOption {
 // published so far has reached NATS. Safe for concurrent use.
 //
 // If the gateway rejects a message (for example an invalid subject), the
-// stream ends: that message and any after it are not published, and every
-// later call returns the error.
+// stream ends: every message before it is published (Published counts them),
+// that message and any after it are not, and every later call returns the
+// error.
 type Publisher struct {
 	c      *Client
 	opts   publisherOptions
@@ -62,6 +63,7 @@ type Publisher struct {
 	queued  uint64 // messages handed to Publish
 	timer   *time.Timer
 	err     error // sticky: the stream failed or was closed
+	closed  bool  // Close was called: no more messages are taken
 	sendMu  sync.Mutex
 	acked   uint64 // published_count last confirmed by the gateway
 	waiters []flushWaiter
@@ -110,8 +112,7 @@ func (p *Publisher) Publish(subject string, data []byte, opts ...PublishOption) 
 // gateway's flow control pushes back on a producer that is too fast).
 func (p *Publisher) PublishMsg(m *Msg) error {
 	p.mu.Lock()
-	if p.err != nil {
-		err := p.err
+	if err := p.unusableLocked(); err != nil {
 		p.mu.Unlock()
 		return err
 	}
@@ -132,9 +133,20 @@ func (p *Publisher) PublishMsg(m *Msg) error {
 	return p.sendLocked(false)
 }
 
+// unusableLocked is the error for a call on a failed or closed Publisher.
+func (p *Publisher) unusableLocked() error {
+	switch {
+	case p.err != nil:
+		return p.err
+	case p.closed:
+		return ErrClosed
+	}
+	return nil
+}
+
 func (p *Publisher) lingerExpired() {
 	p.mu.Lock()
-	if len(p.frame) == 0 || p.err != nil {
+	if len(p.frame) == 0 || p.unusableLocked() != nil {
 		p.mu.Unlock()
 		return
 	}
@@ -217,11 +229,16 @@ func (p *Publisher) receive() {
 // message published before the call reached NATS.
 func (p *Publisher) Flush(ctx context.Context) error {
 	p.mu.Lock()
-	if p.err != nil {
-		err := p.err
+	if err := p.unusableLocked(); err != nil {
 		p.mu.Unlock()
 		return err
 	}
+	return p.flushLocked(ctx)
+}
+
+// flushLocked sends the current frame with flush set and waits for the
+// gateway's confirmation; p.mu is held on entry and released on return.
+func (p *Publisher) flushLocked(ctx context.Context) error {
 	ch := make(chan error, 1)
 	p.waiters = append(p.waiters, flushWaiter{upTo: p.queued, ch: ch})
 	if err := p.sendLocked(true); err != nil {
@@ -235,30 +252,52 @@ func (p *Publisher) Flush(ctx context.Context) error {
 	}
 }
 
-// Published is the number of messages the gateway has confirmed (as of the
-// last Flush).
+// Published is the number of messages the gateway has confirmed: as of the
+// last Flush, or all those before a rejected message.
 func (p *Publisher) Published() uint64 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.acked
 }
 
-// Close flushes, then ends the stream. Later calls return ErrClosed.
+// Close flushes, then ends the stream. Every Publish that returned nil
+// before Close was called (or while it runs) is published when Close returns
+// nil; Publish calls from then on return ErrClosed. Closing again returns nil,
+// or the error that ended the stream.
 func (p *Publisher) Close(ctx context.Context) error {
-	err := p.Flush(ctx)
+	p.mu.Lock()
+	if p.closed {
+		err := p.err
+		p.mu.Unlock()
+		if errors.Is(err, ErrClosed) {
+			return nil
+		}
+		return err
+	}
+	p.closed = true // from here on no message is taken, so the last frame is final
+	if p.timer != nil {
+		p.timer.Stop()
+	}
+	var err error
+	if p.err != nil {
+		err = p.err
+		p.mu.Unlock()
+	} else {
+		err = p.flushLocked(ctx)
+	}
 	p.sendMu.Lock()
 	_ = p.stream.CloseSend()
 	p.sendMu.Unlock()
+	select {
+	case <-p.done: // the gateway's final answer, or the stream's error
+	case <-ctx.Done():
+	}
+	p.cancel()
 	p.mu.Lock()
 	if p.err == nil {
 		p.err = ErrClosed
 	}
 	p.mu.Unlock()
-	select {
-	case <-p.done:
-	case <-ctx.Done():
-	}
-	p.cancel()
 	if errors.Is(err, ErrClosed) {
 		return nil
 	}

@@ -105,5 +105,8 @@ func (in *inbox) request(ctx context.Context, g *Gateway, org string, o outgoing
 		return m, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	case <-g.closing:
+		// The inbox subscription is ending: no reply can arrive any more.
+		return nil, errShuttingDown
 	}
 }
