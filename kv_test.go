@@ -22,6 +22,14 @@ import (
 	"github.com/natsgw/natsgw/natsgwtest"
 )
 
+// kvEnv starts a gateway and returns it with a client of org "acme" and a
+// context bounded by testutil.Eventually.
+func kvEnv(t *testing.T) (*natsgwtest.Server, *natsgw.Client, context.Context) {
+	t.Helper()
+	srv := natsgwtest.NewServer(t)
+	return srv, srv.Client(t, natsgw.WithOrg("acme")), testutil.Context(t)
+}
+
 // kvField fails the test unless err is InvalidArgument naming field.
 func kvField(t *testing.T, err error, field, what string) {
 	t.Helper()
@@ -78,9 +86,7 @@ func opKeys(es []*natsgw.KeyValueEntry) []opKey {
 // beforehand.
 func TestKVBriefFlow(t *testing.T) {
 	t.Parallel()
-	srv := natsgwtest.NewServer(t)
-	c := srv.Client(t, natsgw.WithOrg("acme"))
-	ctx := testutil.Context(t)
+	_, c, ctx := kvEnv(t)
 	kv := c.KeyValue("app-config")
 
 	_, err := kv.Get(ctx, "database.host")
@@ -128,9 +134,7 @@ func TestKVBriefFlow(t *testing.T) {
 
 func TestKVRevisionsIncreasePerBucket(t *testing.T) {
 	t.Parallel()
-	srv := natsgwtest.NewServer(t)
-	c := srv.Client(t, natsgw.WithOrg("acme"))
-	ctx := testutil.Context(t)
+	_, c, ctx := kvEnv(t)
 	a, b := c.KeyValue("a"), c.KeyValue("b")
 	var revs []uint64
 	for i, key := range []string{"x", "y", "x", "z"} {
@@ -149,9 +153,7 @@ func TestKVRevisionsIncreasePerBucket(t *testing.T) {
 
 func TestKVBinaryAndEmptyValues(t *testing.T) {
 	t.Parallel()
-	srv := natsgwtest.NewServer(t)
-	c := srv.Client(t, natsgw.WithOrg("acme"))
-	ctx := testutil.Context(t)
+	_, c, ctx := kvEnv(t)
 	kv := c.KeyValue("bin")
 	all := make([]byte, 256)
 	for i := range all {
@@ -172,9 +174,7 @@ func TestKVBinaryAndEmptyValues(t *testing.T) {
 
 func TestKVCompareAndSwap(t *testing.T) {
 	t.Parallel()
-	srv := natsgwtest.NewServer(t)
-	c := srv.Client(t, natsgw.WithOrg("acme"))
-	ctx := testutil.Context(t)
+	_, c, ctx := kvEnv(t)
 	kv := c.KeyValue("cas")
 
 	_, err := kv.Update(ctx, "counter", []byte("1"), 1)
@@ -224,9 +224,7 @@ func TestKVCompareAndSwap(t *testing.T) {
 
 func TestKVCreateIfAbsent(t *testing.T) {
 	t.Parallel()
-	srv := natsgwtest.NewServer(t)
-	c := srv.Client(t, natsgw.WithOrg("acme"))
-	ctx := testutil.Context(t)
+	_, c, ctx := kvEnv(t)
 	kv := c.KeyValue("locks")
 
 	r, err := kv.Create(ctx, "job.1", []byte("worker-a"))
@@ -249,9 +247,7 @@ func TestKVCreateIfAbsent(t *testing.T) {
 
 func TestKVKeyTTL(t *testing.T) {
 	t.Parallel()
-	srv := natsgwtest.NewServer(t)
-	c := srv.Client(t, natsgw.WithOrg("acme"))
-	ctx := testutil.Context(t)
+	_, c, ctx := kvEnv(t)
 	kv := c.KeyValue("sessions")
 
 	_, err := kv.Put(ctx, "keep", []byte("forever"))
@@ -293,9 +289,7 @@ func TestKVKeyTTL(t *testing.T) {
 
 func TestKVHistoryAndRevisions(t *testing.T) {
 	t.Parallel()
-	srv := natsgwtest.NewServer(t)
-	c := srv.Client(t, natsgw.WithOrg("acme"))
-	ctx := testutil.Context(t)
+	_, c, ctx := kvEnv(t)
 	kv := c.KeyValue("hist")
 
 	var revs []uint64
@@ -354,9 +348,7 @@ func TestKVHistoryAndRevisions(t *testing.T) {
 
 func TestKVWatch(t *testing.T) {
 	t.Parallel()
-	srv := natsgwtest.NewServer(t)
-	c := srv.Client(t, natsgw.WithOrg("acme"))
-	ctx := testutil.Context(t)
+	_, c, ctx := kvEnv(t)
 	kv := c.KeyValue("watched")
 
 	_, err := kv.Put(ctx, "config.a", []byte("1"))
@@ -438,9 +430,7 @@ func TestKVWatch(t *testing.T) {
 // losing order.
 func TestKVWatchLargeValues(t *testing.T) {
 	t.Parallel()
-	srv := natsgwtest.NewServer(t)
-	c := srv.Client(t, natsgw.WithOrg("acme"))
-	ctx := testutil.Context(t)
+	_, c, ctx := kvEnv(t)
 	kv := c.KeyValue("large")
 	val := bytes.Repeat([]byte("v"), 700<<10)
 	for i := range 5 {
@@ -559,9 +549,7 @@ func TestKVKeys100k(t *testing.T) {
 
 func TestKVFilteredKeysAndEmptyBucket(t *testing.T) {
 	t.Parallel()
-	srv := natsgwtest.NewServer(t)
-	c := srv.Client(t, natsgw.WithOrg("acme"))
-	ctx := testutil.Context(t)
+	_, c, ctx := kvEnv(t)
 	_, err := c.CreateKeyValue(ctx, "empty", natsgw.KeyValueConfig{})
 	testutil.NoErr(t, err, "create bucket")
 	keys, err := c.KeyValue("empty").Keys(ctx)
@@ -713,9 +701,7 @@ func TestKVCrossOrg(t *testing.T) {
 
 func TestKVInvalidNames(t *testing.T) {
 	t.Parallel()
-	srv := natsgwtest.NewServer(t)
-	c := srv.Client(t, natsgw.WithOrg("acme"))
-	ctx := testutil.Context(t)
+	_, c, ctx := kvEnv(t)
 	for _, b := range []string{"", "a.b", "a b", "a*", ">", "a/b", "KV_x$", strings.Repeat("b", 129)} {
 		kv := c.KeyValue(b)
 		_, err := kv.Put(ctx, "k", nil)
@@ -812,9 +798,7 @@ func TestKVLimits(t *testing.T) {
 
 func TestKVBucketManagement(t *testing.T) {
 	t.Parallel()
-	srv := natsgwtest.NewServer(t)
-	c := srv.Client(t, natsgw.WithOrg("acme"))
-	ctx := testutil.Context(t)
+	srv, c, ctx := kvEnv(t)
 
 	cfg := natsgw.KeyValueConfig{
 		Description: "sessions", History: 10, TTL: time.Hour, MaxBytes: 1 << 20, MaxValueSize: 1024,
