@@ -455,7 +455,7 @@ func TestKVWatchLargeValues(t *testing.T) {
 // gateway.
 func seedKeys(t testing.TB, srv *natsgwtest.Server, org, bucket string, n int) {
 	t.Helper()
-	ctx := testutil.Context(t)
+	ctx := manyKeysContext(t, n)
 	js, err := jetstream.New(srv.NATS(t))
 	testutil.NoErr(t, err, "jetstream")
 	natsBucket := "tenant_" + org + "_" + bucket
@@ -474,15 +474,24 @@ func seedKeys(t testing.TB, srv *natsgwtest.Server, org, bucket string, n int) {
 	}
 }
 
+// manyKeysContext bounds seeding or listing n keys: Eventually plus 1 ms a
+// key, since a busy machine (or -race) makes 100k keys take longer than
+// Eventually.
+func manyKeysContext(t testing.TB, n int) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), testutil.Eventually+time.Duration(n)*time.Millisecond)
+	t.Cleanup(cancel)
+	return ctx
+}
+
 // keysFrames lists keys through a raw gRPC client whose receive limit is
 // 64 KiB: it proves that no frame grows with the bucket.
-func keysFrames(t testing.TB, srv *natsgwtest.Server, org, bucket string) (keys int, frames int) {
+func keysFrames(t testing.TB, srv *natsgwtest.Server, org, bucket string, n int) (keys int, frames int) {
 	t.Helper()
 	conn, err := grpc.NewClient(srv.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<10)))
 	testutil.NoErr(t, err, "grpc client")
 	defer conn.Close()
-	ctx := metadata.AppendToOutgoingContext(testutil.Context(t), "x-natsgw-org", org)
+	ctx := metadata.AppendToOutgoingContext(manyKeysContext(t, n), "x-natsgw-org", org)
 	stream, err := natsgwv1.NewKeyValueServiceClient(conn).Keys(ctx, &natsgwv1.KeyValueServiceKeysRequest{Bucket: bucket})
 	testutil.NoErr(t, err, "keys")
 	for {
@@ -506,14 +515,14 @@ func TestKVKeysManyKeys(t *testing.T) {
 	const n = 20000
 	srv := natsgwtest.NewServer(t)
 	seedKeys(t, srv, "acme", "big", n)
-	keys, frames := keysFrames(t, srv, "acme", "big")
+	keys, frames := keysFrames(t, srv, "acme", "big", n)
 	testutil.Equal(t, keys, n, "keys listed")
 	if frames < n/1000 {
 		t.Fatalf("%d keys came in %d frames", keys, frames)
 	}
 
 	c := srv.Client(t, natsgw.WithOrg("acme"))
-	ctx := testutil.Context(t)
+	ctx := manyKeysContext(t, n)
 	all, err := c.KeyValue("big").Keys(ctx)
 	testutil.NoErr(t, err, "keys through the SDK")
 	testutil.Equal(t, len(all), n, "distinct keys")
@@ -542,7 +551,7 @@ func TestKVKeys100k(t *testing.T) {
 	const n = 100000
 	srv := natsgwtest.NewServer(t)
 	seedKeys(t, srv, "acme", "huge", n)
-	keys, frames := keysFrames(t, srv, "acme", "huge")
+	keys, frames := keysFrames(t, srv, "acme", "huge", n)
 	testutil.Equal(t, keys, n, "keys listed")
 	t.Logf("%d keys in %d frames", keys, frames)
 }
