@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	natsgwv1 "github.com/natsgw/natsgw/api/gen/natsgw/v1"
@@ -358,12 +356,6 @@ func (s *messagingServer) Unsubscribe(ctx context.Context, req *natsgwv1.Unsubsc
 		return nil, notFound("no subscription %q in this organization", subID)
 	}
 	return &natsgwv1.UnsubscribeResponse{}, nil
-}
-
-// canceled reports whether err is the client going away, which ends a stream
-// without being an error worth logging.
-func canceled(err error) bool {
-	return errors.Is(err, context.Canceled) || status.Code(err) == codes.Canceled
 }
 
 func nilIfEOF(err error) error {
