@@ -61,6 +61,7 @@ type Gateway struct {
 	id string
 
 	subs    registry
+	traffic trafficByOrg
 	inbox   *inbox
 	closing chan struct{}
 	close   sync.Once
@@ -95,6 +96,7 @@ func New(cfg Config) (*Gateway, error) {
 		id:         nuid.Next(),
 		subs:       registry{byID: make(map[string]*subscription)},
 		closing:    make(chan struct{}),
+		traffic:    trafficByOrg{since: time.Now()},
 	}
 	g.inbox = newInbox(g.m, g.id)
 	return g, nil
