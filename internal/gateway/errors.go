@@ -109,6 +109,27 @@ func (g *Gateway) natsError(ctx context.Context, action string, err error) error
 		return status.Errorf(codes.Canceled, "%s: canceled", action)
 	case errors.Is(err, nats.ErrNoResponders), errors.Is(err, jetstream.ErrNoStreamResponse):
 		return noResponders("%s: no responders", action)
+	// Key-value. The KV handlers translate what is ambiguous in JetStream
+	// ("wrong last sequence" is both "key exists" and "revision mismatch")
+	// before it gets here.
+	case errors.Is(err, jetstream.ErrKeyRevisionMismatch):
+		return failedPrecondition("%s: revision mismatch: the key's latest revision is not the expected one", action)
+	case errors.Is(err, errKeyExists):
+		return alreadyExists("%s: the key already has a value", action)
+	case errors.Is(err, jetstream.ErrBucketExists):
+		return alreadyExists("%s: the bucket exists with a different configuration", action)
+	case errors.Is(err, jetstream.ErrBucketNotFound):
+		return notFound("%s: bucket not found", action)
+	case errors.Is(err, jetstream.ErrKeyNotFound):
+		return notFound("%s: key not found", action)
+	case apiErrorCode(err) == jetstream.JSErrCodeStreamMessageExceedsMaximum:
+		return resourceExhausted("%s: message exceeds the max message size", action)
+	case apiErrorCode(err) == jsErrCodeStoreFailed:
+		return resourceExhausted("%s: storage limit reached", action)
+	case apiErrorCode(err) == jsErrCodeMsgTTLDisabled:
+		return failedPrecondition("%s: per-message TTL is not enabled here", action)
+	case isResourceLimit(err):
+		return resourceExhausted("%s: JetStream resource limit reached", action)
 	case errors.Is(err, nats.ErrMaxPayload):
 		return resourceExhausted("%s: message (data plus headers) exceeds the max payload of %d bytes", action, g.maxPayload)
 	case errors.Is(err, nats.ErrConnectionClosed), errors.Is(err, nats.ErrConnectionDraining),
@@ -117,4 +138,38 @@ func (g *Gateway) natsError(ctx context.Context, action string, err error) error
 	}
 	g.log.LogAttrs(ctx, slog.LevelError, "internal error", slog.String("action", action), slog.Any("err", err))
 	return status.Errorf(codes.Internal, "%s: internal error", action)
+}
+
+// JetStream API error codes natsError maps that nats.go has no constant for.
+const (
+	jsErrCodeInsufficientResources jetstream.ErrorCode = 10023
+	jsErrCodeMaxStreams            jetstream.ErrorCode = 10027
+	jsErrCodeMemoryExceeded        jetstream.ErrorCode = 10028
+	jsErrCodeStorageExceeded       jetstream.ErrorCode = 10047
+	// jsErrCodeStoreFailed: a write broke a stream limit with discard-new
+	// ("maximum bytes exceeded" and the like).
+	jsErrCodeStoreFailed    jetstream.ErrorCode = 10077
+	jsErrCodeMsgTTLDisabled jetstream.ErrorCode = 10166
+)
+
+// errKeyExists is what the KV Create handler turns "wrong last sequence"
+// into (jetstream.ErrKeyExists matches every wrong-last-sequence error,
+// revision mismatches included).
+var errKeyExists = errors.New("key exists")
+
+// apiErrorCode returns the JetStream API error code in err's chain, or 0.
+func apiErrorCode(err error) jetstream.ErrorCode {
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.ErrorCode
+	}
+	return 0
+}
+
+func isResourceLimit(err error) bool {
+	switch apiErrorCode(err) {
+	case jsErrCodeInsufficientResources, jsErrCodeMaxStreams, jsErrCodeMemoryExceeded, jsErrCodeStorageExceeded:
+		return true
+	}
+	return false
 }

@@ -114,6 +114,7 @@ func (g *Gateway) Start() error {
 func (g *Gateway) Register(s grpc.ServiceRegistrar) {
 	natsgwv1.RegisterMessagingServiceServer(s, &messagingServer{g: g})
 	natsgwv1.RegisterAdminServiceServer(s, &adminServer{g: g})
+	natsgwv1.RegisterKeyValueServiceServer(s, newKVServer(g))
 }
 
 // Close ends every open subscription stream (clients see Unavailable and
