@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -64,8 +63,8 @@ func toJSONObject(o *natsgw.ObjectInfo) jsonObject {
 	}
 }
 
-// jsonBucket is the --json form of a bucket.
-type jsonBucket struct {
+// jsonObjBucket is the --json form of an object store bucket.
+type jsonObjBucket struct {
 	Bucket      string    `json:"bucket"`
 	Description string    `json:"description,omitempty"`
 	Size        int64     `json:"size"`
@@ -77,27 +76,13 @@ type jsonBucket struct {
 	Created     time.Time `json:"created"`
 }
 
-func toJSONBucket(b *natsgw.ObjectStoreInfo) jsonBucket {
-	j := jsonBucket{Bucket: b.Bucket, Description: b.Description, Size: b.Size, MaxBytes: b.MaxBytes,
-		Storage: storageName(b), Replicas: b.Replicas, Sealed: b.Sealed, Created: b.Created}
+func toJSONObjBucket(b *natsgw.ObjectStoreInfo) jsonObjBucket {
+	j := jsonObjBucket{Bucket: b.Bucket, Description: b.Description, Size: b.Size, MaxBytes: b.MaxBytes,
+		Storage: storageName(b.Memory), Replicas: b.Replicas, Sealed: b.Sealed, Created: b.Created}
 	if b.TTL > 0 {
 		j.TTL = b.TTL.String()
 	}
 	return j
-}
-
-func storageName(b *natsgw.ObjectStoreInfo) string {
-	if b.Memory {
-		return "memory"
-	}
-	return "file"
-}
-
-// writeJSON writes v as one line of JSON.
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
 }
 
 func newObjAddCmd(g *globals) *cobra.Command {
@@ -134,7 +119,7 @@ Prints the bucket (--json: a JSON object).`,
 					return g.callError("create bucket "+args[0], err)
 				}
 				if asJSON {
-					return writeJSON(g.stdout, toJSONBucket(b))
+					return writeJSON(g.stdout, toJSONObjBucket(b))
 				}
 				return printBuckets(g.stdout, []*natsgw.ObjectStoreInfo{b})
 			})
@@ -161,7 +146,7 @@ func printBuckets(w io.Writer, bs []*natsgw.ObjectStoreInfo) error {
 		if b.TTL > 0 {
 			ttl = b.TTL.String()
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\n", b.Bucket, b.Size, storageName(b), maxBytes, ttl, b.Description)
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\n", b.Bucket, b.Size, storageName(b.Memory), maxBytes, ttl, b.Description)
 	}
 	return tw.Flush()
 }
@@ -194,7 +179,7 @@ written. --json prints one JSON object per line instead of a table.`,
 					}
 					if asJSON {
 						for _, b := range bs {
-							if err := writeJSON(g.stdout, toJSONBucket(b)); err != nil {
+							if err := writeJSON(g.stdout, toJSONObjBucket(b)); err != nil {
 								return err
 							}
 						}

@@ -104,7 +104,7 @@ func TestObjStdinAndJSON(t *testing.T) {
 	}
 	testutil.Equal(t, names, []string{"logs/a"}, "ls --prefix")
 
-	var b jsonBucket
+	var b jsonObjBucket
 	testutil.NoErr(t, json.Unmarshal([]byte(c.ok("obj", "add", "limited", "--max-bytes", "1000000", "--ttl", "1h", "--json")), &b), "add --json")
 	testutil.Equal(t, [3]any{b.MaxBytes, b.TTL, b.Storage}, [3]any{int64(1000000), "1h0m0s", "file"}, "bucket settings")
 

@@ -326,7 +326,7 @@ func (s *objectServer) CreateObjectBucket(ctx context.Context, req *natsgwv1.Cre
 		cfg.Replicas = int(r)
 	}
 	if _, err := s.g.js.CreateObjectStore(ctx, cfg); err != nil {
-		if apiErr, ok := jsAPIError(err); ok && apiErr.ErrorCode == jsErrReplicasNotSupported {
+		if apiErrorCode(err) == jsErrCodeReplicasNotSupported {
 			return nil, invalidArgumentf("replicas", "more than 1 needs a clustered NATS")
 		}
 		if errors.Is(err, jetstream.ErrBucketExists) {
