@@ -9,9 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
-	"runtime"
-	"runtime/metrics"
 	"slices"
 	"strings"
 	"sync"
@@ -32,11 +29,7 @@ import (
 const chunk = 128 << 10
 
 // prng is a deterministic pseudo-random stream of n bytes.
-func prng(seed uint64, n int64) io.Reader {
-	var key [32]byte
-	key[0], key[1] = byte(seed), byte(seed>>8)
-	return io.LimitReader(rand.NewChaCha8(key), n)
-}
+func prng(seed uint64, n int64) io.Reader { return testutil.RandomReader(seed, n) }
 
 func prngBytes(seed uint64, n int) []byte {
 	b, _ := io.ReadAll(prng(seed, int64(n)))
@@ -190,19 +183,19 @@ func TestObjectLargeBoundedMemory(t *testing.T) {
 	store := c.ObjectStore("big")
 	const size = 100 << 20
 	hin := sha256.New()
-	w := watchHeap()
+	w := testutil.WatchHeap()
 	info, err := store.Put(ctx, "blob", io.TeeReader(prng(1, size), hin))
-	putHeap, putLive := w.growth()
+	putHeap, putLive := w.Stop()
 	testutil.NoErr(t, err, "put")
 	testutil.Equal(t, info.Size, int64(size), "size")
 	testutil.Equal(t, info.SHA256, hin.Sum(nil), "digest reported by put")
 
-	w = watchHeap()
+	w = testutil.WatchHeap()
 	r, err := store.Get(ctx, "blob")
 	testutil.NoErr(t, err, "get")
 	hout := sha256.New()
 	n, err := io.Copy(hout, r)
-	getHeap, getLive := w.growth()
+	getHeap, getLive := w.Stop()
 	testutil.NoErr(t, err, "read")
 	testutil.Equal(t, n, int64(size), "bytes read")
 	testutil.Equal(t, hout.Sum(nil), hin.Sum(nil), "digest of the data read")
@@ -217,51 +210,6 @@ func TestObjectLargeBoundedMemory(t *testing.T) {
 	if putLive > bound || getLive > bound {
 		t.Fatalf("the live heap grew by %d bytes (put) and %d bytes (get) moving a %d-byte object; the bound is %d", putLive, getLive, size, bound)
 	}
-}
-
-// heapWatch samples the heap while a transfer runs.
-type heapWatch struct {
-	baseHeap, baseLive uint64
-	peakHeap, peakLive atomic.Uint64
-	stop, done         chan struct{}
-}
-
-func readHeap() (inuse, live uint64) {
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-	metrics.Read(s)
-	return ms.HeapInuse, s[0].Value.Uint64()
-}
-
-func watchHeap() *heapWatch {
-	runtime.GC()
-	w := &heapWatch{stop: make(chan struct{}), done: make(chan struct{})}
-	w.baseHeap, w.baseLive = readHeap()
-	go func() {
-		defer close(w.done)
-		tick := time.NewTicker(10 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			h, l := readHeap()
-			w.peakHeap.Store(max(w.peakHeap.Load(), h))
-			w.peakLive.Store(max(w.peakLive.Load(), l))
-			select {
-			case <-w.stop:
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	return w
-}
-
-// growth stops the watch and returns the peak growths of HeapInuse and of
-// the live heap.
-func (w *heapWatch) growth() (heap, live int64) {
-	close(w.stop)
-	<-w.done
-	return int64(w.peakHeap.Load()) - int64(w.baseHeap), int64(w.peakLive.Load()) - int64(w.baseLive)
 }
 
 // gatedReader yields n bytes, then blocks until release is closed, then fails.
