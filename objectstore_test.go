@@ -25,6 +25,15 @@ import (
 	"github.com/natsgw/natsgw/natsgwtest"
 )
 
+// objCtx bounds a whole object store test: each moves megabytes through a
+// dozen calls, and with the package's parallel tests under -race on two
+// cores that can outlast testutil.Context's 10 s, which bounds one step.
+func objCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
 // chunk is the gateway's chunk size (128 KiB).
 const chunk = 128 << 10
 
@@ -93,7 +102,7 @@ func TestObjectBriefFlow(t *testing.T) {
 	t.Parallel()
 	srv := natsgwtest.NewServer(t)
 	c := srv.Client(t, natsgw.WithOrg("acme"))
-	ctx := testutil.Context(t)
+	ctx := objCtx(t)
 	store := c.ObjectStore("documents")
 
 	doc := bytes.Repeat([]byte("Document content"), 1000) // 16000 bytes
@@ -136,7 +145,7 @@ func TestObjectSizesAndBinary(t *testing.T) {
 	t.Parallel()
 	srv := natsgwtest.NewServer(t)
 	c := srv.Client(t, natsgw.WithOrg("acme"))
-	ctx := testutil.Context(t)
+	ctx := objCtx(t)
 	store := c.ObjectStore("bin")
 	all := make([]byte, 256)
 	for i := range all {
@@ -231,21 +240,24 @@ func TestObjectCanceledUploadLeavesNothing(t *testing.T) {
 	t.Parallel()
 	srv := natsgwtest.NewServer(t)
 	c := srv.Client(t, natsgw.WithOrg("acme"))
-	ctx := testutil.Context(t)
+	ctx := objCtx(t)
 	store := c.ObjectStore("up")
 	old := prngBytes(9, 2*chunk)
 	_, err := store.PutBytes(ctx, "doc", old)
 	testutil.NoErr(t, err, "put the old version")
 	raw := newRawBucket(t, srv, "acme", "up")
 
-	for _, how := range []string{"context canceled", "reader failed"} {
-		t.Run(how, func(t *testing.T) {
+	for _, tc := range []struct{ how, name string }{
+		{"context canceled", "doc"}, {"reader failed", "doc"},
+		{"context canceled", "new-doc"}, {"reader failed", "new-doc"},
+	} {
+		t.Run(tc.how+"/"+tc.name, func(t *testing.T) {
 			pctx, cancel := context.WithCancel(ctx)
 			defer cancel()
 			src := &gatedReader{r: prng(10, 4<<20), release: make(chan struct{})}
 			errc := make(chan error, 1)
 			go func() {
-				_, err := store.Put(pctx, "doc", src)
+				_, err := store.Put(pctx, tc.name, src)
 				errc <- err
 			}()
 			// Wait until the new version's chunks are being stored.
@@ -255,7 +267,7 @@ func TestObjectCanceledUploadLeavesNothing(t *testing.T) {
 				}
 				return nil
 			})
-			if how == "context canceled" {
+			if tc.how == "context canceled" {
 				// The gateway cleans up on the cancellation alone, while
 				// the client's reader is still blocked.
 				cancel()
@@ -266,11 +278,16 @@ func TestObjectCanceledUploadLeavesNothing(t *testing.T) {
 			if err == nil {
 				t.Fatal("abandoned put succeeded")
 			}
-			// Only the old version's chunks remain, and it still reads back.
+			// Only the old version's chunks remain, it still reads back, and
+			// the abandoned name has no object.
 			raw.wantChunks(2)
 			got, _, err := store.GetBytes(ctx, "doc")
 			testutil.NoErr(t, err, "get the old version")
 			testutil.Equal(t, got, old, "old version intact")
+			if tc.name == "new-doc" {
+				_, err := store.Info(ctx, "new-doc")
+				testutil.ErrIs(t, err, natsgw.ErrNotFound, "abandoned new object")
+			}
 		})
 	}
 }
@@ -279,7 +296,7 @@ func TestObjectExpectedSizeAndDigest(t *testing.T) {
 	t.Parallel()
 	srv := natsgwtest.NewServer(t)
 	c := srv.Client(t, natsgw.WithOrg("acme"))
-	ctx := testutil.Context(t)
+	ctx := objCtx(t)
 	store := c.ObjectStore("check")
 	data := prngBytes(11, 3*chunk+5)
 	old := []byte("old version")
@@ -318,7 +335,7 @@ func TestObjectRangeReads(t *testing.T) {
 	t.Parallel()
 	srv := natsgwtest.NewServer(t)
 	c := srv.Client(t, natsgw.WithOrg("acme"))
-	ctx := testutil.Context(t)
+	ctx := objCtx(t)
 	store := c.ObjectStore("ranges")
 	size := 5*chunk + 1000
 	data := prngBytes(12, size)
@@ -373,7 +390,7 @@ func TestObjectRangeReads(t *testing.T) {
 // whose reader returns short reads.
 func writeRaw(t *testing.T, raw *rawBucket, name string, data []byte, sizes []int) {
 	t.Helper()
-	ctx := testutil.Context(t)
+	ctx := objCtx(t)
 	id := nats.NewInbox()[len("_INBOX."):]
 	chunks := 0
 	for i, rest := 0, data; len(rest) > 0; i++ {
@@ -408,7 +425,7 @@ func publishRawMeta(t *testing.T, raw *rawBucket, name, id string, data []byte, 
 // one by one in the stream.
 func writeInterleaved(t *testing.T, raw *rawBucket, objs map[string][]byte, cs int) {
 	t.Helper()
-	ctx := testutil.Context(t)
+	ctx := objCtx(t)
 	names := slices.Sorted(func(yield func(string) bool) {
 		for n := range objs {
 			if !yield(n) {
@@ -444,7 +461,7 @@ func TestObjectReplaceIsAtomic(t *testing.T) {
 	t.Parallel()
 	srv := natsgwtest.NewServer(t)
 	c := srv.Client(t, natsgw.WithOrg("acme"))
-	ctx := testutil.Context(t)
+	ctx := objCtx(t)
 	store := c.ObjectStore("atomic")
 	versions := [][]byte{
 		bytes.Repeat([]byte{'a'}, 3*chunk+10),
@@ -510,7 +527,7 @@ func TestObjectConcurrentPutsLeaveNoOrphans(t *testing.T) {
 	t.Parallel()
 	srv := natsgwtest.NewServer(t)
 	c := srv.Client(t, natsgw.WithOrg("acme"))
-	ctx := testutil.Context(t)
+	ctx := objCtx(t)
 	store := c.ObjectStore("race")
 	var wg sync.WaitGroup
 	for i := range 6 {
@@ -535,7 +552,7 @@ func TestObjectListPaging(t *testing.T) {
 	t.Parallel()
 	srv := natsgwtest.NewServer(t)
 	c := srv.Client(t, natsgw.WithOrg("acme"))
-	ctx := testutil.Context(t)
+	ctx := objCtx(t)
 	store := c.ObjectStore("many")
 	var want []string
 	for i := range 25 {
@@ -577,7 +594,7 @@ func TestObjectUpdateMeta(t *testing.T) {
 	t.Parallel()
 	srv := natsgwtest.NewServer(t)
 	c := srv.Client(t, natsgw.WithOrg("acme"))
-	ctx := testutil.Context(t)
+	ctx := objCtx(t)
 	store := c.ObjectStore("meta")
 	data := prngBytes(20, 2*chunk+3)
 	orig, err := store.PutBytes(ctx, "a.txt", data, natsgw.WithObjectMetadata(map[string]string{"k": "v"}), natsgw.WithObjectDescription("first"))
@@ -625,7 +642,7 @@ func TestObjectBuckets(t *testing.T) {
 	t.Parallel()
 	srv := natsgwtest.NewServer(t)
 	c := srv.Client(t, natsgw.WithOrg("acme"))
-	ctx := testutil.Context(t)
+	ctx := objCtx(t)
 
 	b, err := c.CreateObjectStore(ctx, "small", natsgw.WithObjectStoreMaxBytes(600<<10),
 		natsgw.WithObjectStoreDescription("tiny"), natsgw.WithObjectStoreTTL(time.Hour))
@@ -689,7 +706,7 @@ func TestObjectOrgs(t *testing.T) {
 	srv := natsgwtest.NewServer(t)
 	acme := srv.Client(t, natsgw.WithOrg("acme"))
 	bob := srv.Client(t, natsgw.WithOrg("bob"))
-	ctx := testutil.Context(t)
+	ctx := objCtx(t)
 
 	_, err := acme.CreateObjectStore(ctx, "docs", natsgw.WithObjectStoreDescription("acme's"))
 	testutil.NoErr(t, err, "acme creates docs")
@@ -755,7 +772,7 @@ func TestObjectInvalidArguments(t *testing.T) {
 	t.Parallel()
 	srv := natsgwtest.NewServer(t)
 	c := srv.Client(t, natsgw.WithOrg("acme"))
-	ctx := testutil.Context(t)
+	ctx := objCtx(t)
 	store := c.ObjectStore("ok")
 	_, err := store.PutBytes(ctx, "exists", []byte("x"))
 	testutil.NoErr(t, err, "put")
@@ -826,7 +843,7 @@ func TestObjectInterop(t *testing.T) {
 	t.Parallel()
 	srv := natsgwtest.NewServer(t)
 	c := srv.Client(t, natsgw.WithOrg("acme"))
-	ctx := testutil.Context(t)
+	ctx := objCtx(t)
 	store := c.ObjectStore("interop")
 	data := prngBytes(40, 3*chunk+17)
 	_, err := store.PutBytes(ctx, "from-gateway", data, natsgw.WithObjectMetadata(map[string]string{"a": "b"}))

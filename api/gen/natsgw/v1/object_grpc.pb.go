@@ -78,9 +78,12 @@ type ObjectStoreServiceClient interface {
 	// GetObject streams an object: first a header with its info and the byte
 	// range served, then the data in order, in pieces of at most 256 KiB. A
 	// whole-object read ends successfully only after the data matched the
-	// object's SHA-256 digest (DataLoss otherwise). If the object is replaced
-	// or deleted while it is read, the stream ends with Aborted (retry to get
-	// the new object); data already sent was the old object's.
+	// object's SHA-256 digest (DataLoss otherwise). A range read starts at the
+	// chunk that holds its offset; it checks that the chunks are the object's,
+	// in order and of the expected sizes, but not the digest, which covers the
+	// whole object. If the object is replaced or deleted while it is read, the
+	// stream ends with Aborted (retry to get the new object); data already
+	// sent was the old object's.
 	GetObject(ctx context.Context, in *GetObjectRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[GetObjectResponse], error)
 	// GetObjectInfo returns an object's info without its data.
 	GetObjectInfo(ctx context.Context, in *GetObjectInfoRequest, opts ...grpc.CallOption) (*GetObjectInfoResponse, error)
@@ -256,9 +259,12 @@ type ObjectStoreServiceServer interface {
 	// GetObject streams an object: first a header with its info and the byte
 	// range served, then the data in order, in pieces of at most 256 KiB. A
 	// whole-object read ends successfully only after the data matched the
-	// object's SHA-256 digest (DataLoss otherwise). If the object is replaced
-	// or deleted while it is read, the stream ends with Aborted (retry to get
-	// the new object); data already sent was the old object's.
+	// object's SHA-256 digest (DataLoss otherwise). A range read starts at the
+	// chunk that holds its offset; it checks that the chunks are the object's,
+	// in order and of the expected sizes, but not the digest, which covers the
+	// whole object. If the object is replaced or deleted while it is read, the
+	// stream ends with Aborted (retry to get the new object); data already
+	// sent was the old object's.
 	GetObject(*GetObjectRequest, grpc.ServerStreamingServer[GetObjectResponse]) error
 	// GetObjectInfo returns an object's info without its data.
 	GetObjectInfo(context.Context, *GetObjectInfoRequest) (*GetObjectInfoResponse, error)
