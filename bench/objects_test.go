@@ -82,13 +82,7 @@ func directObjects(b *testing.B, tcp bool) objStore {
 			return err
 		},
 		get: func(ctx context.Context, name string, w io.Writer) error {
-			r, err := obs.Get(ctx, name)
-			if err != nil {
-				return err
-			}
-			defer r.Close()
-			_, err = io.Copy(w, r)
-			return err
+			return copyTo(w)(obs.Get(ctx, name))
 		},
 		del: obs.Delete,
 	}
@@ -103,15 +97,21 @@ func gwObjects(b *testing.B) objStore {
 			return err
 		},
 		get: func(ctx context.Context, name string, w io.Writer) error {
-			r, err := store.Get(ctx, name)
-			if err != nil {
-				return err
-			}
-			defer r.Close()
-			_, err = io.Copy(w, r)
-			return err
+			return copyTo(w)(store.Get(ctx, name))
 		},
 		del: store.Delete,
+	}
+}
+
+// copyTo reads an opened object to its end into w and closes it.
+func copyTo(w io.Writer) func(io.ReadCloser, error) error {
+	return func(r io.ReadCloser, err error) error {
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		_, err = io.Copy(w, r)
+		return err
 	}
 }
 
