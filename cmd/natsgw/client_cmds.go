@@ -27,6 +27,7 @@ func addClientCommands(root *cobra.Command, g *globals) {
 		newHealthCmd(g), newVersionCmd(g), newStatsCmd(g),
 		newTokenCmd(g),
 		newKVCmd(g),
+		newObjCmd(g),
 	)
 }
 

@@ -63,6 +63,7 @@ type Gateway struct {
 	subs    registry
 	traffic trafficByOrg
 	inbox   *inbox
+	objects *objectServer
 	closing chan struct{}
 	close   sync.Once
 }
@@ -99,6 +100,9 @@ func New(cfg Config) (*Gateway, error) {
 		traffic:    trafficByOrg{since: time.Now()},
 	}
 	g.inbox = newInbox(g.m, g.id)
+	if g.objects, err = newObjectServer(g); err != nil {
+		return nil, fmt.Errorf("gateway: object store: %w", err)
+	}
 	return g, nil
 }
 
@@ -115,6 +119,7 @@ func (g *Gateway) Register(s grpc.ServiceRegistrar) {
 	natsgwv1.RegisterMessagingServiceServer(s, &messagingServer{g: g})
 	natsgwv1.RegisterAdminServiceServer(s, &adminServer{g: g})
 	natsgwv1.RegisterKeyValueServiceServer(s, newKVServer(g))
+	natsgwv1.RegisterObjectStoreServiceServer(s, g.objects)
 }
 
 // Close ends every open subscription stream (clients see Unavailable and

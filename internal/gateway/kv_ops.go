@@ -82,13 +82,6 @@ func (s *kvServer) Create(ctx context.Context, req *natsgwv1.KeyValueServiceCrea
 	return &natsgwv1.KeyValueServiceCreateResponse{Revision: rev}, nil
 }
 
-// isWrongLastSeq reports JetStream's "wrong last sequence" (10071, or 10164
-// from replicated streams): an expected revision did not match.
-func isWrongLastSeq(err error) bool {
-	c := apiErrorCode(err)
-	return c == jetstream.JSErrCodeStreamWrongLastSequence || c == jetstream.JSErrCodeStreamWrongLastSequenceConstant
-}
-
 func (s *kvServer) Update(ctx context.Context, req *natsgwv1.KeyValueServiceUpdateRequest) (*natsgwv1.KeyValueServiceUpdateResponse, error) {
 	b, err := s.bucketKey(ctx, req.GetBucket(), req.GetKey())
 	if err != nil {
