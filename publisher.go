@@ -57,16 +57,23 @@ type Publisher struct {
 	stream natsgwv1.MessagingService_PublishStreamClient
 	cancel context.CancelFunc
 
-	mu      sync.Mutex
-	frame   []*natsgwv1.OutgoingMessage
-	bytes   int
-	queued  uint64 // messages handed to Publish
-	timer   *time.Timer
-	err     error // sticky: the stream failed or was closed
-	closed  bool  // Close was called: no more messages are taken
-	sendMu  sync.Mutex
+	// Lock order: mu, then sendMu, then ackMu. The receiver takes only
+	// ackMu, so it keeps reading the gateway's answers even while producers
+	// wait for a send (otherwise a full response window could stall the
+	// stream in both directions).
+	mu     sync.Mutex
+	frame  []*natsgwv1.OutgoingMessage
+	bytes  int
+	queued uint64 // messages handed to Publish
+	timer  *time.Timer
+	err    error // sticky: a send failed or Close ended the stream
+	closed bool  // Close was called: no more messages are taken
+	sendMu sync.Mutex
+
+	ackMu   sync.Mutex
 	acked   uint64 // published_count last confirmed by the gateway
 	waiters []flushWaiter
+	recvErr error         // why the stream ended, set by the receiver
 	done    chan struct{} // closed when the receiver ends
 }
 
@@ -141,7 +148,14 @@ func (p *Publisher) unusableLocked() error {
 	case p.closed:
 		return ErrClosed
 	}
-	return nil
+	return p.streamErr()
+}
+
+// streamErr is the error that ended the stream, or nil while it is up.
+func (p *Publisher) streamErr() error {
+	p.ackMu.Lock()
+	defer p.ackMu.Unlock()
+	return p.recvErr
 }
 
 func (p *Publisher) lingerExpired() {
@@ -178,9 +192,7 @@ func (p *Publisher) fail(err error) error {
 		// Send reports io.EOF when the stream ended; the real reason comes
 		// from the receiver.
 		<-p.done
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		return p.err
+		return p.streamErr()
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -195,20 +207,18 @@ func (p *Publisher) receive() {
 	defer close(p.done)
 	for {
 		resp, err := p.stream.Recv()
-		p.mu.Lock()
+		p.ackMu.Lock()
 		if err != nil {
-			if p.err == nil {
-				if errors.Is(err, io.EOF) {
-					p.err = ErrClosed
-				} else {
-					p.err = convertError(err)
-				}
+			if errors.Is(err, io.EOF) {
+				p.recvErr = ErrClosed
+			} else {
+				p.recvErr = convertError(err)
 			}
 			for _, w := range p.waiters {
-				w.ch <- p.err
+				w.ch <- p.recvErr
 			}
 			p.waiters = nil
-			p.mu.Unlock()
+			p.ackMu.Unlock()
 			return
 		}
 		p.acked = resp.GetPublishedCount()
@@ -221,7 +231,7 @@ func (p *Publisher) receive() {
 			}
 		}
 		p.waiters = kept
-		p.mu.Unlock()
+		p.ackMu.Unlock()
 	}
 }
 
@@ -240,7 +250,15 @@ func (p *Publisher) Flush(ctx context.Context) error {
 // gateway's confirmation; p.mu is held on entry and released on return.
 func (p *Publisher) flushLocked(ctx context.Context) error {
 	ch := make(chan error, 1)
+	p.ackMu.Lock()
+	if p.recvErr != nil {
+		err := p.recvErr
+		p.ackMu.Unlock()
+		p.mu.Unlock()
+		return err
+	}
 	p.waiters = append(p.waiters, flushWaiter{upTo: p.queued, ch: ch})
+	p.ackMu.Unlock()
 	if err := p.sendLocked(true); err != nil {
 		return err
 	}
@@ -255,8 +273,8 @@ func (p *Publisher) flushLocked(ctx context.Context) error {
 // Published is the number of messages the gateway has confirmed: as of the
 // last Flush, or all those before a rejected message.
 func (p *Publisher) Published() uint64 {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	p.ackMu.Lock()
+	defer p.ackMu.Unlock()
 	return p.acked
 }
 
@@ -295,7 +313,10 @@ func (p *Publisher) Close(ctx context.Context) error {
 	p.cancel()
 	p.mu.Lock()
 	if p.err == nil {
-		p.err = ErrClosed
+		p.err = p.streamErr()
+		if p.err == nil || errors.Is(p.err, ErrCanceled) {
+			p.err = ErrClosed
+		}
 	}
 	p.mu.Unlock()
 	if errors.Is(err, ErrClosed) {

@@ -19,13 +19,15 @@ import (
 )
 
 // addClientCommands adds the client commands (pub, sub, req, reply, health,
-// version, ...). Cobra adds `completion` itself.
+// version, kv, ...). Cobra adds `completion` itself.
 func addClientCommands(root *cobra.Command, g *globals) {
 	root.AddCommand(
 		newPubCmd(g), newSubCmd(g),
 		newReqCmd(g), newReplyCmd(g),
-		newHealthCmd(g), newVersionCmd(g),
+		newHealthCmd(g), newVersionCmd(g), newStatsCmd(g),
 		newTokenCmd(g),
+		newKVCmd(g),
+		newObjCmd(g),
 	)
 }
 

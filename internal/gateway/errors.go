@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -77,6 +78,45 @@ func deadlineExceeded(format string, args ...any) error {
 	return status.Errorf(codes.DeadlineExceeded, format, args...)
 }
 
+// outOfRange reports a position past the end of something (a read offset
+// beyond an object's size), with the field named like invalidArgument.
+func outOfRange(field, format string, args ...any) error {
+	desc := fmt.Sprintf(format, args...)
+	st := status.New(codes.OutOfRange, field+": "+desc)
+	if d, err := st.WithDetails(&errdetails.BadRequest{
+		FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: field, Description: desc}},
+	}); err == nil {
+		st = d
+	}
+	return st.Err()
+}
+
+// aborted reports a conflict with a concurrent change; retrying the call
+// makes sense.
+func aborted(format string, args ...any) error {
+	return status.Errorf(codes.Aborted, format, args...)
+}
+
+// dataLoss reports stored data that fails its integrity check.
+func dataLoss(format string, args ...any) error {
+	return status.Errorf(codes.DataLoss, format, args...)
+}
+
+// isMaxBytes reports a write refused because a stream (bucket) reached its
+// max_bytes.
+func isMaxBytes(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode == jsErrCodeStoreFailed && strings.Contains(apiErr.Description, "maximum bytes")
+}
+
+// isWrongLastSeq reports JetStream's "wrong last sequence" (10071, or 10164
+// from replicated streams): an expected revision or last sequence (a
+// compare-and-set write) did not match.
+func isWrongLastSeq(err error) bool {
+	c := apiErrorCode(err)
+	return c == jetstream.JSErrCodeStreamWrongLastSequence || c == jetstream.JSErrCodeStreamWrongLastSequenceConstant
+}
+
 // ReasonNoResponders marks the Unavailable status of a request nobody
 // answered because nobody listens (the SDK maps it to ErrNoResponders).
 const ReasonNoResponders = "NO_RESPONDERS"
@@ -109,12 +149,80 @@ func (g *Gateway) natsError(ctx context.Context, action string, err error) error
 		return status.Errorf(codes.Canceled, "%s: canceled", action)
 	case errors.Is(err, nats.ErrNoResponders), errors.Is(err, jetstream.ErrNoStreamResponse):
 		return noResponders("%s: no responders", action)
+	// Key-value. The KV handlers translate what is ambiguous in JetStream
+	// ("wrong last sequence" is both "key exists" and "revision mismatch")
+	// before it gets here.
+	case errors.Is(err, jetstream.ErrKeyRevisionMismatch):
+		return failedPrecondition("%s: revision mismatch: the key's latest revision is not the expected one", action)
+	case errors.Is(err, errKeyExists):
+		return alreadyExists("%s: the key already has a value", action)
+	case errors.Is(err, jetstream.ErrBucketExists):
+		return alreadyExists("%s: the bucket exists with a different configuration", action)
+	case errors.Is(err, jetstream.ErrBucketNotFound):
+		return notFound("%s: bucket not found", action)
+	case errors.Is(err, jetstream.ErrKeyNotFound):
+		return notFound("%s: key not found", action)
+	case apiErrorCode(err) == jetstream.JSErrCodeStreamMessageExceedsMaximum:
+		return resourceExhausted("%s: message exceeds the max message size", action)
+	case apiErrorCode(err) == jsErrCodeStoreFailed:
+		return resourceExhausted("%s: storage limit reached", action)
+	case apiErrorCode(err) == jsErrCodeMsgTTLDisabled:
+		return failedPrecondition("%s: per-message TTL is not enabled here", action)
+	case isResourceLimit(err):
+		return resourceExhausted("%s: JetStream resource limit reached", action)
 	case errors.Is(err, nats.ErrMaxPayload):
 		return resourceExhausted("%s: message (data plus headers) exceeds the max payload of %d bytes", action, g.maxPayload)
 	case errors.Is(err, nats.ErrConnectionClosed), errors.Is(err, nats.ErrConnectionDraining),
 		errors.Is(err, nats.ErrConnectionReconnecting), errors.Is(err, nats.ErrDisconnected):
 		return unavailable("%s: NATS connection is down", action)
+	// Object store (and JetStream generally). The object handlers name the
+	// bucket's max_bytes themselves before they get here.
+	case errors.Is(err, jetstream.ErrStreamNotFound), errors.Is(err, jetstream.ErrObjectNotFound):
+		return notFound("%s: not found", action)
+	case errors.Is(err, jetstream.ErrStreamNameAlreadyInUse):
+		return alreadyExists("%s: already exists with other settings", action)
+	case isWrongLastSeq(err):
+		return aborted("%s: changed concurrently; retry", action)
+	case apiErrorCode(err) == jsErrCodeStreamSealed:
+		return failedPrecondition("%s: sealed: it accepts no changes", action)
 	}
 	g.log.LogAttrs(ctx, slog.LevelError, "internal error", slog.String("action", action), slog.Any("err", err))
 	return status.Errorf(codes.Internal, "%s: internal error", action)
+}
+
+// JetStream API error codes natsError maps that nats.go has no constant for.
+const (
+	jsErrCodeInsufficientResources jetstream.ErrorCode = 10023
+	jsErrCodeMaxStreams            jetstream.ErrorCode = 10027
+	jsErrCodeMemoryExceeded        jetstream.ErrorCode = 10028
+	jsErrCodeStorageExceeded       jetstream.ErrorCode = 10047
+	// jsErrCodeStoreFailed: a write broke a stream limit with discard-new
+	// ("maximum bytes exceeded" and the like).
+	jsErrCodeStoreFailed    jetstream.ErrorCode = 10077
+	jsErrCodeMsgTTLDisabled jetstream.ErrorCode = 10166
+	// Replicas > 1 on a NATS that is not clustered.
+	jsErrCodeReplicasNotSupported jetstream.ErrorCode = 10074
+	jsErrCodeStreamSealed         jetstream.ErrorCode = 10109
+)
+
+// errKeyExists is what the KV Create handler turns "wrong last sequence"
+// into (jetstream.ErrKeyExists matches every wrong-last-sequence error,
+// revision mismatches included).
+var errKeyExists = errors.New("key exists")
+
+// apiErrorCode returns the JetStream API error code in err's chain, or 0.
+func apiErrorCode(err error) jetstream.ErrorCode {
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.ErrorCode
+	}
+	return 0
+}
+
+func isResourceLimit(err error) bool {
+	switch apiErrorCode(err) {
+	case jsErrCodeInsufficientResources, jsErrCodeMaxStreams, jsErrCodeMemoryExceeded, jsErrCodeStorageExceeded:
+		return true
+	}
+	return false
 }

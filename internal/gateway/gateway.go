@@ -61,7 +61,9 @@ type Gateway struct {
 	id string
 
 	subs    registry
+	traffic trafficByOrg
 	inbox   *inbox
+	objects *objectServer
 	closing chan struct{}
 	close   sync.Once
 }
@@ -95,8 +97,12 @@ func New(cfg Config) (*Gateway, error) {
 		id:         nuid.Next(),
 		subs:       registry{byID: make(map[string]*subscription)},
 		closing:    make(chan struct{}),
+		traffic:    trafficByOrg{since: time.Now()},
 	}
 	g.inbox = newInbox(g.m, g.id)
+	if g.objects, err = newObjectServer(g); err != nil {
+		return nil, fmt.Errorf("gateway: object store: %w", err)
+	}
 	return g, nil
 }
 
@@ -112,6 +118,8 @@ func (g *Gateway) Start() error {
 func (g *Gateway) Register(s grpc.ServiceRegistrar) {
 	natsgwv1.RegisterMessagingServiceServer(s, &messagingServer{g: g})
 	natsgwv1.RegisterAdminServiceServer(s, &adminServer{g: g})
+	natsgwv1.RegisterKeyValueServiceServer(s, newKVServer(g))
+	natsgwv1.RegisterObjectStoreServiceServer(s, g.objects)
 }
 
 // Close ends every open subscription stream (clients see Unavailable and

@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	natsgwv1 "github.com/natsgw/natsgw/api/gen/natsgw/v1"
@@ -112,6 +110,7 @@ func (s *messagingServer) Publish(ctx context.Context, req *natsgwv1.PublishRequ
 	if err := s.g.publish(o); err != nil {
 		return nil, s.g.natsError(ctx, "publish", err)
 	}
+	s.g.traffic.in(id.Org, 1, len(o.data))
 	return &natsgwv1.PublishResponse{}, nil
 }
 
@@ -161,11 +160,15 @@ func (s *messagingServer) PublishBatch(ctx context.Context, req *natsgwv1.Publis
 	if err != nil {
 		return nil, err
 	}
+	bytes := 0
 	for i, o := range batch {
 		if err := s.g.publish(o); err != nil {
+			s.g.traffic.in(id.Org, i, bytes)
 			return nil, s.g.natsError(ctx, fmt.Sprintf("publish message %d of the batch (%d before it were published)", i, i), err)
 		}
+		bytes += len(o.data)
 	}
+	s.g.traffic.in(id.Org, len(batch), bytes)
 	return &natsgwv1.PublishBatchResponse{PublishedCount: uint64(len(batch))}, nil
 }
 
@@ -253,16 +256,22 @@ func (s *messagingServer) PublishStream(stream natsgwv1.MessagingService_Publish
 		if err := checkBatchLen(len(msgs)); err != nil {
 			return invalid(err)
 		}
+		n, bytes := 0, 0
 		for i, m := range msgs {
 			o, err := s.g.prepareAt(id.Org, i, m, &last)
 			if err != nil {
+				s.g.traffic.in(id.Org, n, bytes)
 				return invalid(err)
 			}
 			if err := s.g.publish(o); err != nil {
+				s.g.traffic.in(id.Org, n, bytes)
 				return s.g.natsError(ctx, fmt.Sprintf("publish (after %d published messages)", published), err)
 			}
 			published++
+			n++
+			bytes += len(o.data)
 		}
+		s.g.traffic.in(id.Org, n, bytes)
 		if req.GetFlush() {
 			if err := flush(); err != nil {
 				return err
@@ -301,6 +310,7 @@ func (s *messagingServer) Request(ctx context.Context, req *natsgwv1.RequestRequ
 		}
 		return nil, s.g.natsError(ctx, "request", err)
 	}
+	s.g.traffic.out(id.Org, 1, len(reply.Data))
 	return &natsgwv1.RequestResponse{Reply: s.g.deliverable(id.Org, reply)}, nil
 }
 
@@ -350,7 +360,11 @@ func (g *Gateway) reply(org, prefix, token string, data []byte, headers map[stri
 	if size := len(data) + headerSize(hdr); size > g.maxPayload {
 		return resourceExhausted("%sdata: reply is %d bytes (data plus headers); the max payload is %d bytes", prefix, size, g.maxPayload)
 	}
-	return g.publish(outgoing{subject: subj, data: data, header: hdr})
+	if err := g.publish(outgoing{subject: subj, data: data, header: hdr}); err != nil {
+		return err
+	}
+	g.traffic.in(org, 1, len(data))
+	return nil
 }
 
 // deliverable converts a NATS message for a client of org: subject mapped
@@ -386,12 +400,6 @@ func (s *messagingServer) Unsubscribe(ctx context.Context, req *natsgwv1.Unsubsc
 		return nil, notFound("no subscription %q in this organization", subID)
 	}
 	return &natsgwv1.UnsubscribeResponse{}, nil
-}
-
-// canceled reports whether err is the client going away, which ends a stream
-// without being an error worth logging.
-func canceled(err error) bool {
-	return errors.Is(err, context.Canceled) || status.Code(err) == codes.Canceled
 }
 
 func nilIfEOF(err error) error {

@@ -265,7 +265,7 @@ func (g *Gateway) deliverTo(ctx context.Context, s *subscription, stop <-chan er
 		msgs, dropped := s.take(spare)
 		for i := 0; i < len(msgs) || dropped > 0; {
 			frame = frame[:0]
-			size := 0
+			size, data := 0, 0
 			for ; i < len(msgs) && len(frame) < frameMsgs; i++ {
 				n := msgSize(msgs[i])
 				if len(frame) > 0 && size+n > frameBytes {
@@ -273,11 +273,13 @@ func (g *Gateway) deliverTo(ctx context.Context, s *subscription, stop <-chan er
 				}
 				frame = append(frame, g.deliverable(s.org, msgs[i]))
 				size += n
+				data += len(msgs[i].Data)
 				msgs[i] = nil
 			}
 			if err := send(frame, dropped); err != nil {
 				return err
 			}
+			g.traffic.out(s.org, len(frame), data)
 			dropped = 0
 		}
 		spare = msgs
