@@ -4,9 +4,11 @@
 //
 // The package has no tests and no exported code; it exists so that `go test
 // ./...` stays fast while the benchmarks live in one place, one file per area
-// (messaging_test.go for core messaging). Run them with, for example:
+// (messaging_test.go for core messaging, kv_test.go, objects_test.go). Run an
+// area's benchmarks by name, for example:
 //
-//	go test ./bench -run '^$' -bench . -benchtime 2s -count 5
+//	go test ./bench -run '^$' -bench '^Benchmark(Publish|Subscribe|Request)$'
 //
-// docs/BENCHMARKS.md records the exact commands and the results.
+// docs/BENCHMARKS.md records the exact commands and the results, and
+// bench/benchtable turns the core messaging results into its table.
 package bench
