@@ -2,7 +2,7 @@
 // (bench/messaging_test.go) into the Markdown table of docs/BENCHMARKS.md.
 //
 //	go test -c -o bench.test ./bench
-//	for i in 1 2 3 4 5; do ./bench.test -test.run '^$' -test.bench '^Benchmark(Publish|Subscribe|Request)$'; done > core.txt
+//	for i in $(seq 10); do ./bench.test -test.run '^$' -test.bench '^Benchmark(Publish|Subscribe|Request)$' -test.benchtime 0.5s; done > core.txt
 //	go run ./bench/benchtable < core.txt
 //
 // Rates and latencies are medians over the runs. Ratios are medians of the
