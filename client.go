@@ -27,6 +27,10 @@ type Client struct {
 	conn      *grpc.ClientConn
 	messaging natsgwv1.MessagingServiceClient
 	admin     natsgwv1.AdminServiceClient
+	streams   natsgwv1.StreamServiceClient
+	consumers natsgwv1.ConsumerServiceClient
+	// pulled remembers the ack tokens of pulled messages for AckMessage.
+	pulled *tokenMemory
 	log       *slog.Logger
 	onEvent   func(Event)
 
@@ -88,6 +92,9 @@ func Dial(ctx context.Context, target string, opts ...Option) (*Client, error) {
 		conn:      conn,
 		messaging: natsgwv1.NewMessagingServiceClient(conn),
 		admin:     natsgwv1.NewAdminServiceClient(conn),
+		streams:   natsgwv1.NewStreamServiceClient(conn),
+		consumers: natsgwv1.NewConsumerServiceClient(conn),
+		pulled:    newTokenMemory(maxRememberedTokens),
 		log:       log,
 		onEvent:   o.onEvent,
 	}

@@ -46,6 +46,14 @@ func failedPrecondition(format string, args ...any) error {
 	return status.Errorf(codes.FailedPrecondition, format, args...)
 }
 
+func aborted(format string, args ...any) error {
+	return status.Errorf(codes.Aborted, format, args...)
+}
+
+func permissionDenied(format string, args ...any) error {
+	return status.Errorf(codes.PermissionDenied, format, args...)
+}
+
 func resourceExhausted(format string, args ...any) error {
 	return status.Errorf(codes.ResourceExhausted, format, args...)
 }
@@ -74,16 +82,47 @@ func noResponders(format string, args ...any) error {
 // elsewhere or after the restart.
 var errShuttingDown = status.Error(codes.Unavailable, "gateway is shutting down")
 
+// inField marks an error from NATS as being about request field field, so
+// that natsError names it when NATS refused a value (InvalidArgument).
+func inField(field string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &fieldError{field: field, err: err}
+}
+
+type fieldError struct {
+	field string
+	err   error
+}
+
+func (e *fieldError) Error() string { return e.field + ": " + e.err.Error() }
+func (e *fieldError) Unwrap() error { return e.err }
+
 // natsError maps an error from NATS (core or JetStream) to a status. action
 // says what was being done ("publish to events.x") and appears in the message
 // of the statuses that are safe to explain; anything unrecognised is logged
 // with its detail and returned as a generic Internal.
+//
+// JetStream API errors are mapped by their error code: absent stream,
+// consumer or message -> NotFound; a name in use with another configuration
+// -> AlreadyExists; a failed publish expectation -> FailedPrecondition;
+// limits -> ResourceExhausted; any other refusal of a request value (HTTP-like
+// code 400, or a configuration NATS cannot apply) -> InvalidArgument naming
+// the field given with inField. NATS's own description is passed on for
+// those, with organization prefixes removed (it names only the caller's own
+// streams and subjects).
 func (g *Gateway) natsError(ctx context.Context, action string, err error) error {
+	var apiErr *jetstream.APIError
 	switch {
 	case err == nil:
 		return nil
 	case status.Code(err) != codes.Unknown:
 		return err // already a status
+	case errors.As(err, &apiErr):
+		if st := g.jsAPIError(action, err, apiErr); st != nil {
+			return st
+		}
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, nats.ErrTimeout), errors.Is(err, jetstream.ErrNoHeartbeat):
 		return deadlineExceeded("%s: timed out", action)
 	case errors.Is(err, context.Canceled):
@@ -98,4 +137,74 @@ func (g *Gateway) natsError(ctx context.Context, action string, err error) error
 	}
 	g.log.LogAttrs(ctx, slog.LevelError, "internal error", slog.String("action", action), slog.Any("err", err))
 	return status.Errorf(codes.Internal, "%s: internal error", action)
+}
+
+// jsAPIError is natsError's table for JetStream API errors; nil means "not
+// recognised" (natsError then reports Internal).
+func (g *Gateway) jsAPIError(action string, err error, e *jetstream.APIError) error {
+	desc := g.scrub(e.Description)
+	field := "request"
+	var fe *fieldError
+	if errors.As(err, &fe) {
+		field = fe.field
+	}
+	switch e.ErrorCode {
+	case jetstream.JSErrCodeStreamNotFound:
+		return notFound("%s: stream not found", action)
+	case jetstream.JSErrCodeConsumerNotFound, jetstream.JSErrCodeConsumerDoesNotExist:
+		return notFound("%s: consumer not found", action)
+	case jetstream.JSErrCodeMessageNotFound, jsErrCodeSequenceNotFound:
+		return notFound("%s: message not found", action)
+	case jetstream.JSErrCodeStreamNameInUse:
+		return alreadyExists("%s: a stream with this name exists with a different configuration", action)
+	case jetstream.JSErrCodeConsumerExists, jetstream.JSErrCodeConsumerNameExists, jetstream.JSErrCodeConsumerAlreadyExists:
+		return alreadyExists("%s: a consumer with this name exists with a different configuration", action)
+	case jetstream.JSErrCodeStreamWrongLastSequence, jetstream.JSErrCodeStreamWrongLastSequenceConstant, jsErrCodeWrongLastMsgID:
+		return failedPrecondition("%s: %s", action, desc)
+	case jsErrCodeDuplicateInProcess, jsErrCodeLastSeqPerSubjectNotReady:
+		return aborted("%s: %s; retry", action, desc)
+	case jetstream.JSErrCodeStreamMessageExceedsMaximum, jsErrCodeHeaderExceedsMaximum,
+		jsErrCodeAccountResources, jsErrCodeInsufficientResources, jsErrCodeStorageResources, jsErrCodeMemoryResources,
+		jetstream.JSErrCodeMaximumConsumersLimit, jsErrCodeMaximumStreams, jsErrCodeStreamMaxBytesExceeded, jsErrCodeStoreFailed:
+		return resourceExhausted("%s: %s", action, desc)
+	case jetstream.JSErrCodeJetStreamNotEnabled, jetstream.JSErrCodeJetStreamNotEnabledForAccount:
+		return unavailable("%s: JetStream is not enabled", action)
+	case jsErrCodeStreamInvalidConfig, jetstream.JSErrCodeConsumerCreate, jsErrCodeStreamUpdate, jsErrCodeReplicasNotSupported:
+		return invalidArgumentf(field, "%s", desc)
+	}
+	switch e.Code {
+	case 400:
+		return invalidArgumentf(field, "%s", desc)
+	case 404:
+		return notFound("%s: %s", action, desc)
+	}
+	return nil
+}
+
+// JetStream API error codes natsError maps that nats.go has no constant for
+// (nats-server's errors.json).
+const (
+	jsErrCodeAccountResources          jetstream.ErrorCode = 10002
+	jsErrCodeInsufficientResources     jetstream.ErrorCode = 10023
+	jsErrCodeMaximumStreams            jetstream.ErrorCode = 10027
+	jsErrCodeMemoryResources           jetstream.ErrorCode = 10028
+	jsErrCodeSequenceNotFound          jetstream.ErrorCode = 10043
+	jsErrCodeStorageResources          jetstream.ErrorCode = 10047
+	jsErrCodeStreamInvalidConfig       jetstream.ErrorCode = 10052
+	jsErrCodeStreamUpdate              jetstream.ErrorCode = 10069
+	jsErrCodeWrongLastMsgID            jetstream.ErrorCode = 10070
+	jsErrCodeReplicasNotSupported      jetstream.ErrorCode = 10074
+	jsErrCodeStoreFailed               jetstream.ErrorCode = 10077
+	jsErrCodeHeaderExceedsMaximum      jetstream.ErrorCode = 10097
+	jsErrCodeStreamMaxBytesExceeded    jetstream.ErrorCode = 10122
+	jsErrCodeDuplicateInProcess        jetstream.ErrorCode = 10158
+	jsErrCodeLastSeqPerSubjectNotReady jetstream.ErrorCode = 10163
+	jsErrCodeExpectedStreamMismatch    jetstream.ErrorCode = 10060
+)
+
+// scrub removes organization prefixes from a NATS description
+// ("tenant_acme_TASKS" -> "TASKS", "tenant.acme.tasks.x" -> "tasks.x"), so
+// it reads in the caller's view.
+func (g *Gateway) scrub(desc string) string {
+	return g.scrubRE.ReplaceAllString(desc, "")
 }

@@ -151,3 +151,12 @@ func (m Mapper) SplitName(natsName string) (org, name string, ok bool) {
 	}
 	return org, name, true
 }
+
+// DeadLetterSpace returns the NATS pattern matching the subjects of every
+// dead-letter stream of org ("_natsgw.dlq.<root>.<org>.>").
+func (m Mapper) DeadLetterSpace(org string) (string, error) {
+	if err := checkOrg(org); err != nil {
+		return "", err
+	}
+	return deadLetterToken + "." + m.root + "." + org + ".>", nil
+}

@@ -1,0 +1,287 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/grpc/status"
+
+	natsgwv1 "github.com/natsgw/natsgw/api/gen/natsgw/v1"
+	"github.com/natsgw/natsgw/internal/tenant"
+)
+
+// Stream publishing limits.
+const (
+	maxMsgIDLen = 256
+	minMsgTTL   = time.Second
+	// pipelineWindow is how many messages of one PipelinePublish may await
+	// their JetStream ack at once; past it the gateway stops reading the
+	// client's frames (gRPC flow control then holds the producer back).
+	pipelineWindow = 4096
+	// pipelineAckTimeout bounds the wait for one JetStream ack.
+	pipelineAckTimeout = 30 * time.Second
+	// pipelineResultFrame bounds the results sent in one frame.
+	pipelineResultFrame = 1024
+)
+
+// preparedPublish is a validated stream message ready for JetStream.
+type preparedPublish struct {
+	msg  *nats.Msg
+	opts []jetstream.PublishOpt
+}
+
+// prepareStreamPublish validates p (request field field) for stream st.
+func (g *Gateway) prepareStreamPublish(st tenant.Stream, field string, p *natsgwv1.StreamPublish) (preparedPublish, error) {
+	if p == nil {
+		return preparedPublish{}, invalidArgumentf(field, "is required")
+	}
+	subj, err := st.Subject(p.GetSubject())
+	if err != nil {
+		return preparedPublish{}, invalidArgument(field+".subject", err)
+	}
+	hdr, err := toNATSHeader(field+".headers", p.GetHeaders())
+	if err != nil {
+		return preparedPublish{}, err
+	}
+	for k := range hdr {
+		if len(k) >= 5 && strings.EqualFold(k[:5], "Nats-") {
+			return preparedPublish{}, invalidArgumentf(field+".headers", "key %q is reserved (headers starting with \"Nats-\" are set by the gateway from the message's fields)", k)
+		}
+	}
+	opts := []jetstream.PublishOpt{jetstream.WithExpectStream(st.NATSName())}
+	if id := p.GetMsgId(); id != "" {
+		if len(id) > maxMsgIDLen {
+			return preparedPublish{}, invalidArgumentf(field+".msg_id", "must be at most %d bytes", maxMsgIDLen)
+		}
+		for i := 0; i < len(id); i++ {
+			if id[i] <= ' ' || id[i] == 0x7f {
+				return preparedPublish{}, invalidArgumentf(field+".msg_id", "must not contain whitespace or control characters")
+			}
+		}
+		opts = append(opts, jetstream.WithMsgID(id))
+	}
+	if p.ExpectedLastSequence != nil {
+		opts = append(opts, jetstream.WithExpectLastSequence(p.GetExpectedLastSequence()))
+	}
+	if p.ExpectedLastSubjectSequence != nil {
+		opts = append(opts, jetstream.WithExpectLastSequencePerSubject(p.GetExpectedLastSubjectSequence()))
+	}
+	if t := p.GetTtl(); t != nil {
+		ttl, err := optDuration(field+".ttl", t, minMsgTTL)
+		if err != nil {
+			return preparedPublish{}, err
+		}
+		if ttl == 0 {
+			return preparedPublish{}, invalidArgumentf(field+".ttl", "must be at least %s when set", minMsgTTL)
+		}
+		opts = append(opts, jetstream.WithMsgTTL(ttl))
+	}
+	// Headers set from the fields above are small; leave them room.
+	if size := len(p.GetData()) + headerSize(hdr); size > g.maxPayload-512 {
+		return preparedPublish{}, resourceExhausted("%s: message is %d bytes (data plus headers); the max payload is %d bytes", field, size, g.maxPayload-512)
+	}
+	if hdr == nil {
+		hdr = nats.Header{}
+	}
+	return preparedPublish{msg: &nats.Msg{Subject: subj, Data: p.GetData(), Header: hdr}, opts: opts}, nil
+}
+
+func (s *streamServer) PublishToStream(ctx context.Context, req *natsgwv1.PublishToStreamRequest) (*natsgwv1.PublishToStreamResponse, error) {
+	id, err := identity(ctx)
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.g.userStream(id.Org, "stream", req.GetStream(), "publishes to")
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.g.prepareStreamPublish(st, "message", req.GetMessage())
+	if err != nil {
+		return nil, err
+	}
+	action := fmt.Sprintf("publish to stream %q", req.GetStream())
+	// First without the no-responders retries, so that a missing stream
+	// fails at once; a subject no stream takes is told apart from a blip
+	// (a cluster electing a leader) by looking the stream up.
+	ack, err := s.g.js.PublishMsg(ctx, p.msg, append(p.opts, jetstream.WithRetryAttempts(0))...)
+	if errors.Is(err, jetstream.ErrNoStreamResponse) {
+		if _, ierr := s.g.js.Stream(ctx, st.NATSName()); ierr != nil {
+			return nil, s.g.natsError(ctx, action, ierr)
+		}
+		ack, err = s.g.js.PublishMsg(ctx, p.msg, p.opts...)
+	}
+	if err != nil {
+		return nil, s.g.publishError(ctx, action, "message", req.GetMessage().GetSubject(), err)
+	}
+	return &natsgwv1.PublishToStreamResponse{Stream: st.Name(), Sequence: ack.Sequence, Duplicate: ack.Duplicate}, nil
+}
+
+// publishError maps a failed stream publish: a subject that the named stream
+// does not take is InvalidArgument; the rest goes through natsError.
+// field is the request field of the message.
+func (g *Gateway) publishError(ctx context.Context, action, field, subject string, err error) error {
+	var apiErr *jetstream.APIError
+	if errors.Is(err, jetstream.ErrNoStreamResponse) ||
+		(errors.As(err, &apiErr) && apiErr.ErrorCode == jsErrCodeExpectedStreamMismatch) {
+		return invalidArgumentf(field+".subject", "%q is not one of the stream's subjects", subject)
+	}
+	return g.natsError(ctx, action, inField(field, err))
+}
+
+// pipelineEntry is one message of a PipelinePublish awaiting its result.
+type pipelineEntry struct {
+	index   uint64
+	field   string // the request field, for errors
+	subject string // as the client named it
+	fut   jetstream.PubAckFuture // nil when err is set
+	err   error
+}
+
+func (s *streamServer) PipelinePublish(stream natsgwv1.StreamService_PipelinePublishServer) error {
+	ctx := stream.Context()
+	id, err := identity(ctx)
+	if err != nil {
+		return err
+	}
+	first, err := stream.Recv()
+	if err != nil {
+		return nilIfEOF(err)
+	}
+	name := first.GetStream()
+	if name == "" {
+		return invalidArgumentf("stream", "is required in the first frame")
+	}
+	st, err := s.g.userStream(id.Org, "stream", name, "publishes to")
+	if err != nil {
+		return err
+	}
+	action := fmt.Sprintf("publish to stream %q", name)
+	if _, err := s.g.js.Stream(ctx, st.NATSName()); err != nil {
+		return s.g.natsError(ctx, action, err)
+	}
+	// A JetStream context of its own: its async-publish window and reply
+	// subscription belong to this stream alone.
+	js, err := jetstream.New(s.g.nc, jetstream.WithPublishAsyncMaxPending(pipelineWindow), jetstream.WithPublishAsyncTimeout(pipelineAckTimeout))
+	if err != nil {
+		return s.g.natsError(ctx, action, err)
+	}
+	defer js.CleanupPublisher()
+
+	entries := make(chan pipelineEntry, pipelineWindow)
+	sent := make(chan error, 1)
+	stopped := make(chan struct{}) // the sender gave up (the client is gone)
+	go func() {
+		defer close(stopped)
+		sent <- s.g.sendPipelineResults(ctx, action, stream, entries)
+	}()
+
+	var next uint64
+	readErr := func() error {
+		for req := first; ; {
+			if n := req.GetStream(); n != "" && n != name {
+				return invalidArgumentf("stream", "every frame publishes to %q, the stream of the first frame (got %q)", name, n)
+			}
+			msgs := req.GetMessages()
+			if len(msgs) > MaxBatch {
+				return invalidArgumentf("messages", "at most %d messages per frame (got %d)", MaxBatch, len(msgs))
+			}
+			for i, m := range msgs {
+				e := pipelineEntry{index: next, field: fmt.Sprintf("messages[%d]", i), subject: m.GetSubject()}
+				next++
+				p, err := s.g.prepareStreamPublish(st, e.field, m)
+				if err == nil {
+					e.fut, err = js.PublishMsgAsync(p.msg, p.opts...)
+					if err != nil {
+						err = s.g.publishError(ctx, action, e.field, e.subject, err)
+					}
+				}
+				e.err = err
+				select {
+				case entries <- e:
+				case <-stopped:
+					return nil // the sender's error explains
+				}
+			}
+			var err error
+			if req, err = stream.Recv(); err != nil {
+				return nilIfEOF(err)
+			}
+		}
+	}()
+	close(entries)
+	sendErr := <-sent
+	if readErr != nil {
+		return readErr
+	}
+	return sendErr
+}
+
+// sendPipelineResults waits for each entry's result, in order, and streams
+// them back in frames: a frame goes out before waiting on a result that is
+// not ready yet (so a client waiting on earlier results is never held up by
+// a later one), or when it is full.
+func (g *Gateway) sendPipelineResults(ctx context.Context, action string, stream natsgwv1.StreamService_PipelinePublishServer, entries <-chan pipelineEntry) error {
+	resp := &natsgwv1.PipelinePublishResponse{}
+	flush := func() error {
+		if len(resp.Results) == 0 {
+			return nil
+		}
+		err := stream.Send(resp)
+		resp.Results = resp.Results[:0]
+		return err
+	}
+	for {
+		var e pipelineEntry
+		var ok bool
+		select {
+		case e, ok = <-entries:
+		default:
+			if err := flush(); err != nil {
+				return err
+			}
+			e, ok = <-entries
+		}
+		if !ok {
+			return flush()
+		}
+		r := &natsgwv1.PipelinePublishResult{Index: e.index}
+		err := e.err
+		if err == nil {
+			var ack *jetstream.PubAck
+			select {
+			case ack = <-e.fut.Ok():
+			case err = <-e.fut.Err():
+			default:
+				if ferr := flush(); ferr != nil {
+					return ferr
+				}
+				select {
+				case ack = <-e.fut.Ok():
+				case err = <-e.fut.Err():
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+			if err == nil {
+				r.Sequence, r.Duplicate = ack.Sequence, ack.Duplicate
+			} else {
+				err = g.publishError(ctx, action, e.field, e.subject, err)
+			}
+		}
+		if err != nil {
+			st := status.Convert(err)
+			r.Error = &natsgwv1.PublishError{Code: uint32(st.Code()), Message: st.Message()}
+		}
+		resp.Results = append(resp.Results, r)
+		if len(resp.Results) >= pipelineResultFrame {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+}
