@@ -40,9 +40,13 @@ type Client struct {
 	wg     sync.WaitGroup // long-lived goroutines (subscriptions, publishers)
 }
 
-// Dial connects to the gateway at target ("host:port", or any gRPC target
-// such as "dns:///host:port") and waits until the connection is up or ctx
-// ends. It fails fast when the gateway cannot be reached.
+// Dial connects to the gateway at target and waits until the connection is
+// up or ctx ends. It fails fast when no gateway can be reached.
+//
+// target is "host:port", "dns:///host:port" (every address of the name), or
+// "consul://agent:8500/service" ("consul:///service" for the local agent: the
+// service's healthy instances, following changes). Calls are spread across
+// all instances.
 func Dial(ctx context.Context, target string, opts ...Option) (*Client, error) {
 	var o options
 	for _, opt := range opts {
@@ -60,6 +64,8 @@ func Dial(ctx context.Context, target string, opts ...Option) (*Client, error) {
 	}
 	dialOpts := []grpc.DialOption{
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithResolvers(consulBuilder{}),
+		grpc.WithDefaultServiceConfig(roundRobin),
 		// Deliveries can be as large as the gateway's max payload; the
 		// gateway bounds them, not the client.
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(math.MaxInt32)),

@@ -11,7 +11,9 @@ package natsgwtest
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"net"
 	"sync"
 	"testing"
 	"time"
@@ -35,6 +37,9 @@ type settings struct {
 	natsURL    string
 	natsListen bool
 	logLevel   slog.Level
+	authFile   string
+	consulAddr string
+	consulSvc  string
 }
 
 // WithMaxPayload sets the gateway's max payload (default 8 MiB).
@@ -52,6 +57,16 @@ func WithNATSURL(url string) Option { return func(s *settings) { s.natsURL = url
 // WithNATSListener gives the embedded NATS a loopback TCP listener; NATSURL
 // reports it.
 func WithNATSListener() Option { return func(s *settings) { s.natsListen = true } }
+
+// WithAuthFile turns on token authentication with the given auth file (see
+// `natsgw token create`).
+func WithAuthFile(path string) Option { return func(s *settings) { s.authFile = path } }
+
+// WithConsul registers the gateway with the Consul agent at addr under
+// service (and deregisters it on stop).
+func WithConsul(addr, service string) Option {
+	return func(s *settings) { s.consulAddr, s.consulSvc = addr, service }
+}
 
 // WithLogLevel sets the level of gateway logs sent to t.Log (default warn).
 func WithLogLevel(l slog.Level) Option { return func(s *settings) { s.logLevel = l } }
@@ -86,27 +101,103 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 	if st.natsListen {
 		cfg.NATSListen = "127.0.0.1:0"
 	}
+	cfg.AuthFile = st.authFile
+	if st.consulAddr != "" {
+		cfg.ConsulAddr, cfg.ConsulService = st.consulAddr, st.consulSvc
+	}
 	cfg.ShutdownTimeout = config.Duration(5 * time.Second)
+	s := newServer(tb, cfg, st)
+	if err := s.start(); err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
+// newServer prepares a Server (stopped when the test ends) without starting
+// it.
+func newServer(tb testing.TB, cfg config.Config, st settings) *Server {
 	s := &Server{tb: tb, cfg: cfg, log: slog.New(newTBHandler(tb, st.logLevel))}
-	s.start()
 	tb.Cleanup(s.stop)
 	return s
 }
 
-func (s *Server) start() {
-	s.tb.Helper()
+// start starts the server; it may run on any goroutine.
+func (s *Server) start() error {
 	srv, err := server.New(s.cfg, server.Options{Logger: s.log})
 	if err != nil {
-		s.tb.Fatalf("natsgwtest: %v", err)
+		return fmt.Errorf("natsgwtest: %w", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
 	if err := srv.Start(ctx); err != nil {
-		s.tb.Fatalf("natsgwtest: start: %v", err)
+		return fmt.Errorf("natsgwtest: start: %w", err)
 	}
 	s.mu.Lock()
 	s.srv = srv
 	s.mu.Unlock()
+	return nil
+}
+
+// NewCluster starts n gateways, each with its own embedded NATS, the NATS
+// servers forming one cluster with JetStream replicated across them (streams
+// and buckets may use up to n replicas). It returns once every node is ready
+// (the JetStream meta group has a leader). Every server is stopped when the
+// test ends.
+func NewCluster(tb testing.TB, n int, opts ...Option) []*Server {
+	tb.Helper()
+	st := settings{maxPayload: config.DefaultMaxPayload, logLevel: slog.LevelWarn}
+	for _, o := range opts {
+		o(&st)
+	}
+	ports := freePorts(tb, n)
+	servers := make([]*Server, n)
+	for i := range n {
+		cfg := config.Default()
+		cfg.Listen = "127.0.0.1:0"
+		cfg.MaxPayload = st.maxPayload
+		cfg.DataDir = tb.TempDir()
+		cfg.AuthFile = st.authFile
+		cfg.ShutdownTimeout = config.Duration(5 * time.Second)
+		cfg.ServerName = fmt.Sprintf("n%d", i+1)
+		cfg.ClusterName = "natsgwtest"
+		cfg.ClusterListen = fmt.Sprintf("127.0.0.1:%d", ports[i])
+		for j, p := range ports {
+			if j != i {
+				cfg.Routes = append(cfg.Routes, fmt.Sprintf("nats://127.0.0.1:%d", p))
+			}
+		}
+		servers[i] = newServer(tb, cfg, st)
+	}
+	// Nodes become ready only together (quorum), so start them at once.
+	errs := make(chan error, n)
+	for _, s := range servers {
+		go func() { errs <- s.start() }()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return servers
+}
+
+// freePorts finds n free loopback TCP ports.
+func freePorts(tb testing.TB, n int) []int {
+	tb.Helper()
+	ports := make([]int, n)
+	var ls []net.Listener
+	for i := range ports {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			tb.Fatalf("natsgwtest: free port: %v", err)
+		}
+		ls = append(ls, l)
+		ports[i] = l.Addr().(*net.TCPAddr).Port
+	}
+	for _, l := range ls {
+		l.Close()
+	}
+	return ports
 }
 
 func (s *Server) stop() {
@@ -153,8 +244,13 @@ func (s *Server) Restart() {
 	if s.cfg.NATSListen != "" {
 		s.cfg.NATSListen = "127.0.0.1:0"
 	}
-	s.start()
+	if err := s.start(); err != nil {
+		s.tb.Fatal(err)
+	}
 }
+
+// ReloadAuth re-reads the auth file, as SIGHUP does for `natsgw serve`.
+func (s *Server) ReloadAuth() error { return s.current().ReloadAuth() }
 
 // Stop stops the server before the test ends (for tests of what clients do
 // when the gateway is gone). Cleanup after Stop is a no-op.

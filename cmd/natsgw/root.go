@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"time"
 
@@ -48,18 +50,18 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	pf.StringVar(&g.org, "org", envOr("NATSGW_ORG", ""), "organization to act in (env NATSGW_ORG; default: the gateway's default)")
 	pf.StringVar(&g.user, "user", envOr("NATSGW_USER", ""), "user to act as (env NATSGW_USER)")
 	pf.StringVar(&g.token, "token", envOr("NATSGW_TOKEN", ""), "bearer token (env NATSGW_TOKEN)")
-	pf.DurationVar(&g.timeout, "timeout", 5*time.Second, "timeout of each call to the gateway")
+	pf.DurationVar(&g.timeout, "timeout", 5*time.Second, "timeout of each call to the gateway (connect, pub, req, health; not the lifetime of sub or reply)")
 
 	root.AddCommand(newServeCmd(stdout, stderr))
 	addClientCommands(root, g)
 	return root
 }
 
-// dial connects to the gateway with the global flags.
-func (g *globals) dial(ctx context.Context) (*natsgw.Client, error) {
+// dial connects to the gateway with the global flags (plus opts), within
+// --timeout.
+func (g *globals) dial(ctx context.Context, opts ...natsgw.Option) (*natsgw.Client, error) {
 	ctx, cancel := context.WithTimeout(ctx, g.timeout)
 	defer cancel()
-	var opts []natsgw.Option
 	if g.org != "" {
 		opts = append(opts, natsgw.WithOrg(g.org))
 	}
@@ -69,5 +71,27 @@ func (g *globals) dial(ctx context.Context) (*natsgw.Client, error) {
 	if g.token != "" {
 		opts = append(opts, natsgw.WithToken(g.token))
 	}
-	return natsgw.Dial(ctx, g.server, opts...)
+	c, err := natsgw.Dial(ctx, g.server, opts...)
+	if errors.Is(err, natsgw.ErrUnavailable) {
+		return nil, &cliError{msg: fmt.Sprintf("gateway %s is not reachable (is `natsgw serve` running? --server or NATSGW_SERVER choose another)", g.server), err: err}
+	}
+	if err != nil {
+		return nil, g.callError("connect to "+g.server, err)
+	}
+	return c, nil
+}
+
+// withClient dials the gateway, runs f with the client, and closes it.
+func (g *globals) withClient(ctx context.Context, f func(*natsgw.Client) error) error {
+	c, err := g.dial(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return f(c)
+}
+
+// call returns a context for one unary call, bounded by --timeout.
+func (g *globals) call(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, g.timeout)
 }

@@ -6,7 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -53,10 +55,18 @@ func bindServeFlags(fs *pflag.FlagSet, cfg *config.Config) {
 	fs.StringVar(&cfg.DataDir, "data", d.DataDir, "data directory of the embedded NATS (JetStream files)")
 	fs.StringVar(&cfg.NATSURL, "nats-url", d.NATSURL, "use this external NATS (comma-separated URLs) instead of the embedded one")
 	fs.StringVar(&cfg.NATSListen, "nats-listen", d.NATSListen, "also serve NATS clients over TCP here (embedded mode), e.g. 127.0.0.1:4222")
+	fs.StringVar(&cfg.ServerName, "server-name", d.ServerName, "name of the embedded NATS server, unique in a cluster (default natsgw, or <hostname>-<cluster port>)")
+	fs.StringVar(&cfg.ClusterName, "cluster-name", d.ClusterName, "make the embedded NATS a node of this NATS cluster (JetStream replicated)")
+	fs.StringVar(&cfg.ClusterListen, "cluster-listen", d.ClusterListen, "host:port for routes from the other cluster nodes")
+	fs.StringSliceVar(&cfg.Routes, "routes", d.Routes, "route URLs of the other cluster nodes (nats://host:port, comma separated)")
 	fs.Int64Var(&cfg.MaxPayload, "max-payload", d.MaxPayload, "largest message in bytes (data plus headers)")
 	fs.StringVar(&cfg.OpsListen, "ops-listen", d.OpsListen, "HTTP address for /metrics and /healthz (off when empty)")
 	fs.StringVar(&cfg.LogFormat, "log-format", d.LogFormat, "log format: text or json")
 	fs.StringVar(&cfg.LogLevel, "log-level", d.LogLevel, "log level: debug, info, warn or error")
+	fs.StringVar(&cfg.ConsulAddr, "consul-addr", d.ConsulAddr, "register with the Consul agent at this address (e.g. 127.0.0.1:8500)")
+	fs.StringVar(&cfg.ConsulService, "consul-service", d.ConsulService, "service name to register in Consul")
+	fs.StringVar(&cfg.Advertise, "advertise", d.Advertise, "host:port clients use to reach this instance (default: the listen address)")
+	fs.StringVar(&cfg.AuthFile, "auth-file", d.AuthFile, "JSON file of token digests -> identities; turns on token authentication (reloaded on SIGHUP)")
 	fs.StringVar(&cfg.TenantRoot, "tenant-root", d.TenantRoot, "subject token under which organizations live")
 	fs.DurationVar((*time.Duration)(&cfg.ShutdownTimeout), "shutdown-timeout", time.Duration(d.ShutdownTimeout), "how long in-flight calls may take to finish on shutdown")
 }
@@ -79,20 +89,36 @@ func resolveConfig(cmdFlags *pflag.FlagSet, file string) (config.Config, error) 
 			return cfg, err
 		}
 	}
+	// set applies one value; slices are replaced, not appended to.
+	set := func(name string, value string, slice []string) error {
+		f := layer.Lookup(name)
+		if sv, ok := f.Value.(pflag.SliceValue); ok {
+			if slice == nil {
+				slice = strings.Split(value, ",")
+			}
+			return sv.Replace(slice)
+		}
+		return layer.Set(name, value)
+	}
 	var err error
 	layer.VisitAll(func(f *pflag.Flag) {
 		key := "NATSGW_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
 		if v, ok := os.LookupEnv(key); ok && err == nil {
-			if e := layer.Set(f.Name, v); e != nil {
+			if e := set(f.Name, v, nil); e != nil {
 				err = fmt.Errorf("%s: %w", key, e)
 			}
 		}
 	})
 	cmdFlags.Visit(func(f *pflag.Flag) {
-		if layer.Lookup(f.Name) != nil && err == nil {
-			if e := layer.Set(f.Name, f.Value.String()); e != nil {
-				err = fmt.Errorf("--%s: %w", f.Name, e)
-			}
+		if layer.Lookup(f.Name) == nil || err != nil {
+			return
+		}
+		var slice []string
+		if sv, ok := f.Value.(pflag.SliceValue); ok {
+			slice = sv.GetSlice()
+		}
+		if e := set(f.Name, f.Value.String(), slice); e != nil {
+			err = fmt.Errorf("--%s: %w", f.Name, e)
 		}
 	})
 	if err != nil {
@@ -120,14 +146,34 @@ func serve(ctx context.Context, cfg config.Config, stdout, stderr io.Writer) err
 	if u := srv.NATSClientURL(); u != "" {
 		fmt.Fprintf(stdout, "embedded NATS also listening on %s\n", u)
 	}
+	if cfg.ConsulAddr != "" {
+		fmt.Fprintf(stdout, "registered in Consul at %s as %q (%s)\n", cfg.ConsulAddr, cfg.ConsulService, srv.AdvertiseAddr())
+	}
 	if a := srv.OpsAddr(); a != nil {
 		fmt.Fprintf(stdout, "metrics and health on http://%s/metrics, /healthz\n", a)
 	}
-	select {
-	case <-ctx.Done():
-		log.Info("shutting down")
-	case err := <-srv.Done():
-		log.Error("gRPC server stopped", "err", err)
+	if cfg.AuthFile != "" {
+		fmt.Fprintf(stdout, "token authentication on (tokens from %s; SIGHUP reloads)\n", cfg.AuthFile)
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+wait:
+	for {
+		select {
+		case <-ctx.Done():
+			log.Info("shutting down")
+			break wait
+		case err := <-srv.Done():
+			log.Error("gRPC server stopped", "err", err)
+			break wait
+		case <-hup:
+			if err := srv.ReloadAuth(); err != nil {
+				log.Error("auth reload failed; previous tokens stay in force", "err", err)
+			} else {
+				log.Info("auth file reloaded", "file", cfg.AuthFile)
+			}
+		}
 	}
 	if err := srv.Shutdown(context.Background()); err != nil {
 		return err

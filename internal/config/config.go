@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"time"
 
@@ -28,6 +29,16 @@ type Config struct {
 	// NATSListen is an optional TCP listener for the embedded NATS, so the
 	// `nats` CLI can look inside. Empty (default) means none.
 	NATSListen string `json:"nats_listen"`
+	// ServerName names the embedded NATS server; unique within a cluster.
+	// Default "natsgw", or "<hostname>-<cluster port>" in a cluster.
+	ServerName string `json:"server_name"`
+	// ClusterName makes the embedded NATS a node of a NATS cluster (JetStream
+	// replicated by RAFT). Empty (default): a single node.
+	ClusterName string `json:"cluster_name"`
+	// ClusterListen is "host:port" for routes from other nodes.
+	ClusterListen string `json:"cluster_listen"`
+	// Routes are the other nodes' route URLs ("nats://host:port").
+	Routes []string `json:"routes"`
 	// MaxPayload is the largest message (data plus headers) in bytes. Default
 	// 8 MiB.
 	MaxPayload int64 `json:"max_payload"`
@@ -41,6 +52,20 @@ type Config struct {
 	// TenantRoot is the subject token and name prefix under which all
 	// organizations live. Default "tenant".
 	TenantRoot string `json:"tenant_root"`
+	// ConsulAddr, when set, registers this instance with the Consul agent
+	// there (with a gRPC health check) so that clients can find it with
+	// consul:///<ConsulService>. Empty (default): no registration.
+	ConsulAddr string `json:"consul_addr"`
+	// ConsulService is the service name to register. Default "natsgw".
+	ConsulService string `json:"consul_service"`
+	// Advertise is the "host:port" clients (and Consul's health check) use
+	// to reach this instance. Default: the listen address, with the host
+	// name in place of an unspecified host.
+	Advertise string `json:"advertise"`
+	// AuthFile turns on token authentication: a JSON file mapping token
+	// digests to identities (see `natsgw token`). Empty (default) is open
+	// mode, where callers state their organization.
+	AuthFile string `json:"auth_file"`
 	// ShutdownTimeout bounds the graceful part of shutdown. Default 10s.
 	ShutdownTimeout Duration `json:"shutdown_timeout"`
 }
@@ -65,6 +90,7 @@ func Default() Config {
 		LogLevel:        "info",
 		TenantRoot:      tenant.DefaultRoot,
 		ShutdownTimeout: Duration(DefaultShutdownTimeout),
+		ConsulService:   "natsgw",
 	}
 }
 
@@ -92,6 +118,24 @@ func (c Config) Validate() error {
 	if c.NATSURL != "" && c.NATSListen != "" {
 		return errors.New("nats-listen: only applies to the embedded NATS; it cannot be combined with nats-url")
 	}
+	if c.ClusterName != "" || c.ClusterListen != "" || len(c.Routes) > 0 {
+		switch {
+		case c.NATSURL != "":
+			return errors.New("cluster-name: clustering applies to the embedded NATS; it cannot be combined with nats-url")
+		case c.ClusterName == "":
+			return errors.New("cluster-name: required with cluster-listen or routes")
+		case c.ClusterListen == "":
+			return errors.New("cluster-listen: required with cluster-name")
+		}
+		if _, _, err := net.SplitHostPort(c.ClusterListen); err != nil {
+			return fmt.Errorf("cluster-listen: %q is not host:port: %w", c.ClusterListen, err)
+		}
+		for i, r := range c.Routes {
+			if u, err := url.Parse(r); err != nil || u.Host == "" {
+				return fmt.Errorf("routes[%d]: %q is not a URL like nats://host:port", i, r)
+			}
+		}
+	}
 	if c.NATSListen != "" {
 		if _, _, err := net.SplitHostPort(c.NATSListen); err != nil {
 			return fmt.Errorf("nats-listen: %q is not host:port: %w", c.NATSListen, err)
@@ -101,6 +145,14 @@ func (c Config) Validate() error {
 		if _, _, err := net.SplitHostPort(c.OpsListen); err != nil {
 			return fmt.Errorf("ops-listen: %q is not host:port: %w", c.OpsListen, err)
 		}
+	}
+	if c.Advertise != "" {
+		if _, _, err := net.SplitHostPort(c.Advertise); err != nil {
+			return fmt.Errorf("advertise: %q is not host:port: %w", c.Advertise, err)
+		}
+	}
+	if c.ConsulAddr != "" && c.ConsulService == "" {
+		return errors.New("consul-service: must not be empty with consul-addr")
 	}
 	if c.MaxPayload < 1024 || c.MaxPayload > MaxMaxPayload {
 		return fmt.Errorf("max-payload: must be between 1 KiB and 64 MiB (got %d)", c.MaxPayload)
@@ -123,6 +175,9 @@ func (c Config) Validate() error {
 	}
 	return nil
 }
+
+// String formats d like time.Duration.
+func (d Duration) String() string { return time.Duration(d).String() }
 
 // Duration is a time.Duration that reads and writes as a string ("10s") in
 // JSON.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nuid"
+	"google.golang.org/grpc/status"
 
 	natsgwv1 "github.com/natsgw/natsgw/api/gen/natsgw/v1"
 )
@@ -226,7 +227,7 @@ func (g *Gateway) deliverTo(ctx context.Context, s *subscription, stop <-chan er
 	for {
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return status.FromContextError(ctx.Err()).Err()
 		case <-s.ended:
 			return nil
 		case <-g.closing:

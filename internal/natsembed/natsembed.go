@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"strconv"
 	"time"
@@ -29,9 +30,18 @@ type Config struct {
 	Listen string
 	// MaxPayload is the largest message NATS accepts (payload plus headers).
 	MaxPayload int32
-	// ServerName names the server (in logs and JetStream metadata). Default
-	// "natsgw".
+	// ServerName names the server (in logs and JetStream metadata); unique
+	// within a cluster. Default "natsgw".
 	ServerName string
+	// ClusterName, when set, makes the server a node of a NATS cluster with
+	// JetStream replicated by RAFT: every node needs the same ClusterName, its
+	// own ServerName and DataDir, a ClusterListen address and Routes to the
+	// others.
+	ClusterName string
+	// ClusterListen is "host:port" for routes from the other nodes.
+	ClusterListen string
+	// Routes are the other nodes' cluster URLs ("nats://host:port").
+	Routes []string
 	// Logger receives the server's log lines. Nil discards them.
 	Logger *slog.Logger
 }
@@ -67,18 +77,34 @@ func New(cfg Config) (*Server, error) {
 		// room before the server calls it a slow consumer.
 		MaxPending: 256 << 20,
 	}
+	if cfg.ClusterName != "" && cfg.Listen == "" {
+		// A clustered server must listen for clients (nats-server #5174);
+		// keep it private.
+		cfg.Listen = "127.0.0.1:0"
+		opts.DontListen = false
+	}
 	if cfg.Listen != "" {
-		host, port, err := net.SplitHostPort(cfg.Listen)
+		host, port, err := splitHostPort("listen", cfg.Listen)
 		if err != nil {
-			return nil, fmt.Errorf("natsembed: listen address %q: %w", cfg.Listen, err)
+			return nil, err
 		}
-		p, err := strconv.Atoi(port)
-		if err != nil || p < 0 || p > 65535 {
-			return nil, fmt.Errorf("natsembed: listen port %q is not a port number", port)
+		opts.Host, opts.Port = host, port
+	}
+	if cfg.ClusterName != "" {
+		if cfg.ClusterListen == "" {
+			return nil, errors.New("natsembed: ClusterListen is required with ClusterName")
 		}
-		opts.Host, opts.Port = host, p
-		if p == 0 {
-			opts.Port = server.RANDOM_PORT
+		host, port, err := splitHostPort("cluster listen", cfg.ClusterListen)
+		if err != nil {
+			return nil, err
+		}
+		opts.Cluster = server.ClusterOpts{Name: cfg.ClusterName, Host: host, Port: port}
+		for _, r := range cfg.Routes {
+			u, err := url.Parse(r)
+			if err != nil || u.Host == "" {
+				return nil, fmt.Errorf("natsembed: route %q is not a URL like nats://host:port", r)
+			}
+			opts.Routes = append(opts.Routes, u)
 		}
 	}
 	ns, err := server.NewServer(opts)
@@ -91,6 +117,21 @@ func New(cfg Config) (*Server, error) {
 	return &Server{cfg: cfg, ns: ns}, nil
 }
 
+func splitHostPort(what, addr string) (string, int, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, fmt.Errorf("natsembed: %s address %q: %w", what, addr, err)
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil || p < 0 || p > 65535 {
+		return "", 0, fmt.Errorf("natsembed: %s port %q is not a port number", what, port)
+	}
+	if p == 0 {
+		p = server.RANDOM_PORT
+	}
+	return host, p, nil
+}
+
 // Start starts the server and waits until it accepts connections and
 // JetStream is ready, or ctx ends.
 func (s *Server) Start(ctx context.Context) error {
@@ -99,9 +140,14 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	go s.ns.Start()
 	for {
-		// ReadyForConnections does not cover JetStream; Healthz does.
-		if s.ns.ReadyForConnections(10*time.Millisecond) &&
-			s.ns.Healthz(&server.HealthzOptions{JSEnabledOnly: true}).Status == "ok" {
+		// ReadyForConnections does not cover JetStream; Healthz does. A
+		// cluster node is ready once the JetStream meta group has a leader
+		// (before that, stream operations get no answer).
+		hz := &server.HealthzOptions{JSEnabledOnly: true}
+		if s.cfg.ClusterName != "" {
+			hz = &server.HealthzOptions{JSMetaOnly: true}
+		}
+		if s.ns.ReadyForConnections(10*time.Millisecond) && s.ns.Healthz(hz).Status == "ok" {
 			return nil
 		}
 		select {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc"
@@ -20,43 +21,107 @@ const (
 	MDUser = "x-natsgw-user"
 )
 
-// authenticate derives the caller's identity from call metadata. In open mode
-// the caller states it (x-natsgw-org / x-natsgw-user), defaulting to
-// "default"/"anonymous"; a stated identity must be valid.
-func authenticate(ctx context.Context) (context.Context, error) {
-	id := tenant.Identity{Org: tenant.DefaultOrg, User: tenant.DefaultUser}
+// authenticator derives the caller's identity from call metadata.
+//
+// Open mode (no tokens): the caller states its identity (x-natsgw-org /
+// x-natsgw-user), defaulting to "default"/"anonymous"; a stated identity must
+// be valid.
+//
+// Token mode: the caller presents "authorization: Bearer <token>" and the
+// token decides the identity. A stated org or user must match it
+// (PermissionDenied otherwise), so clients can keep sending WithOrg.
+type authenticator struct {
+	tokens *tokens // nil in open mode
+}
+
+// publicMethods answer without credentials even in token mode: health checks
+// (load balancers, Consul) and reflection (the API's shape is public).
+func publicMethod(method string) bool {
+	return strings.HasPrefix(method, "/grpc.health.v1.Health/") ||
+		strings.HasPrefix(method, "/grpc.reflection.") ||
+		method == "/natsgw.v1.AdminService/Health"
+}
+
+func (a *authenticator) authenticate(ctx context.Context, method string) (context.Context, error) {
 	md, _ := metadata.FromIncomingContext(ctx)
-	if v := md.Get(MDOrg); len(v) > 0 {
-		if len(v) > 1 {
-			return nil, status.Errorf(codes.InvalidArgument, "%s: must be given once", MDOrg)
-		}
-		if err := tenant.ValidateOrg(v[0]); err != nil {
-			return nil, status.Errorf(codes.InvalidArgument, "%s: organization %q %v", MDOrg, v[0], err)
-		}
-		id.Org = v[0]
+	org, err := single(md, MDOrg)
+	if err != nil {
+		return nil, err
 	}
-	if v := md.Get(MDUser); len(v) > 0 {
-		if len(v) > 1 {
-			return nil, status.Errorf(codes.InvalidArgument, "%s: must be given once", MDUser)
+	user, err := single(md, MDUser)
+	if err != nil {
+		return nil, err
+	}
+	if org != "" {
+		if err := tenant.ValidateOrg(org); err != nil {
+			return nil, status.Errorf(codes.InvalidArgument, "%s: organization %q %v", MDOrg, org, err)
 		}
-		if err := tenant.ValidateUser(v[0]); err != nil {
-			return nil, status.Errorf(codes.InvalidArgument, "%s: user %q %v", MDUser, v[0], err)
+	}
+	if user != "" {
+		if err := tenant.ValidateUser(user); err != nil {
+			return nil, status.Errorf(codes.InvalidArgument, "%s: user %q %v", MDUser, user, err)
 		}
-		id.User = v[0]
+	}
+	if a.tokens == nil {
+		id := tenant.Identity{Org: tenant.DefaultOrg, User: tenant.DefaultUser}
+		if org != "" {
+			id.Org = org
+		}
+		if user != "" {
+			id.User = user
+		}
+		return tenant.NewContext(ctx, id), nil
+	}
+
+	authz, err := single(md, "authorization")
+	if err != nil {
+		return nil, status.Error(codes.Unauthenticated, "authorization: must be given once")
+	}
+	if authz == "" {
+		if publicMethod(method) {
+			return ctx, nil
+		}
+		return nil, status.Error(codes.Unauthenticated, "authorization: a bearer token is required (metadata \"authorization: Bearer <token>\")")
+	}
+	scheme, token, ok := strings.Cut(authz, " ")
+	if !ok || !strings.EqualFold(scheme, "bearer") || token == "" {
+		return nil, status.Error(codes.Unauthenticated, "authorization: must be \"Bearer <token>\"")
+	}
+	id, ok := a.tokens.lookup(token)
+	if !ok {
+		return nil, status.Error(codes.Unauthenticated, "authorization: invalid token")
+	}
+	if org != "" && org != id.Org {
+		return nil, status.Errorf(codes.PermissionDenied, "%s: the token does not grant organization %q", MDOrg, org)
+	}
+	if user != "" && user != id.User {
+		return nil, status.Errorf(codes.PermissionDenied, "%s: the token does not grant user %q", MDUser, user)
 	}
 	return tenant.NewContext(ctx, id), nil
 }
 
-func authUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
-	ctx, err := authenticate(ctx)
+// single returns the one value of key, "" when absent.
+func single(md metadata.MD, key string) (string, error) {
+	v := md.Get(key)
+	switch len(v) {
+	case 0:
+		return "", nil
+	case 1:
+		return v[0], nil
+	}
+	return "", status.Errorf(codes.InvalidArgument, "%s: must be given once", key)
+}
+
+func (a *authenticator) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+	ctx, err := a.authenticate(ctx, info.FullMethod)
 	if err != nil {
 		return nil, err
 	}
 	return h(ctx, req)
 }
 
-func authStream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, h grpc.StreamHandler) error {
-	ctx, err := authenticate(ss.Context())
+func (a *authenticator) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+	ctx, err := a.authenticate(ss.Context(), info.FullMethod)
 	if err != nil {
 		return err
 	}

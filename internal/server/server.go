@@ -14,6 +14,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -28,6 +31,7 @@ import (
 
 	natsgwv1 "github.com/natsgw/natsgw/api/gen/natsgw/v1"
 	"github.com/natsgw/natsgw/internal/config"
+	"github.com/natsgw/natsgw/internal/consul"
 	"github.com/natsgw/natsgw/internal/gateway"
 	"github.com/natsgw/natsgw/internal/natsembed"
 	"github.com/natsgw/natsgw/internal/tenant"
@@ -50,16 +54,20 @@ type Server struct {
 	version string
 	reg     *prometheus.Registry
 	mapper  tenant.Mapper
+	auth    *authenticator
 
-	embedded *natsembed.Server
-	nc       *nats.Conn
-	gw       *gateway.Gateway
-	grpc     *grpc.Server
-	health   *health.Server
-	lis      net.Listener
-	ops      *http.Server
-	opsLis   net.Listener
-	served   chan error
+	embedded  *natsembed.Server
+	nc        *nats.Conn
+	gw        *gateway.Gateway
+	grpc      *grpc.Server
+	health    *health.Server
+	lis       net.Listener
+	ops       *http.Server
+	consul    *consul.Agent
+	consulID  string
+	advertise string
+	opsLis    net.Listener
+	served    chan error
 }
 
 // New validates cfg and builds the server; it does no I/O.
@@ -78,9 +86,16 @@ func New(cfg config.Config, opts Options) (*Server, error) {
 		reg:     opts.Registry,
 		mapper:  mapper,
 		served:  make(chan error, 1),
+		auth:    &authenticator{},
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.AuthFile != "" {
+		// Read at New so a bad file fails before anything starts.
+		if s.auth.tokens, err = loadTokens(cfg.AuthFile); err != nil {
+			return nil, err
+		}
 	}
 	if s.version == "" {
 		s.version = Version()
@@ -90,11 +105,21 @@ func New(cfg config.Config, opts Options) (*Server, error) {
 		s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
 	if cfg.NATSURL == "" {
+		name := cfg.ServerName
+		if name == "" && cfg.ClusterName != "" {
+			host, _ := os.Hostname()
+			_, port, _ := net.SplitHostPort(cfg.ClusterListen)
+			name = host + "-" + port
+		}
 		s.embedded, err = natsembed.New(natsembed.Config{
-			DataDir:    cfg.DataDir,
-			Listen:     cfg.NATSListen,
-			MaxPayload: int32(cfg.MaxPayload),
-			Logger:     s.log,
+			DataDir:       cfg.DataDir,
+			Listen:        cfg.NATSListen,
+			MaxPayload:    int32(cfg.MaxPayload),
+			ServerName:    name,
+			ClusterName:   cfg.ClusterName,
+			ClusterListen: cfg.ClusterListen,
+			Routes:        cfg.Routes,
+			Logger:        s.log,
 		})
 		if err != nil {
 			return nil, err
@@ -183,8 +208,49 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	}
 	s.setServing(true)
 	go func() { s.served <- s.grpc.Serve(s.lis) }()
+	if err := s.register(ctx); err != nil {
+		s.grpc.Stop()
+		return err
+	}
 	return nil
 }
+
+// register announces this instance to Consul (when configured). The gRPC
+// server is already serving, so the agent's first health check passes.
+func (s *Server) register(ctx context.Context) error {
+	s.advertise = s.cfg.Advertise
+	if s.advertise == "" {
+		host, port, _ := net.SplitHostPort(s.lis.Addr().String())
+		if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+			if host, _ = os.Hostname(); host == "" {
+				host = "localhost"
+			}
+		}
+		s.advertise = net.JoinHostPort(host, port)
+	}
+	if s.cfg.ConsulAddr == "" {
+		return nil
+	}
+	agent, err := consul.NewAgent(s.cfg.ConsulAddr)
+	if err != nil {
+		return fmt.Errorf("consul-addr: %w", err)
+	}
+	host, portStr, _ := net.SplitHostPort(s.advertise)
+	port, err := strconv.Atoi(portStr)
+	if err != nil {
+		return fmt.Errorf("advertise: port %q: %w", portStr, err)
+	}
+	id := s.cfg.ConsulService + "-" + strings.NewReplacer(":", "-", ".", "-", "[", "", "]", "").Replace(s.advertise)
+	if err := agent.Register(ctx, consul.Service{ID: id, Name: s.cfg.ConsulService, Address: host, Port: port}); err != nil {
+		return fmt.Errorf("register with Consul: %w", err)
+	}
+	s.consul, s.consulID = agent, id
+	s.log.Info("registered in Consul", "agent", s.cfg.ConsulAddr, "service", s.cfg.ConsulService, "id", id)
+	return nil
+}
+
+// AdvertiseAddr is the address this instance tells others to use.
+func (s *Server) AdvertiseAddr() string { return s.advertise }
 
 func (s *Server) grpcOptions(maxPayload int) []grpc.ServerOption {
 	m := newMetrics(s.reg)
@@ -194,8 +260,8 @@ func (s *Server) grpcOptions(maxPayload int) []grpc.ServerOption {
 		grpc.MaxRecvMsgSize(2*maxPayload + 1<<20),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
-		grpc.ChainUnaryInterceptor(recoverUnary(s.log), m.unary, authUnary, logUnary(s.log)),
-		grpc.ChainStreamInterceptor(recoverStream(s.log), m.stream, authStream, logStream(s.log)),
+		grpc.ChainUnaryInterceptor(recoverUnary(s.log), m.unary, s.auth.unary, logUnary(s.log)),
+		grpc.ChainStreamInterceptor(recoverStream(s.log), m.stream, s.auth.stream, logStream(s.log)),
 	}
 }
 
@@ -228,6 +294,15 @@ func (s *Server) setServing(ok bool) {
 		st = healthpb.HealthCheckResponse_NOT_SERVING
 	}
 	s.health.SetServingStatus("", st)
+}
+
+// ReloadAuth re-reads the auth file (token mode only). On error the tokens in
+// force stay unchanged.
+func (s *Server) ReloadAuth() error {
+	if s.auth.tokens == nil {
+		return errors.New("authentication is off (no auth file)")
+	}
+	return s.auth.tokens.reload()
 }
 
 // ConnectNATS opens a new connection to the server's NATS: in-process when
@@ -288,6 +363,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(s.cfg.ShutdownTimeout))
 	defer cancel()
 	s.setServing(false)
+	if s.consul != nil {
+		// First, so that clients stop picking this instance.
+		if err := s.consul.Deregister(ctx, s.consulID); err != nil {
+			s.log.Warn("deregister from Consul failed", "err", err)
+		}
+	}
 	if s.ops != nil {
 		_ = s.ops.Shutdown(ctx)
 	}

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/natsgw/natsgw/internal/testutil"
+)
+
+// TestServeConfigLayers checks defaults < file < env < flags, slices
+// included. Not parallel: it sets environment variables.
+func TestServeConfigLayers(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "natsgw.json")
+	testutil.NoErr(t, os.WriteFile(file, []byte(`{
+		"listen": "127.0.0.1:1111",
+		"data": "/from/file",
+		"log_level": "debug",
+		"cluster_name": "c1",
+		"cluster_listen": "127.0.0.1:6222",
+		"routes": ["nats://file:1"],
+		"shutdown_timeout": "3s"
+	}`), 0o600), "write config file")
+	t.Setenv("NATSGW_DATA", "/from/env")
+	t.Setenv("NATSGW_LOG_LEVEL", "warn")
+	t.Setenv("NATSGW_ROUTES", "nats://env:1,nats://env:2")
+
+	cmd := newServeCmd(os.Stdout, os.Stderr)
+	testutil.NoErr(t, cmd.ParseFlags([]string{"--log-level", "error", "--routes", "nats://flag:1"}), "parse flags")
+	cfg, err := resolveConfig(cmd.Flags(), file)
+	testutil.NoErr(t, err, "resolve")
+
+	testutil.Equal(t, cfg.Listen, "127.0.0.1:1111", "listen (file)")
+	testutil.Equal(t, cfg.DataDir, "/from/env", "data (env over file)")
+	testutil.Equal(t, cfg.LogLevel, "error", "log level (flag over env)")
+	testutil.Equal(t, cfg.Routes, []string{"nats://flag:1"}, "routes (flag replaces env)")
+	testutil.Equal(t, cfg.ClusterName, "c1", "cluster name (file)")
+	testutil.Equal(t, cfg.MaxPayload, int64(8<<20), "max payload (default)")
+	testutil.Equal(t, cfg.ShutdownTimeout.String(), "3s", "shutdown timeout (file)")
+
+	t.Setenv("NATSGW_MAX_PAYLOAD", "lots")
+	_, err = resolveConfig(newServeCmd(os.Stdout, os.Stderr).Flags(), "")
+	if err == nil || !strings.Contains(err.Error(), "NATSGW_MAX_PAYLOAD") {
+		t.Fatalf("bad env value: got %v, want an error naming NATSGW_MAX_PAYLOAD", err)
+	}
+}

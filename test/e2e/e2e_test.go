@@ -1,0 +1,163 @@
+// Package e2e holds black-box tests: they build the natsgw binary and run it
+// as users do (`natsgw serve`, then client commands in other processes).
+package e2e
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/natsgw/natsgw/internal/testutil"
+)
+
+// binary is the natsgw command built once for the package.
+var binary string
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	flag.Parse()
+	if testing.Short() {
+		return m.Run() // the tests skip themselves; no need to build
+	}
+	dir, err := os.MkdirTemp("", "natsgw-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	binary = filepath.Join(dir, "natsgw")
+	build := exec.Command("go", "build", "-o", binary, "github.com/natsgw/natsgw/cmd/natsgw")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build natsgw:", err)
+		return 1
+	}
+	return m.Run()
+}
+
+// process is a natsgw process whose output the test reads as it comes.
+type process struct {
+	cmd            *exec.Cmd
+	stdout, stderr *testutil.Buffer
+	exited         chan struct{}
+	err            error // set before exited is closed
+}
+
+// start runs natsgw with args, killed at the end of the test if still
+// running. The environment holds no NATSGW_* variables, so only the
+// arguments count.
+func start(t *testing.T, args ...string) *process {
+	t.Helper()
+	p := &process{
+		cmd:    exec.Command(binary, args...),
+		stdout: new(testutil.Buffer),
+		stderr: new(testutil.Buffer),
+		exited: make(chan struct{}),
+	}
+	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "NATSGW_") {
+			p.cmd.Env = append(p.cmd.Env, kv)
+		}
+	}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatalf("start natsgw %s: %v", strings.Join(args, " "), err)
+	}
+	go func() {
+		p.err = p.cmd.Wait()
+		close(p.exited)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-p.exited:
+			return
+		default:
+		}
+		_ = p.cmd.Process.Kill()
+		<-p.exited
+		t.Logf("killed natsgw %s; stderr:\n%s", strings.Join(args, " "), p.stderr)
+	})
+	return p
+}
+
+// wait waits (at most testutil.Eventually) for the process to exit by
+// itself and fails the test unless it exited with status 0.
+func (p *process) wait(t *testing.T) {
+	t.Helper()
+	select {
+	case <-p.exited:
+	case <-time.After(testutil.Eventually):
+		t.Fatalf("%s did not exit within %s; stdout:\n%s\nstderr:\n%s", p.cmd, testutil.Eventually, p.stdout, p.stderr)
+	}
+	if p.err != nil {
+		t.Fatalf("%s: %v; stdout:\n%s\nstderr:\n%s", p.cmd, p.err, p.stdout, p.stderr)
+	}
+}
+
+// natsgw runs a client command to its end and returns its stdout.
+func natsgw(t *testing.T, args ...string) string {
+	t.Helper()
+	p := start(t, args...)
+	p.wait(t)
+	return p.stdout.String()
+}
+
+var listening = regexp.MustCompile(`listening on (\S+) `)
+
+// TestServePubSubRequest starts `natsgw serve` on a random port and drives it
+// with the client commands, each its own process, as in the README's quick
+// start; then stops it with SIGTERM.
+func TestServePubSubRequest(t *testing.T) {
+	if testing.Short() {
+		t.Skip("e2e: builds and runs the binary; skipped with -short")
+	}
+	serve := start(t, "serve", "--listen", "127.0.0.1:0", "--data", t.TempDir())
+	m := listening.FindStringSubmatch(serve.stdout.WaitFor(t, "listening on "))
+	if m == nil || strings.HasSuffix(m[1], ":0") {
+		t.Fatalf("serve did not print its real address:\n%s", serve.stdout)
+	}
+	server := []string{"--server", m[1]}
+	client := func(args ...string) []string { return append(server, args...) }
+
+	health := natsgw(t, client("health")...)
+	if !strings.Contains(health, "healthy:      yes") {
+		t.Fatalf("health:\n%s", health)
+	}
+
+	sub := start(t, client("sub", "events.user.*", "--count", "2")...)
+	other := start(t, client("--org", "acme", "sub", ">")...)
+	sub.stderr.WaitFor(t, `Subscribed to "events.user.*"`)
+	other.stderr.WaitFor(t, `Subscribed to ">"`)
+	natsgw(t, client("pub", "events.user.login", "hi")...)
+	natsgw(t, client("pub", "events.system.startup", "not for this subscriber")...)
+	natsgw(t, client("pub", "events.user.login", "-H", "source:web", `{"user":"u1"}`)...)
+	sub.wait(t)
+	testutil.Equal(t, sub.stdout.String(), "events.user.login hi\nevents.user.login {\"user\":\"u1\"}\n", "sub's output")
+	other.stdout.StaysEmpty(t, "another organization's sub")
+
+	reply := start(t, client("reply", "api.echo", "--echo", "--count", "1")...)
+	reply.stderr.WaitFor(t, `Listening for requests on "api.echo"`)
+	testutil.Equal(t, natsgw(t, client("req", "api.echo", "hello")...), "hello\n", "req's output")
+	reply.wait(t)
+
+	// Ctrl-C is how a subscriber normally ends: exit status 0.
+	if err := other.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	other.wait(t)
+
+	if err := serve.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	serve.wait(t)
+}
