@@ -41,6 +41,11 @@ const (
 // room at the client. Requests are issued when at least half the window
 // is free, so two are usually open at once and the client never waits for
 // a round trip to NATS.
+//
+// Stored messages arrive with their own subject, so they cannot be told
+// apart by request; status messages arrive on the request's reply subject
+// (inbox+key) and settle that request: a 408 says how many of its messages
+// never came, a refusal (409 without a count) that none will.
 type consumeSession struct {
 	g        *Gateway
 	org      string
@@ -55,8 +60,8 @@ type consumeSession struct {
 	mu          sync.Mutex
 	queue       []*nats.Msg
 	inflight    int
-	requests    map[string]int // open pull requests by key: messages still due
-	outstanding int            // sum of requests
+	requests    map[string]openRequest // by key
+	outstanding int
 	reqSeq      uint64
 	lastSeen    time.Time // last message or status from NATS
 	retryAt     time.Time // no pull request before this
@@ -64,6 +69,12 @@ type consumeSession struct {
 	gone        bool      // NATS said nobody serves the consumer (503)
 	fail        error     // terminal status from NATS
 	notify      chan struct{}
+}
+
+// openRequest is a pull request NATS has not settled with a status.
+type openRequest struct {
+	batch   int
+	expires time.Time
 }
 
 func (c *consumeSession) wake() {
@@ -74,45 +85,69 @@ func (c *consumeSession) wake() {
 }
 
 func (c *consumeSession) onMsg(m *nats.Msg) {
-	key := strings.TrimPrefix(m.Subject, c.inbox)
-	kind, _, desc := classify(m)
+	kind, pending, desc := classify(m)
 	c.mu.Lock()
 	c.lastSeen = time.Now()
-	switch kind {
-	case pullMsg:
-		if due, ok := c.requests[key]; ok {
-			if due <= 1 {
-				delete(c.requests, key)
-			} else {
-				c.requests[key] = due - 1
-			}
-			c.outstanding--
-		}
+	if kind == pullMsg {
+		c.outstanding = max(c.outstanding-1, 0)
 		c.queue = append(c.queue, m)
 		c.inflight++
 		c.mu.Unlock()
 		c.wake()
 		return
+	}
+	key := strings.TrimPrefix(m.Subject, c.inbox)
+	switch kind {
 	case pullHeartbeat:
 	case pullDone:
-		c.endRequestLocked(key)
+		c.settleLocked(key, pending, true)
 	case pullConflict:
-		c.endRequestLocked(key)
+		// A refusal carries no count: none of the request's messages will
+		// come. A request cut short (leader change) does carry one.
+		c.settleLocked(key, pending, m.Header.Get("Nats-Pending-Messages") != "")
 		if err := conflictError(c.action, desc); isTerminalConflict(desc) {
 			c.fail = err
 		} else {
-			c.retryAt = time.Now().Add(consumeRetry)
+			c.retryLaterLocked()
 		}
 	case pullGone:
-		c.endRequestLocked(key)
+		c.settleLocked(key, 0, false)
 		c.gone = true
 	default:
-		c.endRequestLocked(key)
-		c.retryAt = time.Now().Add(consumeRetry)
+		c.settleLocked(key, 0, false)
+		c.retryLaterLocked()
 	}
 	c.pullLocked()
 	c.mu.Unlock()
 	c.wake()
+}
+
+// retryLaterLocked holds pull requests back for consumeRetry, then makes
+// one if there is room.
+func (c *consumeSession) retryLaterLocked() {
+	if time.Now().Before(c.retryAt) {
+		return // a retry is already scheduled
+	}
+	c.retryAt = time.Now().Add(consumeRetry)
+	time.AfterFunc(consumeRetry, func() {
+		c.mu.Lock()
+		c.pullLocked()
+		c.mu.Unlock()
+	})
+}
+
+// settleLocked ends request key: left of its messages will not come (when
+// counted), or none of them will (otherwise).
+func (c *consumeSession) settleLocked(key string, left int, counted bool) {
+	r, ok := c.requests[key]
+	if !ok {
+		return
+	}
+	delete(c.requests, key)
+	if !counted {
+		left = r.batch
+	}
+	c.outstanding = max(c.outstanding-left, 0)
 }
 
 // isTerminalConflict reports 409 statuses after which pulling again is
@@ -120,13 +155,6 @@ func (c *consumeSession) onMsg(m *nats.Msg) {
 func isTerminalConflict(desc string) bool {
 	d := strings.ToLower(desc)
 	return strings.Contains(d, "consumer deleted") || strings.Contains(d, "push based")
-}
-
-func (c *consumeSession) endRequestLocked(key string) {
-	if due, ok := c.requests[key]; ok {
-		c.outstanding -= due
-		delete(c.requests, key)
-	}
 }
 
 // pullLocked requests more messages when there is room. c.mu is held.
@@ -142,13 +170,14 @@ func (c *consumeSession) pullLocked() {
 	c.reqSeq++
 	key := strconv.FormatUint(c.reqSeq, 36)
 	if err := c.g.nc.PublishRequest(c.next, c.inbox+key, body); err != nil {
-		c.retryAt = time.Now().Add(consumeRetry)
+		c.retryLaterLocked()
 		return
 	}
-	if len(c.requests) == 0 {
-		c.lastSeen = time.Now() // the heartbeat clock starts with the first open request
+	now := time.Now()
+	if c.outstanding == 0 {
+		c.lastSeen = now // the heartbeat clock starts with the first open request
 	}
-	c.requests[key] = want
+	c.requests[key] = openRequest{batch: want, expires: now.Add(consumeExpires)}
 	c.outstanding += want
 }
 
@@ -164,12 +193,20 @@ func (c *consumeSession) credit(n uint32) {
 	c.mu.Unlock()
 }
 
-// tick replaces pull requests that went silent and retries refused ones.
+// tick replaces pull requests that went silent (a NATS reconnect loses
+// them), forgets requests that were fulfilled (NATS settles those without
+// a status) and retries refused ones.
 func (c *consumeSession) tick() {
 	c.mu.Lock()
-	if len(c.requests) > 0 && time.Since(c.lastSeen) > 2*consumeHeartbeat {
+	now := time.Now()
+	if c.outstanding > 0 && now.Sub(c.lastSeen) > 2*consumeHeartbeat {
 		clear(c.requests)
 		c.outstanding = 0
+	}
+	for k, r := range c.requests {
+		if now.After(r.expires.Add(consumeHeartbeat)) {
+			delete(c.requests, k)
+		}
 	}
 	c.pullLocked()
 	c.mu.Unlock()
@@ -247,7 +284,7 @@ func (g *Gateway) openConsume(ctx context.Context, org string, start *natsgwv1.C
 		next:     nextSubject(st, start.GetConsumer()),
 		inbox:    nats.NewInbox() + ".",
 		max:      n,
-		requests: make(map[string]int),
+		requests: make(map[string]openRequest),
 		notify:   make(chan struct{}, 1),
 	}
 	info, err := g.consumerInfo(ctx, st, c.consumer)

@@ -29,12 +29,14 @@ import (
 //     once. If the copy fails, the TERM is not sent: the message is
 //     redelivered and nothing is lost.
 //   - NATS's advisories $JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.<stream>.<consumer>
-//     (a message reached max_deliver; nats-server 2.15 emits it when the
-//     last delivery's ack_wait runs out, and keeps the message in the
-//     stream, work queues included) and ...MSG_TERMINATED... (covers terms
-//     that did not go through the gateway). Every gateway instance
-//     subscribes in one queue group, so each advisory is handled by one
-//     instance.
+//     (a message reached max_deliver) and ...MSG_TERMINATED... (covers terms
+//     that did not go through the gateway). nats-server 2.15 emits the
+//     first when it would deliver the message again: with max_deliver 1 as
+//     soon as the ack wait runs out, otherwise once a pull request is
+//     waiting (a Consume stream always has one; a Pull loop makes one). It
+//     keeps the message in the stream, work queues included. Every gateway
+//     instance subscribes in one queue group, so each advisory is handled
+//     by one instance.
 //
 // Every copy is published with Nats-Msg-Id "dlq:<consumer>:<seq>", so the
 // dead-letter stream's duplicate window (2 minutes) drops a second copy of

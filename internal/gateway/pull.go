@@ -58,7 +58,7 @@ type pullStatus int
 const (
 	pullMsg       pullStatus = iota // a stored message
 	pullHeartbeat                   // 100: idle heartbeat
-	pullDone                        // 404/408: the request ended (no more messages, or expired)
+	pullDone                        // 404/408, 409 "Batch Completed": the request ended
 	pullConflict                    // 409: the request was refused or cut (see description)
 	pullGone                        // 503: nobody serves the consumer
 	pullOther                       // any other status
@@ -82,6 +82,9 @@ func classify(m *nats.Msg) (kind pullStatus, pending int, desc string) {
 	case "404", "408":
 		return pullDone, pending, desc
 	case "409":
+		if strings.EqualFold(desc, "batch completed") {
+			return pullDone, pending, desc // max_bytes left over once the batch was full
+		}
 		return pullConflict, pending, desc
 	case "503":
 		return pullGone, 0, desc
