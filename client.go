@@ -30,9 +30,9 @@ type Client struct {
 	streams   natsgwv1.StreamServiceClient
 	consumers natsgwv1.ConsumerServiceClient
 	// pulled remembers the ack tokens of pulled messages for AckMessage.
-	pulled *tokenMemory
-	log       *slog.Logger
-	onEvent   func(Event)
+	pulled  *tokenMemory
+	log     *slog.Logger
+	onEvent func(Event)
 
 	// ctx lives as long as the client; long-lived streams derive from it.
 	ctx    context.Context

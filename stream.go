@@ -76,11 +76,11 @@ type StreamConfig struct {
 
 // StreamState is what a stream holds.
 type StreamState struct {
-	Msgs, Bytes                      uint64
-	FirstSeq, LastSeq                uint64
-	FirstTime, LastTime              time.Time
-	NumSubjects, NumDeleted          uint64
-	Consumers                        int
+	Msgs, Bytes             uint64
+	FirstSeq, LastSeq       uint64
+	FirstTime, LastTime     time.Time
+	NumSubjects, NumDeleted uint64
+	Consumers               int
 	// Subjects counts messages per subject; only filled by StreamInfo
 	// with WithSubjectsFilter.
 	Subjects map[string]uint64

@@ -136,10 +136,10 @@ func (g *Gateway) publishError(ctx context.Context, action, field, subject strin
 // pipelineEntry is one message of a PipelinePublish awaiting its result.
 type pipelineEntry struct {
 	index   uint64
-	field   string // the request field, for errors
-	subject string // as the client named it
-	fut   jetstream.PubAckFuture // nil when err is set
-	err   error
+	field   string                 // the request field, for errors
+	subject string                 // as the client named it
+	fut     jetstream.PubAckFuture // nil when err is set
+	err     error
 }
 
 func (s *streamServer) PipelinePublish(stream natsgwv1.StreamService_PipelinePublishServer) error {
