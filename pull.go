@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"time"
 
@@ -179,7 +180,7 @@ func WithNoWait() PullOption { return func(r *natsgwv1.PullRequest) { r.NoWait =
 // none is; an empty result is not an error. Each message must be
 // acknowledged (StreamMsg.Ack, Client.AckMessage).
 func (c *Client) Pull(ctx context.Context, stream, consumer string, batch int, opts ...PullOption) ([]*StreamMsg, error) {
-	if batch < 0 || batch > 10000 {
+	if batch < 0 || batch > math.MaxUint32 {
 		return nil, fmt.Errorf("%w: batch must be between 1 and 10000", ErrInvalidArgument)
 	}
 	req := &natsgwv1.PullRequest{Stream: stream, Consumer: consumer, Batch: uint32(batch)}

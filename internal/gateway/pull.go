@@ -210,10 +210,12 @@ func (g *Gateway) pull(ctx context.Context, org string, st tenant.Stream, consum
 	var out []*natsgwv1.ConsumedMessage
 	for len(out) < pr.Batch {
 		m, err := sub.NextMsgWithContext(wctx)
-		if err != nil {
-			if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
-				break // NATS never closed the request; what came is the answer
-			}
+		switch {
+		case errors.Is(err, nats.ErrNoResponders): // nats.go turns the 503 status into this
+			return nil, g.consumerGone(ctx, action, st, consumer)
+		case err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded):
+			return out, nil // NATS never closed the request; what came is the answer
+		case err != nil:
 			return nil, err
 		}
 		kind, _, desc := classify(m)
