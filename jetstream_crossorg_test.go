@@ -13,8 +13,8 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
-	natsgwv1 "github.com/natsgw/natsgw/api/gen/natsgw/v1"
 	"github.com/natsgw/natsgw"
+	natsgwv1 "github.com/natsgw/natsgw/api/gen/natsgw/v1"
 	"github.com/natsgw/natsgw/internal/testutil"
 	"github.com/natsgw/natsgw/natsgwtest"
 )

@@ -11,8 +11,8 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
 
-	natsgwv1 "github.com/natsgw/natsgw/api/gen/natsgw/v1"
 	"github.com/natsgw/natsgw"
+	natsgwv1 "github.com/natsgw/natsgw/api/gen/natsgw/v1"
 	"github.com/natsgw/natsgw/internal/testutil"
 )
 
@@ -90,9 +90,18 @@ func TestJetStreamInvalidArguments(t *testing.T) {
 			_, err := c.PublishToStream(ctx, "TASKS", "tasks.a", nil, natsgw.WithMsgHeader(natsgw.Header{"Nats-Msg-Id": {"x"}}))
 			return err
 		}},
-		{"publish short ttl", "message.ttl", func() error { _, err := c.PublishToStream(ctx, "TASKS", "tasks.a", nil, natsgw.WithTTL(10*time.Millisecond)); return err }},
-		{"publish ttl without the stream allowing it", "message", func() error { _, err := c.PublishToStream(ctx, "TASKS", "tasks.a", nil, natsgw.WithTTL(time.Minute)); return err }},
-		{"publish msg id with a space", "message.msg_id", func() error { _, err := c.PublishToStream(ctx, "TASKS", "tasks.a", nil, natsgw.WithMsgID("a b")); return err }},
+		{"publish short ttl", "message.ttl", func() error {
+			_, err := c.PublishToStream(ctx, "TASKS", "tasks.a", nil, natsgw.WithTTL(10*time.Millisecond))
+			return err
+		}},
+		{"publish ttl without the stream allowing it", "message", func() error {
+			_, err := c.PublishToStream(ctx, "TASKS", "tasks.a", nil, natsgw.WithTTL(time.Minute))
+			return err
+		}},
+		{"publish msg id with a space", "message.msg_id", func() error {
+			_, err := c.PublishToStream(ctx, "TASKS", "tasks.a", nil, natsgw.WithMsgID("a b"))
+			return err
+		}},
 		{"publish to a dead-letter stream", "stream", func() error { _, err := c.PublishToStream(ctx, "_dlq_TASKS", "tasks.a", nil); return err }},
 		{"get message without sequence", "sequence", func() error { _, err := c.StreamMessage(ctx, "TASKS", 0); return err }},
 		{"get last message of a pattern", "last_by_subject", func() error { _, err := c.LastStreamMessage(ctx, "TASKS", "tasks.>"); return err }},
@@ -121,7 +130,10 @@ func TestJetStreamInvalidArguments(t *testing.T) {
 			_, err := consumers.CreateConsumer(actx, &natsgwv1.CreateConsumerRequest{Stream: "TASKS"})
 			return err
 		},
-		"message": func() error { _, err := streams.PublishToStream(actx, &natsgwv1.PublishToStreamRequest{Stream: "TASKS"}); return err },
+		"message": func() error {
+			_, err := streams.PublishToStream(actx, &natsgwv1.PublishToStreamRequest{Stream: "TASKS"})
+			return err
+		},
 		"max_wait": func() error {
 			_, err := consumers.Pull(actx, &natsgwv1.PullRequest{Stream: "TASKS", Consumer: "w", MaxWait: &durationpb.Duration{Seconds: 1, Nanos: -1}})
 			return err
