@@ -70,25 +70,13 @@ func consumerConfigIn(st tenant.Stream, field string, c *natsgwv1.ConsumerConfig
 	if err := deliverPolicyIn(field, c, &out); err != nil {
 		return out, err
 	}
-	switch c.GetAckPolicy() {
-	case natsgwv1.AckPolicy_ACK_POLICY_UNSPECIFIED, natsgwv1.AckPolicy_ACK_POLICY_EXPLICIT:
-		out.AckPolicy = jetstream.AckExplicitPolicy
-	case natsgwv1.AckPolicy_ACK_POLICY_ALL:
-		out.AckPolicy = jetstream.AckAllPolicy
-	case natsgwv1.AckPolicy_ACK_POLICY_NONE:
-		out.AckPolicy = jetstream.AckNonePolicy
-	default:
-		return out, invalidArgumentf(field+".ack_policy", "unknown value %d", c.GetAckPolicy())
-	}
-	switch c.GetReplayPolicy() {
-	case natsgwv1.ReplayPolicy_REPLAY_POLICY_UNSPECIFIED, natsgwv1.ReplayPolicy_REPLAY_POLICY_INSTANT:
-		out.ReplayPolicy = jetstream.ReplayInstantPolicy
-	case natsgwv1.ReplayPolicy_REPLAY_POLICY_ORIGINAL:
-		out.ReplayPolicy = jetstream.ReplayOriginalPolicy
-	default:
-		return out, invalidArgumentf(field+".replay_policy", "unknown value %d", c.GetReplayPolicy())
-	}
 	var err error
+	if out.AckPolicy, err = enumIn(field+".ack_policy", c.GetAckPolicy(), ackPolicyIn); err != nil {
+		return out, err
+	}
+	if out.ReplayPolicy, err = enumIn(field+".replay_policy", c.GetReplayPolicy(), replayIn); err != nil {
+		return out, err
+	}
 	if out.AckWait, err = optDuration(field+".ack_wait", c.GetAckWait(), minAckWait); err != nil {
 		return out, err
 	}
@@ -137,23 +125,36 @@ func consumerConfigIn(st tenant.Stream, field string, c *natsgwv1.ConsumerConfig
 	return out, nil
 }
 
+// The enums of a consumer's configuration. The UNSPECIFIED value (0) maps
+// like the default it stands for.
+var (
+	deliverIn = map[natsgwv1.DeliverPolicy]jetstream.DeliverPolicy{
+		natsgwv1.DeliverPolicy_DELIVER_POLICY_UNSPECIFIED:       jetstream.DeliverAllPolicy,
+		natsgwv1.DeliverPolicy_DELIVER_POLICY_ALL:               jetstream.DeliverAllPolicy,
+		natsgwv1.DeliverPolicy_DELIVER_POLICY_LAST:              jetstream.DeliverLastPolicy,
+		natsgwv1.DeliverPolicy_DELIVER_POLICY_NEW:               jetstream.DeliverNewPolicy,
+		natsgwv1.DeliverPolicy_DELIVER_POLICY_BY_START_SEQUENCE: jetstream.DeliverByStartSequencePolicy,
+		natsgwv1.DeliverPolicy_DELIVER_POLICY_BY_START_TIME:     jetstream.DeliverByStartTimePolicy,
+		natsgwv1.DeliverPolicy_DELIVER_POLICY_LAST_PER_SUBJECT:  jetstream.DeliverLastPerSubjectPolicy,
+	}
+	ackPolicyIn = map[natsgwv1.AckPolicy]jetstream.AckPolicy{
+		natsgwv1.AckPolicy_ACK_POLICY_UNSPECIFIED: jetstream.AckExplicitPolicy,
+		natsgwv1.AckPolicy_ACK_POLICY_EXPLICIT:    jetstream.AckExplicitPolicy,
+		natsgwv1.AckPolicy_ACK_POLICY_ALL:         jetstream.AckAllPolicy,
+		natsgwv1.AckPolicy_ACK_POLICY_NONE:        jetstream.AckNonePolicy,
+	}
+	replayIn = map[natsgwv1.ReplayPolicy]jetstream.ReplayPolicy{
+		natsgwv1.ReplayPolicy_REPLAY_POLICY_UNSPECIFIED: jetstream.ReplayInstantPolicy,
+		natsgwv1.ReplayPolicy_REPLAY_POLICY_INSTANT:     jetstream.ReplayInstantPolicy,
+		natsgwv1.ReplayPolicy_REPLAY_POLICY_ORIGINAL:    jetstream.ReplayOriginalPolicy,
+	}
+)
+
 func deliverPolicyIn(field string, c *natsgwv1.ConsumerConfig, out *jetstream.ConsumerConfig) error {
 	p := c.GetDeliverPolicy()
-	switch p {
-	case natsgwv1.DeliverPolicy_DELIVER_POLICY_UNSPECIFIED, natsgwv1.DeliverPolicy_DELIVER_POLICY_ALL:
-		out.DeliverPolicy = jetstream.DeliverAllPolicy
-	case natsgwv1.DeliverPolicy_DELIVER_POLICY_LAST:
-		out.DeliverPolicy = jetstream.DeliverLastPolicy
-	case natsgwv1.DeliverPolicy_DELIVER_POLICY_NEW:
-		out.DeliverPolicy = jetstream.DeliverNewPolicy
-	case natsgwv1.DeliverPolicy_DELIVER_POLICY_BY_START_SEQUENCE:
-		out.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
-	case natsgwv1.DeliverPolicy_DELIVER_POLICY_BY_START_TIME:
-		out.DeliverPolicy = jetstream.DeliverByStartTimePolicy
-	case natsgwv1.DeliverPolicy_DELIVER_POLICY_LAST_PER_SUBJECT:
-		out.DeliverPolicy = jetstream.DeliverLastPerSubjectPolicy
-	default:
-		return invalidArgumentf(field+".deliver_policy", "unknown value %d", p)
+	var err error
+	if out.DeliverPolicy, err = enumIn(field+".deliver_policy", p, deliverIn); err != nil {
+		return err
 	}
 	bySeq := p == natsgwv1.DeliverPolicy_DELIVER_POLICY_BY_START_SEQUENCE
 	switch seq := c.GetOptStartSequence(); {
@@ -195,9 +196,9 @@ func consumerInfoOut(st tenant.Stream, info *jetstream.ConsumerInfo) *natsgwv1.C
 		MaxAckPending:     int32(max(c.MaxAckPending, 0)),
 		InactiveThreshold: optDurationpb(c.InactiveThreshold),
 		DeadLetter:        deadLetterOn(c),
-		DeliverPolicy:     deliverPolicyOut(c.DeliverPolicy),
-		AckPolicy:         natsgwv1.AckPolicy_ACK_POLICY_EXPLICIT,
-		ReplayPolicy:      natsgwv1.ReplayPolicy_REPLAY_POLICY_INSTANT,
+		DeliverPolicy:     enumOut(deliverIn, c.DeliverPolicy),
+		AckPolicy:         enumOut(ackPolicyIn, c.AckPolicy),
+		ReplayPolicy:      enumOut(replayIn, c.ReplayPolicy),
 	}
 	if c.OptStartTime != nil {
 		cfg.OptStartTime = timestamppb.New(*c.OptStartTime)
@@ -210,15 +211,6 @@ func consumerInfoOut(st tenant.Stream, info *jetstream.ConsumerInfo) *natsgwv1.C
 		if cf, ok := st.ClientSubject(f); ok {
 			cfg.FilterSubjects = append(cfg.FilterSubjects, cf)
 		}
-	}
-	switch c.AckPolicy {
-	case jetstream.AckAllPolicy:
-		cfg.AckPolicy = natsgwv1.AckPolicy_ACK_POLICY_ALL
-	case jetstream.AckNonePolicy:
-		cfg.AckPolicy = natsgwv1.AckPolicy_ACK_POLICY_NONE
-	}
-	if c.ReplayPolicy == jetstream.ReplayOriginalPolicy {
-		cfg.ReplayPolicy = natsgwv1.ReplayPolicy_REPLAY_POLICY_ORIGINAL
 	}
 	for _, d := range c.BackOff {
 		cfg.Backoff = append(cfg.Backoff, durationpb.New(d))
@@ -241,22 +233,6 @@ func consumerInfoOut(st tenant.Stream, info *jetstream.ConsumerInfo) *natsgwv1.C
 		}
 	}
 	return out
-}
-
-func deliverPolicyOut(p jetstream.DeliverPolicy) natsgwv1.DeliverPolicy {
-	switch p {
-	case jetstream.DeliverLastPolicy:
-		return natsgwv1.DeliverPolicy_DELIVER_POLICY_LAST
-	case jetstream.DeliverNewPolicy:
-		return natsgwv1.DeliverPolicy_DELIVER_POLICY_NEW
-	case jetstream.DeliverByStartSequencePolicy:
-		return natsgwv1.DeliverPolicy_DELIVER_POLICY_BY_START_SEQUENCE
-	case jetstream.DeliverByStartTimePolicy:
-		return natsgwv1.DeliverPolicy_DELIVER_POLICY_BY_START_TIME
-	case jetstream.DeliverLastPerSubjectPolicy:
-		return natsgwv1.DeliverPolicy_DELIVER_POLICY_LAST_PER_SUBJECT
-	}
-	return natsgwv1.DeliverPolicy_DELIVER_POLICY_ALL
 }
 
 func sequencePairOut(s jetstream.SequenceInfo) *natsgwv1.SequencePair {
@@ -320,11 +296,7 @@ func (g *Gateway) putConsumer(ctx context.Context, stream string, c *natsgwv1.Co
 }
 
 func (s *consumerServer) DeleteConsumer(ctx context.Context, req *natsgwv1.DeleteConsumerRequest) (*natsgwv1.DeleteConsumerResponse, error) {
-	id, err := identity(ctx)
-	if err != nil {
-		return nil, err
-	}
-	st, err := s.g.stream(id.Org, "stream", req.GetStream())
+	_, st, err := s.g.callerStream(ctx, "stream", req.GetStream())
 	if err != nil {
 		return nil, err
 	}
@@ -338,11 +310,7 @@ func (s *consumerServer) DeleteConsumer(ctx context.Context, req *natsgwv1.Delet
 }
 
 func (s *consumerServer) GetConsumer(ctx context.Context, req *natsgwv1.GetConsumerRequest) (*natsgwv1.GetConsumerResponse, error) {
-	id, err := identity(ctx)
-	if err != nil {
-		return nil, err
-	}
-	st, err := s.g.stream(id.Org, "stream", req.GetStream())
+	_, st, err := s.g.callerStream(ctx, "stream", req.GetStream())
 	if err != nil {
 		return nil, err
 	}
@@ -366,11 +334,7 @@ func (g *Gateway) consumerInfo(ctx context.Context, st tenant.Stream, consumer s
 }
 
 func (s *consumerServer) ListConsumers(ctx context.Context, req *natsgwv1.ListConsumersRequest) (*natsgwv1.ListConsumersResponse, error) {
-	id, err := identity(ctx)
-	if err != nil {
-		return nil, err
-	}
-	st, err := s.g.stream(id.Org, "stream", req.GetStream())
+	_, st, err := s.g.callerStream(ctx, "stream", req.GetStream())
 	if err != nil {
 		return nil, err
 	}

@@ -143,11 +143,7 @@ func (g *Gateway) consumerGone(ctx context.Context, action string, st tenant.Str
 }
 
 func (s *consumerServer) Pull(ctx context.Context, req *natsgwv1.PullRequest) (*natsgwv1.PullResponse, error) {
-	id, err := identity(ctx)
-	if err != nil {
-		return nil, err
-	}
-	st, err := s.g.stream(id.Org, "stream", req.GetStream())
+	org, st, err := s.g.callerStream(ctx, "stream", req.GetStream())
 	if err != nil {
 		return nil, err
 	}
@@ -178,7 +174,7 @@ func (s *consumerServer) Pull(ctx context.Context, req *natsgwv1.PullRequest) (*
 		pr.Expires = wait
 	}
 	action := fmt.Sprintf("pull from consumer %q of stream %q", req.GetConsumer(), req.GetStream())
-	msgs, err := s.g.pull(ctx, id.Org, st, req.GetConsumer(), pr)
+	msgs, err := s.g.pull(ctx, org, st, req.GetConsumer(), pr)
 	if err != nil {
 		return nil, s.g.natsError(ctx, action, err)
 	}

@@ -54,6 +54,17 @@ func (g *Gateway) stream(org, field, name string) (tenant.Stream, error) {
 	return s, nil
 }
 
+// callerStream returns the caller's organization and the stream named in
+// request field field.
+func (g *Gateway) callerStream(ctx context.Context, field, name string) (string, tenant.Stream, error) {
+	id, err := identity(ctx)
+	if err != nil {
+		return "", tenant.Stream{}, err
+	}
+	st, err := g.stream(id.Org, field, name)
+	return id.Org, st, err
+}
+
 // userStream is stream for calls that write a stream's configuration or its
 // messages: dead-letter streams are the gateway's.
 func (g *Gateway) userStream(org, field, name, what string) (tenant.Stream, error) {
@@ -125,31 +136,15 @@ func (g *Gateway) streamConfigIn(s tenant.Stream, field string, c *natsgwv1.Stre
 		}
 		out.Subjects = append(out.Subjects, mapped)
 	}
-	switch c.GetStorage() {
-	case natsgwv1.StreamStorage_STREAM_STORAGE_UNSPECIFIED, natsgwv1.StreamStorage_STREAM_STORAGE_FILE:
-		out.Storage = jetstream.FileStorage
-	case natsgwv1.StreamStorage_STREAM_STORAGE_MEMORY:
-		out.Storage = jetstream.MemoryStorage
-	default:
-		return out, invalidArgumentf(field+".storage", "unknown value %d", c.GetStorage())
+	var err error
+	if out.Storage, err = enumIn(field+".storage", c.GetStorage(), storageIn); err != nil {
+		return out, err
 	}
-	switch c.GetRetention() {
-	case natsgwv1.StreamRetention_STREAM_RETENTION_UNSPECIFIED, natsgwv1.StreamRetention_STREAM_RETENTION_LIMITS:
-		out.Retention = jetstream.LimitsPolicy
-	case natsgwv1.StreamRetention_STREAM_RETENTION_INTEREST:
-		out.Retention = jetstream.InterestPolicy
-	case natsgwv1.StreamRetention_STREAM_RETENTION_WORKQUEUE:
-		out.Retention = jetstream.WorkQueuePolicy
-	default:
-		return out, invalidArgumentf(field+".retention", "unknown value %d", c.GetRetention())
+	if out.Retention, err = enumIn(field+".retention", c.GetRetention(), retentionIn); err != nil {
+		return out, err
 	}
-	switch c.GetDiscard() {
-	case natsgwv1.StreamDiscard_STREAM_DISCARD_UNSPECIFIED, natsgwv1.StreamDiscard_STREAM_DISCARD_OLD:
-		out.Discard = jetstream.DiscardOld
-	case natsgwv1.StreamDiscard_STREAM_DISCARD_NEW:
-		out.Discard = jetstream.DiscardNew
-	default:
-		return out, invalidArgumentf(field+".discard", "unknown value %d", c.GetDiscard())
+	if out.Discard, err = enumIn(field+".discard", c.GetDiscard(), discardIn); err != nil {
+		return out, err
 	}
 	for _, l := range []struct {
 		name string
@@ -179,7 +174,6 @@ func (g *Gateway) streamConfigIn(s tenant.Stream, field string, c *natsgwv1.Stre
 	case n > 0:
 		out.Replicas = int(n)
 	}
-	var err error
 	if out.MaxAge, err = optDuration(field+".max_age", c.GetMaxAge(), 0); err != nil {
 		return out, err
 	}
@@ -189,6 +183,49 @@ func (g *Gateway) streamConfigIn(s tenant.Stream, field string, c *natsgwv1.Stre
 		}
 	}
 	return out, nil
+}
+
+// The enums of a stream's configuration. The UNSPECIFIED value (0) maps
+// like the default it stands for.
+var (
+	storageIn = map[natsgwv1.StreamStorage]jetstream.StorageType{
+		natsgwv1.StreamStorage_STREAM_STORAGE_UNSPECIFIED: jetstream.FileStorage,
+		natsgwv1.StreamStorage_STREAM_STORAGE_FILE:        jetstream.FileStorage,
+		natsgwv1.StreamStorage_STREAM_STORAGE_MEMORY:      jetstream.MemoryStorage,
+	}
+	retentionIn = map[natsgwv1.StreamRetention]jetstream.RetentionPolicy{
+		natsgwv1.StreamRetention_STREAM_RETENTION_UNSPECIFIED: jetstream.LimitsPolicy,
+		natsgwv1.StreamRetention_STREAM_RETENTION_LIMITS:      jetstream.LimitsPolicy,
+		natsgwv1.StreamRetention_STREAM_RETENTION_INTEREST:    jetstream.InterestPolicy,
+		natsgwv1.StreamRetention_STREAM_RETENTION_WORKQUEUE:   jetstream.WorkQueuePolicy,
+	}
+	discardIn = map[natsgwv1.StreamDiscard]jetstream.DiscardPolicy{
+		natsgwv1.StreamDiscard_STREAM_DISCARD_UNSPECIFIED: jetstream.DiscardOld,
+		natsgwv1.StreamDiscard_STREAM_DISCARD_OLD:         jetstream.DiscardOld,
+		natsgwv1.StreamDiscard_STREAM_DISCARD_NEW:         jetstream.DiscardNew,
+	}
+)
+
+// enumIn converts a request enum through its table; a value outside it is
+// InvalidArgument for field.
+func enumIn[P ~int32, J any](field string, v P, table map[P]J) (J, error) {
+	j, ok := table[v]
+	if !ok {
+		return j, invalidArgumentf(field, "unknown value %d", v)
+	}
+	return j, nil
+}
+
+// enumOut converts a NATS value back to the (non-UNSPECIFIED) request enum
+// that maps to it.
+func enumOut[P ~int32, J comparable](table map[P]J, j J) P {
+	var best P
+	for p, v := range table {
+		if v == j && p != 0 && (best == 0 || p < best) {
+			best = p
+		}
+	}
+	return best
 }
 
 // optDuration converts an optional non-negative duration field, at least min
@@ -245,26 +282,14 @@ func streamInfoOut(s tenant.Stream, info *jetstream.StreamInfo) *natsgwv1.Stream
 		Replicas:          int32(c.Replicas),
 		DuplicateWindow:   optDurationpb(c.Duplicates),
 		AllowMsgTtl:       c.AllowMsgTTL,
-		Storage:           natsgwv1.StreamStorage_STREAM_STORAGE_FILE,
-		Retention:         natsgwv1.StreamRetention_STREAM_RETENTION_LIMITS,
-		Discard:           natsgwv1.StreamDiscard_STREAM_DISCARD_OLD,
+		Storage:           enumOut(storageIn, c.Storage),
+		Retention:         enumOut(retentionIn, c.Retention),
+		Discard:           enumOut(discardIn, c.Discard),
 	}
 	for _, subj := range c.Subjects {
 		if cs, ok := s.ClientSubject(subj); ok {
 			cfg.Subjects = append(cfg.Subjects, cs)
 		}
-	}
-	if c.Storage == jetstream.MemoryStorage {
-		cfg.Storage = natsgwv1.StreamStorage_STREAM_STORAGE_MEMORY
-	}
-	switch c.Retention {
-	case jetstream.InterestPolicy:
-		cfg.Retention = natsgwv1.StreamRetention_STREAM_RETENTION_INTEREST
-	case jetstream.WorkQueuePolicy:
-		cfg.Retention = natsgwv1.StreamRetention_STREAM_RETENTION_WORKQUEUE
-	}
-	if c.Discard == jetstream.DiscardNew {
-		cfg.Discard = natsgwv1.StreamDiscard_STREAM_DISCARD_NEW
 	}
 	st := info.State
 	state := &natsgwv1.StreamState{
@@ -338,11 +363,7 @@ func (g *Gateway) putStream(ctx context.Context, c *natsgwv1.StreamConfig, updat
 }
 
 func (s *streamServer) DeleteStream(ctx context.Context, req *natsgwv1.DeleteStreamRequest) (*natsgwv1.DeleteStreamResponse, error) {
-	id, err := identity(ctx)
-	if err != nil {
-		return nil, err
-	}
-	st, err := s.g.stream(id.Org, "name", req.GetName())
+	_, st, err := s.g.callerStream(ctx, "name", req.GetName())
 	if err != nil {
 		return nil, err
 	}
@@ -353,11 +374,7 @@ func (s *streamServer) DeleteStream(ctx context.Context, req *natsgwv1.DeleteStr
 }
 
 func (s *streamServer) GetStream(ctx context.Context, req *natsgwv1.GetStreamRequest) (*natsgwv1.GetStreamResponse, error) {
-	id, err := identity(ctx)
-	if err != nil {
-		return nil, err
-	}
-	st, err := s.g.stream(id.Org, "name", req.GetName())
+	_, st, err := s.g.callerStream(ctx, "name", req.GetName())
 	if err != nil {
 		return nil, err
 	}
@@ -421,11 +438,7 @@ func (s *streamServer) ListStreams(ctx context.Context, _ *natsgwv1.ListStreamsR
 }
 
 func (s *streamServer) PurgeStream(ctx context.Context, req *natsgwv1.PurgeStreamRequest) (*natsgwv1.PurgeStreamResponse, error) {
-	id, err := identity(ctx)
-	if err != nil {
-		return nil, err
-	}
-	st, err := s.g.stream(id.Org, "name", req.GetName())
+	_, st, err := s.g.callerStream(ctx, "name", req.GetName())
 	if err != nil {
 		return nil, err
 	}
@@ -452,11 +465,7 @@ func (s *streamServer) PurgeStream(ctx context.Context, req *natsgwv1.PurgeStrea
 }
 
 func (s *streamServer) GetStreamMessage(ctx context.Context, req *natsgwv1.GetStreamMessageRequest) (*natsgwv1.GetStreamMessageResponse, error) {
-	id, err := identity(ctx)
-	if err != nil {
-		return nil, err
-	}
-	st, err := s.g.stream(id.Org, "stream", req.GetStream())
+	_, st, err := s.g.callerStream(ctx, "stream", req.GetStream())
 	if err != nil {
 		return nil, err
 	}
@@ -516,11 +525,7 @@ func storedMsgOut(st tenant.Stream, m *jetstream.RawStreamMsg) *natsgwv1.StoredM
 }
 
 func (s *streamServer) DeleteStreamMessage(ctx context.Context, req *natsgwv1.DeleteStreamMessageRequest) (*natsgwv1.DeleteStreamMessageResponse, error) {
-	id, err := identity(ctx)
-	if err != nil {
-		return nil, err
-	}
-	st, err := s.g.stream(id.Org, "stream", req.GetStream())
+	_, st, err := s.g.callerStream(ctx, "stream", req.GetStream())
 	if err != nil {
 		return nil, err
 	}

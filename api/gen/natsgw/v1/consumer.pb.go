@@ -1146,7 +1146,9 @@ type ConsumedMessage struct {
 	Data []byte `protobuf:"bytes,2,opt,name=data,proto3" json:"data,omitempty"`
 	// Headers.
 	Headers map[string]*HeaderValues `protobuf:"bytes,3,rep,name=headers,proto3" json:"headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	// Pass to Ack, Nak, Term or InProgress (empty with ack policy none).
+	// Pass to Ack, Nak, Term or InProgress, unchanged, on any gateway
+	// instance. Opaque; valid for as long as NATS waits for this delivery's
+	// acknowledgement. (With ack policy none NATS ignores acknowledgements.)
 	AckToken string `protobuf:"bytes,4,opt,name=ack_token,json=ackToken,proto3" json:"ack_token,omitempty"`
 	// The stream's name.
 	Stream string `protobuf:"bytes,5,opt,name=stream,proto3" json:"stream,omitempty"`
