@@ -84,18 +84,30 @@ func (c *Client) PublishToStream(ctx context.Context, stream, subject string, da
 // PubAckFuture is the outcome, to come, of a message given to a
 // StreamPublisher.
 type PubAckFuture struct {
-	done chan struct{}
+	mu   sync.Mutex
 	ack  *PubAck
 	err  error
+	set  bool
+	done chan struct{} // made on demand: most futures are never waited on
 }
 
 // Done is closed when the outcome is known.
-func (f *PubAckFuture) Done() <-chan struct{} { return f.done }
+func (f *PubAckFuture) Done() <-chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.done == nil {
+		f.done = make(chan struct{})
+		if f.set {
+			close(f.done)
+		}
+	}
+	return f.done
+}
 
 // Wait returns the outcome once known, or ctx's error.
 func (f *PubAckFuture) Wait(ctx context.Context) (*PubAck, error) {
 	select {
-	case <-f.done:
+	case <-f.Done():
 		return f.ack, f.err
 	case <-ctx.Done():
 		return nil, ctx.Err()
@@ -103,8 +115,12 @@ func (f *PubAckFuture) Wait(ctx context.Context) (*PubAck, error) {
 }
 
 func (f *PubAckFuture) resolve(ack *PubAck, err error) {
-	f.ack, f.err = ack, err
-	close(f.done)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.ack, f.err, f.set = ack, err, true
+	if f.done != nil {
+		close(f.done)
+	}
 }
 
 // StreamPublisher is a pipelined producer for one stream: Publish queues a
@@ -163,7 +179,7 @@ func (c *Client) NewStreamPublisher(ctx context.Context, stream string, opts ...
 // broken or closed.
 func (p *StreamPublisher) Publish(subject string, data []byte, opts ...StreamPublishOption) (*PubAckFuture, error) {
 	m := streamPublish(subject, data, opts)
-	f := &PubAckFuture{done: make(chan struct{})}
+	f := &PubAckFuture{}
 	p.mu.Lock()
 	if p.err != nil {
 		err := p.err
@@ -253,26 +269,43 @@ func (p *StreamPublisher) receive() {
 			p.fail(convertError(err))
 			return
 		}
-		for _, r := range resp.GetResults() {
-			p.mu.Lock()
-			if len(p.futures) == 0 || r.GetIndex() != p.base {
-				p.mu.Unlock()
-				p.fail(fmt.Errorf("%w: gateway answered message %d out of order", ErrInternal, r.GetIndex()))
-				p.cancel()
-				return
-			}
-			f := p.futures[0]
-			p.futures[0] = nil
-			p.futures = p.futures[1:]
-			p.base++
-			p.mu.Unlock()
-			if e := r.GetError(); e != nil {
-				f.resolve(nil, convertError(status.Error(codes.Code(e.GetCode()), e.GetMessage())))
-			} else {
-				f.resolve(&PubAck{Stream: p.stream, Sequence: r.GetSequence(), Duplicate: r.GetDuplicate()}, nil)
-			}
+		if err := p.resolveFrame(resp); err != nil {
+			p.fail(err)
+			p.cancel()
+			return
 		}
 	}
+}
+
+// resolveFrame resolves the futures a frame of results reports on.
+func (p *StreamPublisher) resolveFrame(resp *natsgwv1.PipelinePublishResponse) error {
+	seqs := resp.GetSequences()
+	p.mu.Lock()
+	if resp.GetFirstIndex() != p.base || len(seqs) > len(p.futures) {
+		p.mu.Unlock()
+		return fmt.Errorf("%w: gateway answered messages %d.. out of order (expected %d)", ErrInternal, resp.GetFirstIndex(), p.base)
+	}
+	done := p.futures[:len(seqs)]
+	p.futures = p.futures[len(seqs):]
+	p.base += uint64(len(seqs))
+	p.mu.Unlock()
+	dups := resp.GetDuplicates()
+	errs := resp.GetErrors()
+	for i, f := range done {
+		idx := resp.GetFirstIndex() + uint64(i)
+		if len(errs) > 0 && errs[0].GetIndex() == idx {
+			f.resolve(nil, convertError(status.Error(codes.Code(errs[0].GetCode()), errs[0].GetMessage())))
+			errs = errs[1:]
+			continue
+		}
+		ack := &PubAck{Stream: p.stream, Sequence: seqs[i]}
+		if len(dups) > 0 && dups[0] == idx {
+			ack.Duplicate = true
+			dups = dups[1:]
+		}
+		f.resolve(ack, nil)
+	}
+	return nil
 }
 
 // Flush sends what is queued and waits until every message published so
@@ -300,7 +333,7 @@ func (p *StreamPublisher) Flush(ctx context.Context) error {
 		return nil
 	}
 	select {
-	case <-last.done:
+	case <-last.Done():
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		if p.err != nil && !errors.Is(p.err, ErrClosed) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,7 +24,8 @@ const (
 	// their JetStream ack at once; past it the gateway stops reading the
 	// client's frames (gRPC flow control then holds the producer back).
 	pipelineWindow = 4096
-	// pipelineAckTimeout bounds the wait for one JetStream ack.
+	// pipelineAckTimeout bounds the wait for the oldest JetStream ack of a
+	// pipeline.
 	pipelineAckTimeout = 30 * time.Second
 	// pipelineResultFrame bounds the results sent in one frame.
 	pipelineResultFrame = 1024
@@ -36,7 +38,10 @@ type preparedPublish struct {
 }
 
 // prepareStreamPublish validates p (request field field) for stream st.
-func (g *Gateway) prepareStreamPublish(st tenant.Stream, field string, p *natsgwv1.StreamPublish) (preparedPublish, error) {
+// With subjects nil, JetStream checks that the subject is one of st's
+// (Nats-Expected-Stream); otherwise the gateway checks it against subjects
+// (st's NATS subjects), which spares every message a header.
+func (g *Gateway) prepareStreamPublish(st tenant.Stream, field string, p *natsgwv1.StreamPublish, subjects []string) (preparedPublish, error) {
 	if p == nil {
 		return preparedPublish{}, invalidArgumentf(field, "is required")
 	}
@@ -53,7 +58,12 @@ func (g *Gateway) prepareStreamPublish(st tenant.Stream, field string, p *natsgw
 			return preparedPublish{}, invalidArgumentf(field+".headers", "key %q is reserved (headers starting with \"Nats-\" are set by the gateway from the message's fields)", k)
 		}
 	}
-	opts := []jetstream.PublishOpt{jetstream.WithExpectStream(st.NATSName())}
+	var opts []jetstream.PublishOpt
+	if subjects == nil {
+		opts = append(opts, jetstream.WithExpectStream(st.NATSName()))
+	} else if !slices.ContainsFunc(subjects, func(pattern string) bool { return tenant.MatchSubject(pattern, subj) }) {
+		return preparedPublish{}, invalidArgumentf(field+".subject", "%q is not one of the stream's subjects", p.GetSubject())
+	}
 	if id := p.GetMsgId(); id != "" {
 		if len(id) > maxMsgIDLen {
 			return preparedPublish{}, invalidArgumentf(field+".msg_id", "must be at most %d bytes", maxMsgIDLen)
@@ -85,8 +95,8 @@ func (g *Gateway) prepareStreamPublish(st tenant.Stream, field string, p *natsgw
 	if size := len(p.GetData()) + headerSize(hdr); size > g.maxPayload-512 {
 		return preparedPublish{}, resourceExhausted("%s: message is %d bytes (data plus headers); the max payload is %d bytes", field, size, g.maxPayload-512)
 	}
-	if hdr == nil {
-		hdr = nats.Header{}
+	if hdr == nil && len(opts) > 0 {
+		hdr = nats.Header{} // the options set headers
 	}
 	return preparedPublish{msg: &nats.Msg{Subject: subj, Data: p.GetData(), Header: hdr}, opts: opts}, nil
 }
@@ -100,7 +110,7 @@ func (s *streamServer) PublishToStream(ctx context.Context, req *natsgwv1.Publis
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.g.prepareStreamPublish(st, "message", req.GetMessage())
+	p, err := s.g.prepareStreamPublish(st, "message", req.GetMessage(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -161,12 +171,17 @@ func (s *streamServer) PipelinePublish(stream natsgwv1.StreamService_PipelinePub
 		return err
 	}
 	action := fmt.Sprintf("publish to stream %q", name)
-	if _, err := s.g.js.Stream(ctx, st.NATSName()); err != nil {
+	str, err := s.g.js.Stream(ctx, st.NATSName())
+	if err != nil {
 		return s.g.natsError(ctx, action, err)
 	}
+	// The subjects as the stream was opened: a pipeline does not follow a
+	// later UpdateStream (stream subjects never overlap, so a message that
+	// matches them cannot land in another stream while they stand).
+	subjects := str.CachedInfo().Config.Subjects
 	// A JetStream context of its own: its async-publish window and reply
 	// subscription belong to this stream alone.
-	js, err := jetstream.New(s.g.nc, jetstream.WithPublishAsyncMaxPending(pipelineWindow), jetstream.WithPublishAsyncTimeout(pipelineAckTimeout))
+	js, err := jetstream.New(s.g.nc, jetstream.WithPublishAsyncMaxPending(pipelineWindow))
 	if err != nil {
 		return s.g.natsError(ctx, action, err)
 	}
@@ -193,7 +208,7 @@ func (s *streamServer) PipelinePublish(stream natsgwv1.StreamService_PipelinePub
 			for i, m := range msgs {
 				e := pipelineEntry{index: next, field: fmt.Sprintf("messages[%d]", i), subject: m.GetSubject()}
 				next++
-				p, err := s.g.prepareStreamPublish(st, e.field, m)
+				p, err := s.g.prepareStreamPublish(st, e.field, m, subjects)
 				if err == nil {
 					e.fut, err = js.PublishMsgAsync(p.msg, p.opts...)
 					if err != nil {
@@ -224,17 +239,20 @@ func (s *streamServer) PipelinePublish(stream natsgwv1.StreamService_PipelinePub
 // sendPipelineResults waits for each entry's result, in order, and streams
 // them back in frames: a frame goes out before waiting on a result that is
 // not ready yet (so a client waiting on earlier results is never held up by
-// a later one), or when it is full.
+// a later one), or when it is full. One timer bounds the wait for the
+// oldest result (a timer per message would cost more than the publish).
 func (g *Gateway) sendPipelineResults(ctx context.Context, action string, stream natsgwv1.StreamService_PipelinePublishServer, entries <-chan pipelineEntry) error {
 	resp := &natsgwv1.PipelinePublishResponse{}
 	flush := func() error {
-		if len(resp.Results) == 0 {
+		if len(resp.Sequences) == 0 {
 			return nil
 		}
 		err := stream.Send(resp)
-		resp.Results = resp.Results[:0]
+		resp.Sequences, resp.Duplicates, resp.Errors = resp.Sequences[:0], resp.Duplicates[:0], resp.Errors[:0]
 		return err
 	}
+	timer := time.NewTimer(pipelineAckTimeout)
+	defer timer.Stop()
 	for {
 		var e pipelineEntry
 		var ok bool
@@ -249,8 +267,11 @@ func (g *Gateway) sendPipelineResults(ctx context.Context, action string, stream
 		if !ok {
 			return flush()
 		}
-		r := &natsgwv1.PipelinePublishResult{Index: e.index}
+		if len(resp.Sequences) == 0 {
+			resp.FirstIndex = e.index
+		}
 		err := e.err
+		var seq uint64
 		if err == nil {
 			var ack *jetstream.PubAck
 			select {
@@ -260,25 +281,32 @@ func (g *Gateway) sendPipelineResults(ctx context.Context, action string, stream
 				if ferr := flush(); ferr != nil {
 					return ferr
 				}
+				resp.FirstIndex = e.index
+				timer.Reset(pipelineAckTimeout)
 				select {
 				case ack = <-e.fut.Ok():
 				case err = <-e.fut.Err():
+				case <-timer.C:
+					err = deadlineExceeded("%s: no acknowledgement from JetStream within %s", action, pipelineAckTimeout)
 				case <-ctx.Done():
 					return ctx.Err()
 				}
 			}
 			if err == nil {
-				r.Sequence, r.Duplicate = ack.Sequence, ack.Duplicate
+				seq = ack.Sequence
+				if ack.Duplicate {
+					resp.Duplicates = append(resp.Duplicates, e.index)
+				}
 			} else {
 				err = g.publishError(ctx, action, e.field, e.subject, err)
 			}
 		}
 		if err != nil {
 			st := status.Convert(err)
-			r.Error = &natsgwv1.PublishError{Code: uint32(st.Code()), Message: st.Message()}
+			resp.Errors = append(resp.Errors, &natsgwv1.PipelinePublishError{Index: e.index, Code: uint32(st.Code()), Message: st.Message()})
 		}
-		resp.Results = append(resp.Results, r)
-		if len(resp.Results) >= pipelineResultFrame {
+		resp.Sequences = append(resp.Sequences, seq)
+		if len(resp.Sequences) >= pipelineResultFrame {
 			if err := flush(); err != nil {
 				return err
 			}

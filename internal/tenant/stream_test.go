@@ -135,3 +135,28 @@ func TestSplitName(t *testing.T) {
 		}
 	}
 }
+
+func TestMatchSubject(t *testing.T) {
+	for _, tc := range []struct {
+		pattern, subject string
+		want             bool
+	}{
+		{"a.b", "a.b", true},
+		{"a.b", "a.c", false},
+		{"a.*", "a.b", true},
+		{"a.*", "a.b.c", false},
+		{"a.>", "a.b.c", true},
+		{"a.>", "a", false},
+		{">", "a", true},
+		{"*.b.*", "a.b.c", true},
+		{"*.b.*", "a.c.c", false},
+		{"a.b.c", "a.b", false},
+		{"a", "a.b", false},
+		{"tenant.acme.tasks.>", "tenant.acme.tasks.processing", true},
+		{"tenant.acme.tasks.>", "tenant.acmex.tasks.processing", false},
+	} {
+		if got := MatchSubject(tc.pattern, tc.subject); got != tc.want {
+			t.Errorf("MatchSubject(%q, %q) = %v, want %v", tc.pattern, tc.subject, got, tc.want)
+		}
+	}
+}

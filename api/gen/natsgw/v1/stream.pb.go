@@ -1416,11 +1416,23 @@ func (x *PipelinePublishRequest) GetMessages() []*StreamPublish {
 	return nil
 }
 
-// PipelinePublishResponse is one frame of results.
+// PipelinePublishResponse is one frame of results: the outcomes of a run of
+// consecutive messages, in order. Messages are numbered from 0 over the
+// whole stream of frames; this frame covers first_index up to
+// first_index + len(sequences) - 1.
 type PipelinePublishResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Results in message order, possibly several frames' worth.
-	Results       []*PipelinePublishResult `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	// The number of the first message this frame reports on.
+	FirstIndex uint64 `protobuf:"varint,1,opt,name=first_index,json=firstIndex,proto3" json:"first_index,omitempty"`
+	// For each message, in order: its sequence in the stream (for a
+	// duplicate, the sequence of the message stored first), or 0 when it was
+	// not stored (see errors).
+	Sequences []uint64 `protobuf:"varint,2,rep,packed,name=sequences,proto3" json:"sequences,omitempty"`
+	// The numbers of the messages that were duplicates (not stored again
+	// because their msg_id was seen within the duplicate window).
+	Duplicates []uint64 `protobuf:"varint,3,rep,packed,name=duplicates,proto3" json:"duplicates,omitempty"`
+	// The messages that were not stored, and why.
+	Errors        []*PipelinePublishError `protobuf:"bytes,4,rep,name=errors,proto3" json:"errors,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1455,43 +1467,63 @@ func (*PipelinePublishResponse) Descriptor() ([]byte, []int) {
 	return file_natsgw_v1_stream_proto_rawDescGZIP(), []int{19}
 }
 
-func (x *PipelinePublishResponse) GetResults() []*PipelinePublishResult {
+func (x *PipelinePublishResponse) GetFirstIndex() uint64 {
 	if x != nil {
-		return x.Results
+		return x.FirstIndex
+	}
+	return 0
+}
+
+func (x *PipelinePublishResponse) GetSequences() []uint64 {
+	if x != nil {
+		return x.Sequences
 	}
 	return nil
 }
 
-// PipelinePublishResult is the outcome of one message of a PipelinePublish.
-type PipelinePublishResult struct {
+func (x *PipelinePublishResponse) GetDuplicates() []uint64 {
+	if x != nil {
+		return x.Duplicates
+	}
+	return nil
+}
+
+func (x *PipelinePublishResponse) GetErrors() []*PipelinePublishError {
+	if x != nil {
+		return x.Errors
+	}
+	return nil
+}
+
+// PipelinePublishError says why one message of a pipeline was not stored.
+type PipelinePublishError struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The message's number: its position over all frames of the stream,
-	// counting from 0.
+	// The message's number (see PipelinePublishResponse).
 	Index uint64 `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
-	// The message's sequence in the stream (unset on error).
-	Sequence uint64 `protobuf:"varint,2,opt,name=sequence,proto3" json:"sequence,omitempty"`
-	// True when the message was a duplicate (see PublishToStreamResponse).
-	Duplicate bool `protobuf:"varint,3,opt,name=duplicate,proto3" json:"duplicate,omitempty"`
-	// Set when the message was not stored.
-	Error         *PublishError `protobuf:"bytes,4,opt,name=error,proto3" json:"error,omitempty"`
+	// A gRPC status code (google.rpc.Code), as a unary PublishToStream would
+	// have failed: 3 InvalidArgument, 5 NotFound, 8 ResourceExhausted,
+	// 9 FailedPrecondition, 4 DeadlineExceeded, 14 Unavailable, 13 Internal.
+	Code uint32 `protobuf:"varint,2,opt,name=code,proto3" json:"code,omitempty"`
+	// What went wrong.
+	Message       string `protobuf:"bytes,3,opt,name=message,proto3" json:"message,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
-func (x *PipelinePublishResult) Reset() {
-	*x = PipelinePublishResult{}
+func (x *PipelinePublishError) Reset() {
+	*x = PipelinePublishError{}
 	mi := &file_natsgw_v1_stream_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
 
-func (x *PipelinePublishResult) String() string {
+func (x *PipelinePublishError) String() string {
 	return protoimpl.X.MessageStringOf(x)
 }
 
-func (*PipelinePublishResult) ProtoMessage() {}
+func (*PipelinePublishError) ProtoMessage() {}
 
-func (x *PipelinePublishResult) ProtoReflect() protoreflect.Message {
+func (x *PipelinePublishError) ProtoReflect() protoreflect.Message {
 	mi := &file_natsgw_v1_stream_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
@@ -1503,90 +1535,26 @@ func (x *PipelinePublishResult) ProtoReflect() protoreflect.Message {
 	return mi.MessageOf(x)
 }
 
-// Deprecated: Use PipelinePublishResult.ProtoReflect.Descriptor instead.
-func (*PipelinePublishResult) Descriptor() ([]byte, []int) {
+// Deprecated: Use PipelinePublishError.ProtoReflect.Descriptor instead.
+func (*PipelinePublishError) Descriptor() ([]byte, []int) {
 	return file_natsgw_v1_stream_proto_rawDescGZIP(), []int{20}
 }
 
-func (x *PipelinePublishResult) GetIndex() uint64 {
+func (x *PipelinePublishError) GetIndex() uint64 {
 	if x != nil {
 		return x.Index
 	}
 	return 0
 }
 
-func (x *PipelinePublishResult) GetSequence() uint64 {
-	if x != nil {
-		return x.Sequence
-	}
-	return 0
-}
-
-func (x *PipelinePublishResult) GetDuplicate() bool {
-	if x != nil {
-		return x.Duplicate
-	}
-	return false
-}
-
-func (x *PipelinePublishResult) GetError() *PublishError {
-	if x != nil {
-		return x.Error
-	}
-	return nil
-}
-
-// PublishError says why one message of a pipeline was not stored.
-type PublishError struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	// A gRPC status code (google.rpc.Code), as a unary PublishToStream would
-	// have failed: 3 InvalidArgument, 5 NotFound, 8 ResourceExhausted,
-	// 9 FailedPrecondition, 4 DeadlineExceeded, 14 Unavailable, 13 Internal.
-	Code uint32 `protobuf:"varint,1,opt,name=code,proto3" json:"code,omitempty"`
-	// What went wrong.
-	Message       string `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *PublishError) Reset() {
-	*x = PublishError{}
-	mi := &file_natsgw_v1_stream_proto_msgTypes[21]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *PublishError) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*PublishError) ProtoMessage() {}
-
-func (x *PublishError) ProtoReflect() protoreflect.Message {
-	mi := &file_natsgw_v1_stream_proto_msgTypes[21]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use PublishError.ProtoReflect.Descriptor instead.
-func (*PublishError) Descriptor() ([]byte, []int) {
-	return file_natsgw_v1_stream_proto_rawDescGZIP(), []int{21}
-}
-
-func (x *PublishError) GetCode() uint32 {
+func (x *PipelinePublishError) GetCode() uint32 {
 	if x != nil {
 		return x.Code
 	}
 	return 0
 }
 
-func (x *PublishError) GetMessage() string {
+func (x *PipelinePublishError) GetMessage() string {
 	if x != nil {
 		return x.Message
 	}
@@ -1613,7 +1581,7 @@ type StoredMessage struct {
 
 func (x *StoredMessage) Reset() {
 	*x = StoredMessage{}
-	mi := &file_natsgw_v1_stream_proto_msgTypes[22]
+	mi := &file_natsgw_v1_stream_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1625,7 +1593,7 @@ func (x *StoredMessage) String() string {
 func (*StoredMessage) ProtoMessage() {}
 
 func (x *StoredMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_natsgw_v1_stream_proto_msgTypes[22]
+	mi := &file_natsgw_v1_stream_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1638,7 +1606,7 @@ func (x *StoredMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StoredMessage.ProtoReflect.Descriptor instead.
 func (*StoredMessage) Descriptor() ([]byte, []int) {
-	return file_natsgw_v1_stream_proto_rawDescGZIP(), []int{22}
+	return file_natsgw_v1_stream_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *StoredMessage) GetSubject() string {
@@ -1692,7 +1660,7 @@ type GetStreamMessageRequest struct {
 
 func (x *GetStreamMessageRequest) Reset() {
 	*x = GetStreamMessageRequest{}
-	mi := &file_natsgw_v1_stream_proto_msgTypes[23]
+	mi := &file_natsgw_v1_stream_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1704,7 +1672,7 @@ func (x *GetStreamMessageRequest) String() string {
 func (*GetStreamMessageRequest) ProtoMessage() {}
 
 func (x *GetStreamMessageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_natsgw_v1_stream_proto_msgTypes[23]
+	mi := &file_natsgw_v1_stream_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1717,7 +1685,7 @@ func (x *GetStreamMessageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStreamMessageRequest.ProtoReflect.Descriptor instead.
 func (*GetStreamMessageRequest) Descriptor() ([]byte, []int) {
-	return file_natsgw_v1_stream_proto_rawDescGZIP(), []int{23}
+	return file_natsgw_v1_stream_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *GetStreamMessageRequest) GetStream() string {
@@ -1752,7 +1720,7 @@ type GetStreamMessageResponse struct {
 
 func (x *GetStreamMessageResponse) Reset() {
 	*x = GetStreamMessageResponse{}
-	mi := &file_natsgw_v1_stream_proto_msgTypes[24]
+	mi := &file_natsgw_v1_stream_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1764,7 +1732,7 @@ func (x *GetStreamMessageResponse) String() string {
 func (*GetStreamMessageResponse) ProtoMessage() {}
 
 func (x *GetStreamMessageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_natsgw_v1_stream_proto_msgTypes[24]
+	mi := &file_natsgw_v1_stream_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1777,7 +1745,7 @@ func (x *GetStreamMessageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStreamMessageResponse.ProtoReflect.Descriptor instead.
 func (*GetStreamMessageResponse) Descriptor() ([]byte, []int) {
-	return file_natsgw_v1_stream_proto_rawDescGZIP(), []int{24}
+	return file_natsgw_v1_stream_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *GetStreamMessageResponse) GetMessage() *StoredMessage {
@@ -1800,7 +1768,7 @@ type DeleteStreamMessageRequest struct {
 
 func (x *DeleteStreamMessageRequest) Reset() {
 	*x = DeleteStreamMessageRequest{}
-	mi := &file_natsgw_v1_stream_proto_msgTypes[25]
+	mi := &file_natsgw_v1_stream_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1812,7 +1780,7 @@ func (x *DeleteStreamMessageRequest) String() string {
 func (*DeleteStreamMessageRequest) ProtoMessage() {}
 
 func (x *DeleteStreamMessageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_natsgw_v1_stream_proto_msgTypes[25]
+	mi := &file_natsgw_v1_stream_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1825,7 +1793,7 @@ func (x *DeleteStreamMessageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteStreamMessageRequest.ProtoReflect.Descriptor instead.
 func (*DeleteStreamMessageRequest) Descriptor() ([]byte, []int) {
-	return file_natsgw_v1_stream_proto_rawDescGZIP(), []int{25}
+	return file_natsgw_v1_stream_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *DeleteStreamMessageRequest) GetStream() string {
@@ -1851,7 +1819,7 @@ type DeleteStreamMessageResponse struct {
 
 func (x *DeleteStreamMessageResponse) Reset() {
 	*x = DeleteStreamMessageResponse{}
-	mi := &file_natsgw_v1_stream_proto_msgTypes[26]
+	mi := &file_natsgw_v1_stream_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1863,7 +1831,7 @@ func (x *DeleteStreamMessageResponse) String() string {
 func (*DeleteStreamMessageResponse) ProtoMessage() {}
 
 func (x *DeleteStreamMessageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_natsgw_v1_stream_proto_msgTypes[26]
+	mi := &file_natsgw_v1_stream_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1876,7 +1844,7 @@ func (x *DeleteStreamMessageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteStreamMessageResponse.ProtoReflect.Descriptor instead.
 func (*DeleteStreamMessageResponse) Descriptor() ([]byte, []int) {
-	return file_natsgw_v1_stream_proto_rawDescGZIP(), []int{26}
+	return file_natsgw_v1_stream_proto_rawDescGZIP(), []int{25}
 }
 
 var File_natsgw_v1_stream_proto protoreflect.FileDescriptor
@@ -1972,17 +1940,19 @@ const file_natsgw_v1_stream_proto_rawDesc = "" +
 	"\tduplicate\x18\x03 \x01(\bR\tduplicate\"f\n" +
 	"\x16PipelinePublishRequest\x12\x16\n" +
 	"\x06stream\x18\x01 \x01(\tR\x06stream\x124\n" +
-	"\bmessages\x18\x02 \x03(\v2\x18.natsgw.v1.StreamPublishR\bmessages\"U\n" +
-	"\x17PipelinePublishResponse\x12:\n" +
-	"\aresults\x18\x01 \x03(\v2 .natsgw.v1.PipelinePublishResultR\aresults\"\x96\x01\n" +
-	"\x15PipelinePublishResult\x12\x14\n" +
-	"\x05index\x18\x01 \x01(\x04R\x05index\x12\x1a\n" +
-	"\bsequence\x18\x02 \x01(\x04R\bsequence\x12\x1c\n" +
-	"\tduplicate\x18\x03 \x01(\bR\tduplicate\x12-\n" +
-	"\x05error\x18\x04 \x01(\v2\x17.natsgw.v1.PublishErrorR\x05error\"<\n" +
-	"\fPublishError\x12\x12\n" +
-	"\x04code\x18\x01 \x01(\rR\x04code\x12\x18\n" +
-	"\amessage\x18\x02 \x01(\tR\amessage\"\x9f\x02\n" +
+	"\bmessages\x18\x02 \x03(\v2\x18.natsgw.v1.StreamPublishR\bmessages\"\xb1\x01\n" +
+	"\x17PipelinePublishResponse\x12\x1f\n" +
+	"\vfirst_index\x18\x01 \x01(\x04R\n" +
+	"firstIndex\x12\x1c\n" +
+	"\tsequences\x18\x02 \x03(\x04R\tsequences\x12\x1e\n" +
+	"\n" +
+	"duplicates\x18\x03 \x03(\x04R\n" +
+	"duplicates\x127\n" +
+	"\x06errors\x18\x04 \x03(\v2\x1f.natsgw.v1.PipelinePublishErrorR\x06errors\"Z\n" +
+	"\x14PipelinePublishError\x12\x14\n" +
+	"\x05index\x18\x01 \x01(\x04R\x05index\x12\x12\n" +
+	"\x04code\x18\x02 \x01(\rR\x04code\x12\x18\n" +
+	"\amessage\x18\x03 \x01(\tR\amessage\"\x9f\x02\n" +
 	"\rStoredMessage\x12\x18\n" +
 	"\asubject\x18\x01 \x01(\tR\asubject\x12\x1a\n" +
 	"\bsequence\x18\x02 \x01(\x04R\bsequence\x12\x12\n" +
@@ -2040,7 +2010,7 @@ func file_natsgw_v1_stream_proto_rawDescGZIP() []byte {
 }
 
 var file_natsgw_v1_stream_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_natsgw_v1_stream_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
+var file_natsgw_v1_stream_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_natsgw_v1_stream_proto_goTypes = []any{
 	(StreamStorage)(0),                  // 0: natsgw.v1.StreamStorage
 	(StreamRetention)(0),                // 1: natsgw.v1.StreamRetention
@@ -2065,74 +2035,72 @@ var file_natsgw_v1_stream_proto_goTypes = []any{
 	(*PublishToStreamResponse)(nil),     // 20: natsgw.v1.PublishToStreamResponse
 	(*PipelinePublishRequest)(nil),      // 21: natsgw.v1.PipelinePublishRequest
 	(*PipelinePublishResponse)(nil),     // 22: natsgw.v1.PipelinePublishResponse
-	(*PipelinePublishResult)(nil),       // 23: natsgw.v1.PipelinePublishResult
-	(*PublishError)(nil),                // 24: natsgw.v1.PublishError
-	(*StoredMessage)(nil),               // 25: natsgw.v1.StoredMessage
-	(*GetStreamMessageRequest)(nil),     // 26: natsgw.v1.GetStreamMessageRequest
-	(*GetStreamMessageResponse)(nil),    // 27: natsgw.v1.GetStreamMessageResponse
-	(*DeleteStreamMessageRequest)(nil),  // 28: natsgw.v1.DeleteStreamMessageRequest
-	(*DeleteStreamMessageResponse)(nil), // 29: natsgw.v1.DeleteStreamMessageResponse
-	nil,                                 // 30: natsgw.v1.StreamState.SubjectsEntry
-	nil,                                 // 31: natsgw.v1.StreamPublish.HeadersEntry
-	nil,                                 // 32: natsgw.v1.StoredMessage.HeadersEntry
-	(*durationpb.Duration)(nil),         // 33: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),       // 34: google.protobuf.Timestamp
-	(*HeaderValues)(nil),                // 35: natsgw.v1.HeaderValues
+	(*PipelinePublishError)(nil),        // 23: natsgw.v1.PipelinePublishError
+	(*StoredMessage)(nil),               // 24: natsgw.v1.StoredMessage
+	(*GetStreamMessageRequest)(nil),     // 25: natsgw.v1.GetStreamMessageRequest
+	(*GetStreamMessageResponse)(nil),    // 26: natsgw.v1.GetStreamMessageResponse
+	(*DeleteStreamMessageRequest)(nil),  // 27: natsgw.v1.DeleteStreamMessageRequest
+	(*DeleteStreamMessageResponse)(nil), // 28: natsgw.v1.DeleteStreamMessageResponse
+	nil,                                 // 29: natsgw.v1.StreamState.SubjectsEntry
+	nil,                                 // 30: natsgw.v1.StreamPublish.HeadersEntry
+	nil,                                 // 31: natsgw.v1.StoredMessage.HeadersEntry
+	(*durationpb.Duration)(nil),         // 32: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),       // 33: google.protobuf.Timestamp
+	(*HeaderValues)(nil),                // 34: natsgw.v1.HeaderValues
 }
 var file_natsgw_v1_stream_proto_depIdxs = []int32{
 	0,  // 0: natsgw.v1.StreamConfig.storage:type_name -> natsgw.v1.StreamStorage
 	1,  // 1: natsgw.v1.StreamConfig.retention:type_name -> natsgw.v1.StreamRetention
-	33, // 2: natsgw.v1.StreamConfig.max_age:type_name -> google.protobuf.Duration
+	32, // 2: natsgw.v1.StreamConfig.max_age:type_name -> google.protobuf.Duration
 	2,  // 3: natsgw.v1.StreamConfig.discard:type_name -> natsgw.v1.StreamDiscard
-	33, // 4: natsgw.v1.StreamConfig.duplicate_window:type_name -> google.protobuf.Duration
-	34, // 5: natsgw.v1.StreamState.first_time:type_name -> google.protobuf.Timestamp
-	34, // 6: natsgw.v1.StreamState.last_time:type_name -> google.protobuf.Timestamp
-	30, // 7: natsgw.v1.StreamState.subjects:type_name -> natsgw.v1.StreamState.SubjectsEntry
+	32, // 4: natsgw.v1.StreamConfig.duplicate_window:type_name -> google.protobuf.Duration
+	33, // 5: natsgw.v1.StreamState.first_time:type_name -> google.protobuf.Timestamp
+	33, // 6: natsgw.v1.StreamState.last_time:type_name -> google.protobuf.Timestamp
+	29, // 7: natsgw.v1.StreamState.subjects:type_name -> natsgw.v1.StreamState.SubjectsEntry
 	3,  // 8: natsgw.v1.StreamInfo.config:type_name -> natsgw.v1.StreamConfig
 	4,  // 9: natsgw.v1.StreamInfo.state:type_name -> natsgw.v1.StreamState
-	34, // 10: natsgw.v1.StreamInfo.created:type_name -> google.protobuf.Timestamp
+	33, // 10: natsgw.v1.StreamInfo.created:type_name -> google.protobuf.Timestamp
 	3,  // 11: natsgw.v1.CreateStreamRequest.config:type_name -> natsgw.v1.StreamConfig
 	5,  // 12: natsgw.v1.CreateStreamResponse.stream:type_name -> natsgw.v1.StreamInfo
 	3,  // 13: natsgw.v1.UpdateStreamRequest.config:type_name -> natsgw.v1.StreamConfig
 	5,  // 14: natsgw.v1.UpdateStreamResponse.stream:type_name -> natsgw.v1.StreamInfo
 	5,  // 15: natsgw.v1.GetStreamResponse.stream:type_name -> natsgw.v1.StreamInfo
 	5,  // 16: natsgw.v1.ListStreamsResponse.streams:type_name -> natsgw.v1.StreamInfo
-	31, // 17: natsgw.v1.StreamPublish.headers:type_name -> natsgw.v1.StreamPublish.HeadersEntry
-	33, // 18: natsgw.v1.StreamPublish.ttl:type_name -> google.protobuf.Duration
+	30, // 17: natsgw.v1.StreamPublish.headers:type_name -> natsgw.v1.StreamPublish.HeadersEntry
+	32, // 18: natsgw.v1.StreamPublish.ttl:type_name -> google.protobuf.Duration
 	18, // 19: natsgw.v1.PublishToStreamRequest.message:type_name -> natsgw.v1.StreamPublish
 	18, // 20: natsgw.v1.PipelinePublishRequest.messages:type_name -> natsgw.v1.StreamPublish
-	23, // 21: natsgw.v1.PipelinePublishResponse.results:type_name -> natsgw.v1.PipelinePublishResult
-	24, // 22: natsgw.v1.PipelinePublishResult.error:type_name -> natsgw.v1.PublishError
-	32, // 23: natsgw.v1.StoredMessage.headers:type_name -> natsgw.v1.StoredMessage.HeadersEntry
-	34, // 24: natsgw.v1.StoredMessage.time:type_name -> google.protobuf.Timestamp
-	25, // 25: natsgw.v1.GetStreamMessageResponse.message:type_name -> natsgw.v1.StoredMessage
-	35, // 26: natsgw.v1.StreamPublish.HeadersEntry.value:type_name -> natsgw.v1.HeaderValues
-	35, // 27: natsgw.v1.StoredMessage.HeadersEntry.value:type_name -> natsgw.v1.HeaderValues
-	6,  // 28: natsgw.v1.StreamService.CreateStream:input_type -> natsgw.v1.CreateStreamRequest
-	8,  // 29: natsgw.v1.StreamService.UpdateStream:input_type -> natsgw.v1.UpdateStreamRequest
-	10, // 30: natsgw.v1.StreamService.DeleteStream:input_type -> natsgw.v1.DeleteStreamRequest
-	12, // 31: natsgw.v1.StreamService.GetStream:input_type -> natsgw.v1.GetStreamRequest
-	14, // 32: natsgw.v1.StreamService.ListStreams:input_type -> natsgw.v1.ListStreamsRequest
-	16, // 33: natsgw.v1.StreamService.PurgeStream:input_type -> natsgw.v1.PurgeStreamRequest
-	19, // 34: natsgw.v1.StreamService.PublishToStream:input_type -> natsgw.v1.PublishToStreamRequest
-	21, // 35: natsgw.v1.StreamService.PipelinePublish:input_type -> natsgw.v1.PipelinePublishRequest
-	26, // 36: natsgw.v1.StreamService.GetStreamMessage:input_type -> natsgw.v1.GetStreamMessageRequest
-	28, // 37: natsgw.v1.StreamService.DeleteStreamMessage:input_type -> natsgw.v1.DeleteStreamMessageRequest
-	7,  // 38: natsgw.v1.StreamService.CreateStream:output_type -> natsgw.v1.CreateStreamResponse
-	9,  // 39: natsgw.v1.StreamService.UpdateStream:output_type -> natsgw.v1.UpdateStreamResponse
-	11, // 40: natsgw.v1.StreamService.DeleteStream:output_type -> natsgw.v1.DeleteStreamResponse
-	13, // 41: natsgw.v1.StreamService.GetStream:output_type -> natsgw.v1.GetStreamResponse
-	15, // 42: natsgw.v1.StreamService.ListStreams:output_type -> natsgw.v1.ListStreamsResponse
-	17, // 43: natsgw.v1.StreamService.PurgeStream:output_type -> natsgw.v1.PurgeStreamResponse
-	20, // 44: natsgw.v1.StreamService.PublishToStream:output_type -> natsgw.v1.PublishToStreamResponse
-	22, // 45: natsgw.v1.StreamService.PipelinePublish:output_type -> natsgw.v1.PipelinePublishResponse
-	27, // 46: natsgw.v1.StreamService.GetStreamMessage:output_type -> natsgw.v1.GetStreamMessageResponse
-	29, // 47: natsgw.v1.StreamService.DeleteStreamMessage:output_type -> natsgw.v1.DeleteStreamMessageResponse
-	38, // [38:48] is the sub-list for method output_type
-	28, // [28:38] is the sub-list for method input_type
-	28, // [28:28] is the sub-list for extension type_name
-	28, // [28:28] is the sub-list for extension extendee
-	0,  // [0:28] is the sub-list for field type_name
+	23, // 21: natsgw.v1.PipelinePublishResponse.errors:type_name -> natsgw.v1.PipelinePublishError
+	31, // 22: natsgw.v1.StoredMessage.headers:type_name -> natsgw.v1.StoredMessage.HeadersEntry
+	33, // 23: natsgw.v1.StoredMessage.time:type_name -> google.protobuf.Timestamp
+	24, // 24: natsgw.v1.GetStreamMessageResponse.message:type_name -> natsgw.v1.StoredMessage
+	34, // 25: natsgw.v1.StreamPublish.HeadersEntry.value:type_name -> natsgw.v1.HeaderValues
+	34, // 26: natsgw.v1.StoredMessage.HeadersEntry.value:type_name -> natsgw.v1.HeaderValues
+	6,  // 27: natsgw.v1.StreamService.CreateStream:input_type -> natsgw.v1.CreateStreamRequest
+	8,  // 28: natsgw.v1.StreamService.UpdateStream:input_type -> natsgw.v1.UpdateStreamRequest
+	10, // 29: natsgw.v1.StreamService.DeleteStream:input_type -> natsgw.v1.DeleteStreamRequest
+	12, // 30: natsgw.v1.StreamService.GetStream:input_type -> natsgw.v1.GetStreamRequest
+	14, // 31: natsgw.v1.StreamService.ListStreams:input_type -> natsgw.v1.ListStreamsRequest
+	16, // 32: natsgw.v1.StreamService.PurgeStream:input_type -> natsgw.v1.PurgeStreamRequest
+	19, // 33: natsgw.v1.StreamService.PublishToStream:input_type -> natsgw.v1.PublishToStreamRequest
+	21, // 34: natsgw.v1.StreamService.PipelinePublish:input_type -> natsgw.v1.PipelinePublishRequest
+	25, // 35: natsgw.v1.StreamService.GetStreamMessage:input_type -> natsgw.v1.GetStreamMessageRequest
+	27, // 36: natsgw.v1.StreamService.DeleteStreamMessage:input_type -> natsgw.v1.DeleteStreamMessageRequest
+	7,  // 37: natsgw.v1.StreamService.CreateStream:output_type -> natsgw.v1.CreateStreamResponse
+	9,  // 38: natsgw.v1.StreamService.UpdateStream:output_type -> natsgw.v1.UpdateStreamResponse
+	11, // 39: natsgw.v1.StreamService.DeleteStream:output_type -> natsgw.v1.DeleteStreamResponse
+	13, // 40: natsgw.v1.StreamService.GetStream:output_type -> natsgw.v1.GetStreamResponse
+	15, // 41: natsgw.v1.StreamService.ListStreams:output_type -> natsgw.v1.ListStreamsResponse
+	17, // 42: natsgw.v1.StreamService.PurgeStream:output_type -> natsgw.v1.PurgeStreamResponse
+	20, // 43: natsgw.v1.StreamService.PublishToStream:output_type -> natsgw.v1.PublishToStreamResponse
+	22, // 44: natsgw.v1.StreamService.PipelinePublish:output_type -> natsgw.v1.PipelinePublishResponse
+	26, // 45: natsgw.v1.StreamService.GetStreamMessage:output_type -> natsgw.v1.GetStreamMessageResponse
+	28, // 46: natsgw.v1.StreamService.DeleteStreamMessage:output_type -> natsgw.v1.DeleteStreamMessageResponse
+	37, // [37:47] is the sub-list for method output_type
+	27, // [27:37] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_natsgw_v1_stream_proto_init() }
@@ -2148,7 +2116,7 @@ func file_natsgw_v1_stream_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_natsgw_v1_stream_proto_rawDesc), len(file_natsgw_v1_stream_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   30,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
