@@ -197,3 +197,40 @@ func (c *Client) errIfClosed() error {
 	}
 	return nil
 }
+
+// Statistics reports on the caller's organization. Storage counts come from
+// JetStream (the same through every gateway instance); traffic counts are
+// this gateway instance's, since Since.
+type Statistics struct {
+	// Streams, their consumers, and the messages and bytes they store (key-value
+	// and object buckets not included).
+	Streams, Consumers, Messages, Bytes uint64
+	// Key-value buckets and the bytes they store.
+	KeyValueBuckets, KeyValueBytes uint64
+	// Object store buckets and the bytes they store.
+	ObjectBuckets, ObjectBytes uint64
+	// Subscriptions is the organization's open subscriptions and responders
+	// on this gateway instance.
+	Subscriptions uint64
+	// InMsgs and InBytes count what the organization published through this
+	// instance; OutMsgs and OutBytes what it delivered to the organization.
+	InMsgs, InBytes, OutMsgs, OutBytes uint64
+	// Since is when this instance started counting traffic.
+	Since time.Time
+}
+
+// Statistics asks the gateway about the caller's organization.
+func (c *Client) Statistics(ctx context.Context) (*Statistics, error) {
+	r, err := c.admin.GetStatistics(ctx, &natsgwv1.GetStatisticsRequest{})
+	if err != nil {
+		return nil, convertError(err)
+	}
+	return &Statistics{
+		Streams: r.GetStreams(), Consumers: r.GetConsumers(), Messages: r.GetMessages(), Bytes: r.GetBytes(),
+		KeyValueBuckets: r.GetKvBuckets(), KeyValueBytes: r.GetKvBytes(),
+		ObjectBuckets: r.GetObjectBuckets(), ObjectBytes: r.GetObjectBytes(),
+		Subscriptions: r.GetSubscriptions(),
+		InMsgs:        r.GetInMsgs(), InBytes: r.GetInBytes(), OutMsgs: r.GetOutMsgs(), OutBytes: r.GetOutBytes(),
+		Since: r.GetSince().AsTime(),
+	}, nil
+}

@@ -51,8 +51,9 @@ func (c *Client) PublishBatch(ctx context.Context, msgs []*Msg) (int, error) {
 }
 
 // Request sends data to subject and waits for the first reply, until ctx's
-// deadline (or 30 s without one). It fails with ErrNoResponders when nobody
-// listens on subject and ErrTimeout when nobody answered in time.
+// deadline (the gateway waits at most 10 minutes), or 30 s when ctx has no
+// deadline. It fails with ErrNoResponders when nobody listens on subject and
+// ErrTimeout when nobody answered in time.
 func (c *Client) Request(ctx context.Context, subject string, data []byte, opts ...PublishOption) (*Msg, error) {
 	m := &Msg{Subject: subject, Data: data}
 	for _, o := range opts {
@@ -61,13 +62,18 @@ func (c *Client) Request(ctx context.Context, subject string, data []byte, opts 
 	return c.RequestMsg(ctx, m)
 }
 
+// maxRequestTimeout is the gateway's limit on a request's wait.
+const maxRequestTimeout = 10 * time.Minute
+
 // RequestMsg is Request with a whole message (its Reply must be empty).
 func (c *Client) RequestMsg(ctx context.Context, m *Msg) (*Msg, error) {
 	req := &natsgwv1.RequestRequest{Message: m.toProto()}
 	if dl, ok := ctx.Deadline(); ok {
 		// Tell the gateway explicitly, so it answers DeadlineExceeded with an
 		// explanation just before the call's own deadline would cut it.
-		if d := time.Until(dl); d > 0 {
+		// Past the gateway's limit, leave the field unset: the gateway then
+		// waits as long as it may.
+		if d := time.Until(dl); d > 0 && d <= maxRequestTimeout {
 			req.Timeout = durationpb.New(d)
 		}
 	}

@@ -48,23 +48,32 @@ func WithLinger(d time.Duration) PublisherOption {
 // published so far has reached NATS. Safe for concurrent use.
 //
 // If the gateway rejects a message (for example an invalid subject), the
-// stream ends: that message and any after it are not published, and every
-// later call returns the error.
+// stream ends: every message before it is published (Published counts them),
+// that message and any after it are not, and every later call returns the
+// error.
 type Publisher struct {
 	c      *Client
 	opts   publisherOptions
 	stream natsgwv1.MessagingService_PublishStreamClient
 	cancel context.CancelFunc
 
-	mu      sync.Mutex
-	frame   []*natsgwv1.OutgoingMessage
-	bytes   int
-	queued  uint64 // messages handed to Publish
-	timer   *time.Timer
-	err     error // sticky: the stream failed or was closed
-	sendMu  sync.Mutex
+	// Lock order: mu, then sendMu, then ackMu. The receiver takes only
+	// ackMu, so it keeps reading the gateway's answers even while producers
+	// wait for a send (otherwise a full response window could stall the
+	// stream in both directions).
+	mu     sync.Mutex
+	frame  []*natsgwv1.OutgoingMessage
+	bytes  int
+	queued uint64 // messages handed to Publish
+	timer  *time.Timer
+	err    error // sticky: a send failed or Close ended the stream
+	closed bool  // Close was called: no more messages are taken
+	sendMu sync.Mutex
+
+	ackMu   sync.Mutex
 	acked   uint64 // published_count last confirmed by the gateway
 	waiters []flushWaiter
+	recvErr error         // why the stream ended, set by the receiver
 	done    chan struct{} // closed when the receiver ends
 }
 
@@ -110,8 +119,7 @@ func (p *Publisher) Publish(subject string, data []byte, opts ...PublishOption) 
 // gateway's flow control pushes back on a producer that is too fast).
 func (p *Publisher) PublishMsg(m *Msg) error {
 	p.mu.Lock()
-	if p.err != nil {
-		err := p.err
+	if err := p.unusableLocked(); err != nil {
 		p.mu.Unlock()
 		return err
 	}
@@ -132,9 +140,27 @@ func (p *Publisher) PublishMsg(m *Msg) error {
 	return p.sendLocked(false)
 }
 
+// unusableLocked is the error for a call on a failed or closed Publisher.
+func (p *Publisher) unusableLocked() error {
+	switch {
+	case p.err != nil:
+		return p.err
+	case p.closed:
+		return ErrClosed
+	}
+	return p.streamErr()
+}
+
+// streamErr is the error that ended the stream, or nil while it is up.
+func (p *Publisher) streamErr() error {
+	p.ackMu.Lock()
+	defer p.ackMu.Unlock()
+	return p.recvErr
+}
+
 func (p *Publisher) lingerExpired() {
 	p.mu.Lock()
-	if len(p.frame) == 0 || p.err != nil {
+	if len(p.frame) == 0 || p.unusableLocked() != nil {
 		p.mu.Unlock()
 		return
 	}
@@ -166,9 +192,7 @@ func (p *Publisher) fail(err error) error {
 		// Send reports io.EOF when the stream ended; the real reason comes
 		// from the receiver.
 		<-p.done
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		return p.err
+		return p.streamErr()
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -183,20 +207,18 @@ func (p *Publisher) receive() {
 	defer close(p.done)
 	for {
 		resp, err := p.stream.Recv()
-		p.mu.Lock()
+		p.ackMu.Lock()
 		if err != nil {
-			if p.err == nil {
-				if errors.Is(err, io.EOF) {
-					p.err = ErrClosed
-				} else {
-					p.err = convertError(err)
-				}
+			if errors.Is(err, io.EOF) {
+				p.recvErr = ErrClosed
+			} else {
+				p.recvErr = convertError(err)
 			}
 			for _, w := range p.waiters {
-				w.ch <- p.err
+				w.ch <- p.recvErr
 			}
 			p.waiters = nil
-			p.mu.Unlock()
+			p.ackMu.Unlock()
 			return
 		}
 		p.acked = resp.GetPublishedCount()
@@ -209,7 +231,7 @@ func (p *Publisher) receive() {
 			}
 		}
 		p.waiters = kept
-		p.mu.Unlock()
+		p.ackMu.Unlock()
 	}
 }
 
@@ -217,13 +239,26 @@ func (p *Publisher) receive() {
 // message published before the call reached NATS.
 func (p *Publisher) Flush(ctx context.Context) error {
 	p.mu.Lock()
-	if p.err != nil {
-		err := p.err
+	if err := p.unusableLocked(); err != nil {
 		p.mu.Unlock()
 		return err
 	}
+	return p.flushLocked(ctx)
+}
+
+// flushLocked sends the current frame with flush set and waits for the
+// gateway's confirmation; p.mu is held on entry and released on return.
+func (p *Publisher) flushLocked(ctx context.Context) error {
 	ch := make(chan error, 1)
+	p.ackMu.Lock()
+	if p.recvErr != nil {
+		err := p.recvErr
+		p.ackMu.Unlock()
+		p.mu.Unlock()
+		return err
+	}
 	p.waiters = append(p.waiters, flushWaiter{upTo: p.queued, ch: ch})
+	p.ackMu.Unlock()
 	if err := p.sendLocked(true); err != nil {
 		return err
 	}
@@ -235,30 +270,55 @@ func (p *Publisher) Flush(ctx context.Context) error {
 	}
 }
 
-// Published is the number of messages the gateway has confirmed (as of the
-// last Flush).
+// Published is the number of messages the gateway has confirmed: as of the
+// last Flush, or all those before a rejected message.
 func (p *Publisher) Published() uint64 {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	p.ackMu.Lock()
+	defer p.ackMu.Unlock()
 	return p.acked
 }
 
-// Close flushes, then ends the stream. Later calls return ErrClosed.
+// Close flushes, then ends the stream. Every Publish that returned nil
+// before Close was called (or while it runs) is published when Close returns
+// nil; Publish calls from then on return ErrClosed. Closing again returns nil,
+// or the error that ended the stream.
 func (p *Publisher) Close(ctx context.Context) error {
-	err := p.Flush(ctx)
+	p.mu.Lock()
+	if p.closed {
+		err := p.err
+		p.mu.Unlock()
+		if errors.Is(err, ErrClosed) {
+			return nil
+		}
+		return err
+	}
+	p.closed = true // from here on no message is taken, so the last frame is final
+	if p.timer != nil {
+		p.timer.Stop()
+	}
+	var err error
+	if p.err != nil {
+		err = p.err
+		p.mu.Unlock()
+	} else {
+		err = p.flushLocked(ctx)
+	}
 	p.sendMu.Lock()
 	_ = p.stream.CloseSend()
 	p.sendMu.Unlock()
-	p.mu.Lock()
-	if p.err == nil {
-		p.err = ErrClosed
-	}
-	p.mu.Unlock()
 	select {
-	case <-p.done:
+	case <-p.done: // the gateway's final answer, or the stream's error
 	case <-ctx.Done():
 	}
 	p.cancel()
+	p.mu.Lock()
+	if p.err == nil {
+		p.err = p.streamErr()
+		if p.err == nil || errors.Is(p.err, ErrCanceled) {
+			p.err = ErrClosed
+		}
+	}
+	p.mu.Unlock()
 	if errors.Is(err, ErrClosed) {
 		return nil
 	}

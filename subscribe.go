@@ -7,10 +7,12 @@ import (
 	"io"
 	"iter"
 	"math/rand/v2"
+	"net/textproto"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	natsgwv1 "github.com/natsgw/natsgw/api/gen/natsgw/v1"
 )
@@ -320,8 +322,12 @@ func (s *Subscription) deliver(m *Msg) bool {
 	}
 }
 
-// call runs the handler, containing its panics.
+// call runs the handler, containing its panics. After Unsubscribe or Close
+// it does nothing: no handler starts once those returned.
 func (s *Subscription) call(m *Msg) {
+	if s.ctx.Err() != nil {
+		return
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			s.c.log.Error("natsgw: message handler panicked", "subject", s.subject, "panic", r)
@@ -356,11 +362,16 @@ func (s *Subscription) respond(ctx context.Context, token string, data []byte, h
 }
 
 // Next returns the next message of a SubscribeSync subscription, waiting
-// until one arrives, ctx ends, or the subscription ends (ErrClosed after
-// Unsubscribe, or the error that ended it).
+// until one arrives, ctx ends, or the subscription ends: ErrClosed at once
+// after Unsubscribe or Close (messages still buffered are discarded); after
+// an end by the gateway, the buffered messages first, then ErrClosed or the
+// error that ended it.
 func (s *Subscription) Next(ctx context.Context) (*Msg, error) {
 	if s.ch == nil {
 		return nil, errors.New("natsgw: Next needs a subscription made with SubscribeSync")
+	}
+	if s.ctx.Err() != nil {
+		return nil, ErrClosed
 	}
 	select {
 	case m := <-s.ch:
@@ -370,6 +381,8 @@ func (s *Subscription) Next(ctx context.Context) (*Msg, error) {
 	select {
 	case m := <-s.ch:
 		return m, nil
+	case <-s.ctx.Done():
+		return nil, ErrClosed
 	case <-s.done:
 		select {
 		case m := <-s.ch:
@@ -452,15 +465,37 @@ func (s *Subscription) Unsubscribe(ctx context.Context) error {
 	return nil
 }
 
-// checkReply applies the gateway's rules for a reply's headers and size.
+// Header rules of the gateway (internal/gateway/headers.go), which are those
+// of NATS clients: checkReply must accept exactly what the gateway accepts,
+// because a reply the gateway rejects ends the whole responder stream.
+const (
+	maxHeaderKeyLen    = 256
+	headerKeyForbidden = "\"()/,:;<=>?@[\\]{}"
+)
+
+func checkHeaderKey(k string) error {
+	if k == "" || len(k) > maxHeaderKeyLen {
+		return fmt.Errorf("%w: header key %q must be 1 to %d bytes", ErrInvalidArgument, k, maxHeaderKeyLen)
+	}
+	for i := 0; i < len(k); i++ {
+		if c := k[i]; c <= ' ' || c >= 0x7f || strings.IndexByte(headerKeyForbidden, c) >= 0 {
+			return fmt.Errorf("%w: header key %q must be printable ASCII without spaces or any of %s", ErrInvalidArgument, k, headerKeyForbidden)
+		}
+	}
+	return nil
+}
+
+// checkReply applies the gateway's rules for a reply's headers and size, and
+// protobuf's (header values are strings, so valid UTF-8: a value that cannot
+// be encoded would also end the stream).
 func checkReply(data []byte, h Header, maxPayload uint64) error {
 	size := len(data)
 	if len(h) > 0 {
 		size += len("NATS/1.0\r\n\r\n")
 	}
 	for k, vs := range h {
-		if k == "" || strings.ContainsAny(k, " \t\r\n:") {
-			return fmt.Errorf("%w: header key %q must be non-empty, without whitespace or ':'", ErrInvalidArgument, k)
+		if err := checkHeaderKey(k); err != nil {
+			return err
 		}
 		if len(vs) == 0 {
 			return fmt.Errorf("%w: header %q has no values", ErrInvalidArgument, k)
@@ -469,7 +504,11 @@ func checkReply(data []byte, h Header, maxPayload uint64) error {
 			if strings.ContainsAny(v, "\r\n") {
 				return fmt.Errorf("%w: value of header %q must not contain CR or LF", ErrInvalidArgument, k)
 			}
-			size += len(k) + len(v) + 4
+			if !utf8.ValidString(v) {
+				return fmt.Errorf("%w: value of header %q must be valid UTF-8", ErrInvalidArgument, k)
+			}
+			// As NATS encodes it: "key: value\r\n", value trimmed.
+			size += len(k) + len(": ") + len(textproto.TrimString(v)) + len("\r\n")
 		}
 	}
 	if maxPayload > 0 && uint64(size) > maxPayload {

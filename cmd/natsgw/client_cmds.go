@@ -24,7 +24,7 @@ func addClientCommands(root *cobra.Command, g *globals) {
 	root.AddCommand(
 		newPubCmd(g), newSubCmd(g),
 		newReqCmd(g), newReplyCmd(g),
-		newHealthCmd(g), newVersionCmd(g),
+		newHealthCmd(g), newVersionCmd(g), newStatsCmd(g),
 		newTokenCmd(g),
 		newStreamCmd(g), newConsumerCmd(g),
 	)

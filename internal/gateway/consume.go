@@ -392,6 +392,7 @@ func (g *Gateway) deliverConsume(ctx context.Context, c *consumeSession, stream 
 			if err := stream.Send(resp); err != nil {
 				return err
 			}
+			g.traffic.out(c.org, len(frame), size)
 		}
 		return nil
 	}

@@ -34,6 +34,25 @@ func invalidArgumentf(field, format string, args ...any) error {
 	return st.Err()
 }
 
+// InvalidMetadata reports a malformed call metadata entry the way
+// invalidArgumentf reports a field: the BadRequest violation names the
+// metadata key. For interceptors, which run before any handler.
+func InvalidMetadata(key, format string, args ...any) error {
+	return invalidArgumentf(key, format, args...)
+}
+
+// annotate prefixes the message of the status err with context, keeping its
+// code and details (a BadRequest violation stays machine-readable).
+func annotate(err error, format string, args ...any) error {
+	st, ok := status.FromError(err)
+	if !ok {
+		return err
+	}
+	p := st.Proto()
+	p.Message = fmt.Sprintf(format, args...) + p.Message
+	return status.FromProto(p).Err()
+}
+
 func notFound(format string, args ...any) error {
 	return status.Errorf(codes.NotFound, format, args...)
 }

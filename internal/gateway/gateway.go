@@ -64,6 +64,7 @@ type Gateway struct {
 	scrubRE *regexp.Regexp
 
 	subs    registry
+	traffic trafficByOrg
 	inbox   *inbox
 	dlq     *deadLetters
 	confirm *confirmer
@@ -101,6 +102,7 @@ func New(cfg Config) (*Gateway, error) {
 		subs:       registry{byID: make(map[string]*subscription)},
 		closing:    make(chan struct{}),
 		scrubRE:    regexp.MustCompile(`(?:_natsgw\.dlq\.)?` + regexp.QuoteMeta(cfg.Mapper.Root()) + `[._][a-z0-9-]{1,32}[._]`),
+		traffic:    trafficByOrg{since: time.Now()},
 	}
 	g.inbox = newInbox(g.m, g.id)
 	g.dlq = newDeadLetters(g)

@@ -2,6 +2,8 @@ package gateway
 
 import (
 	"fmt"
+	"net/textproto"
+	"strings"
 
 	"github.com/nats-io/nats.go"
 
@@ -41,6 +43,13 @@ func toNATSHeader(field string, in map[string]*natsgwv1.HeaderValues) (nats.Head
 	return h, nil
 }
 
+// headerKeyForbidden are the printable ASCII characters nats.go refuses in a
+// header key (besides ':', which NATS itself forbids).
+const headerKeyForbidden = "\"()/,:;<=>?@[\\]{}"
+
+// checkHeaderKey applies nats.go's rule for header keys (printable ASCII,
+// none of headerKeyForbidden), so that every key the gateway accepts NATS
+// accepts too, plus natsgw's length limit.
 func checkHeaderKey(k string) error {
 	if k == "" {
 		return fmt.Errorf("must not be empty")
@@ -49,9 +58,8 @@ func checkHeaderKey(k string) error {
 		return fmt.Errorf("must be at most %d bytes", maxHeaderKeyLen)
 	}
 	for i := 0; i < len(k); i++ {
-		c := k[i]
-		if c <= ' ' || c == ':' || c == 0x7f {
-			return fmt.Errorf("must not contain whitespace, control characters or ':'")
+		if c := k[i]; c <= ' ' || c >= 0x7f || strings.IndexByte(headerKeyForbidden, c) >= 0 {
+			return fmt.Errorf("must be printable ASCII without spaces or any of %s", headerKeyForbidden)
 		}
 	}
 	return nil
@@ -69,8 +77,9 @@ func fromNATSHeader(h nats.Header) map[string]*natsgwv1.HeaderValues {
 	return out
 }
 
-// headerSize is the number of bytes h adds to a NATS message, so that the
-// payload limit can be checked before publishing.
+// headerSize is the number of bytes h adds to a NATS message, exactly as
+// nats.go encodes it (values trimmed of surrounding spaces and tabs), so that
+// the payload limit can be checked before publishing.
 func headerSize(h nats.Header) int {
 	if len(h) == 0 {
 		return 0
@@ -78,7 +87,7 @@ func headerSize(h nats.Header) int {
 	n := len("NATS/1.0\r\n\r\n")
 	for k, vs := range h {
 		for _, v := range vs {
-			n += len(k) + len(": ") + len(v) + len("\r\n")
+			n += len(k) + len(": ") + len(textproto.TrimString(v)) + len("\r\n")
 		}
 	}
 	return n

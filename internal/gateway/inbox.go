@@ -97,6 +97,7 @@ func (in *inbox) request(ctx context.Context, g *Gateway, org string, o outgoing
 	if err := g.publish(o); err != nil {
 		return nil, err
 	}
+	g.traffic.in(org, 1, len(o.data))
 	select {
 	case m := <-ch:
 		if len(m.Data) == 0 && m.Header.Get("Status") == "503" {
@@ -105,5 +106,8 @@ func (in *inbox) request(ctx context.Context, g *Gateway, org string, o outgoing
 		return m, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	case <-g.closing:
+		// The inbox subscription is ending: no reply can arrive any more.
+		return nil, errShuttingDown
 	}
 }

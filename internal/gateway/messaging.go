@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	natsgwv1 "github.com/natsgw/natsgw/api/gen/natsgw/v1"
 )
@@ -86,16 +86,35 @@ func (s *messagingServer) Publish(ctx context.Context, req *natsgwv1.PublishRequ
 	if err := s.g.publish(o); err != nil {
 		return nil, s.g.natsError(ctx, "publish", err)
 	}
+	s.g.traffic.in(id.Org, 1, len(o.data))
 	return &natsgwv1.PublishResponse{}, nil
+}
+
+// prepareAt prepares message i of a batch (request field "messages[i]").
+// The field name is only built for the error, keeping the hot path free of
+// formatting.
+func (g *Gateway) prepareAt(org string, i int, m *natsgwv1.OutgoingMessage) (outgoing, error) {
+	o, err := g.prepare(org, "messages", m)
+	if err != nil {
+		_, err = g.prepare(org, fmt.Sprintf("messages[%d]", i), m)
+	}
+	return o, err
+}
+
+func checkBatchLen(n int) error {
+	if n > MaxBatch {
+		return invalidArgumentf("messages", "at most %d messages per batch (got %d)", MaxBatch, n)
+	}
+	return nil
 }
 
 // prepareAll validates a whole batch before anything is published.
 func (g *Gateway) prepareAll(org string, msgs []*natsgwv1.OutgoingMessage, into []outgoing) ([]outgoing, error) {
-	if len(msgs) > MaxBatch {
-		return nil, invalidArgumentf("messages", "at most %d messages per batch (got %d)", MaxBatch, len(msgs))
+	if err := checkBatchLen(len(msgs)); err != nil {
+		return nil, err
 	}
 	for i, m := range msgs {
-		o, err := g.prepare(org, fmt.Sprintf("messages[%d]", i), m)
+		o, err := g.prepareAt(org, i, m)
 		if err != nil {
 			return nil, err
 		}
@@ -116,13 +135,52 @@ func (s *messagingServer) PublishBatch(ctx context.Context, req *natsgwv1.Publis
 	if err != nil {
 		return nil, err
 	}
+	bytes := 0
 	for i, o := range batch {
 		if err := s.g.publish(o); err != nil {
+			s.g.traffic.in(id.Org, i, bytes)
 			return nil, s.g.natsError(ctx, fmt.Sprintf("publish message %d of the batch (%d before it were published)", i, i), err)
 		}
+		bytes += len(o.data)
 	}
+	s.g.traffic.in(id.Org, len(batch), bytes)
 	return &natsgwv1.PublishBatchResponse{PublishedCount: uint64(len(batch))}, nil
 }
+
+type publishFrame struct {
+	req *natsgwv1.PublishStreamRequest
+	err error
+}
+
+// frameReceiver reads a PublishStream in its own goroutine, so that the
+// handler can also watch for the gateway shutting down. The goroutine ends
+// at the stream's first error (the handler's return cancels the stream) or
+// when stopped.
+type frameReceiver struct {
+	ch   chan publishFrame
+	done chan struct{}
+	once sync.Once
+}
+
+func receiveFrames(stream natsgwv1.MessagingService_PublishStreamServer) *frameReceiver {
+	r := &frameReceiver{ch: make(chan publishFrame), done: make(chan struct{})}
+	go func() {
+		for {
+			req, err := stream.Recv()
+			select {
+			case r.ch <- publishFrame{req, err}:
+			case <-r.done:
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return r
+}
+
+func (r *frameReceiver) stop() { r.once.Do(func() { close(r.done) }) }
 
 func (s *messagingServer) PublishStream(stream natsgwv1.MessagingService_PublishStreamServer) error {
 	ctx := stream.Context()
@@ -130,37 +188,62 @@ func (s *messagingServer) PublishStream(stream natsgwv1.MessagingService_Publish
 	if err != nil {
 		return err
 	}
-	var (
-		published uint64
-		batch     []outgoing
-	)
+	var published uint64
 	flush := func() error {
 		if err := s.g.flush(ctx); err != nil {
 			return s.g.natsError(ctx, "flush", err)
 		}
 		return stream.Send(&natsgwv1.PublishStreamResponse{PublishedCount: published})
 	}
+	// invalid ends the stream at a rejected message. Everything before it
+	// was published: flush it and report the exact count, then the error.
+	invalid := func(err error) error {
+		if ferr := flush(); ferr != nil {
+			return ferr
+		}
+		return annotate(err, "after %d published messages: ", published)
+	}
+	frames := receiveFrames(stream)
+	defer frames.stop()
 	for {
-		req, err := stream.Recv()
+		var f publishFrame
+		select {
+		case f = <-frames.ch:
+		case <-s.g.closing:
+			// Tell the client how far it got, then end the stream: a
+			// producer must not hold up the gateway's shutdown.
+			if err := flush(); err != nil {
+				return err
+			}
+			return errShuttingDown
+		}
+		req, err := f.req, f.err
 		if errors.Is(err, io.EOF) {
 			return flush()
 		}
 		if err != nil {
 			return err
 		}
-		batch, err = s.g.prepareAll(id.Org, req.GetMessages(), batch[:0])
-		if err != nil {
-			// Report the position in the stream so the client knows that
-			// everything before it was published.
-			st, _ := status.FromError(err)
-			return status.Errorf(st.Code(), "after %d published messages: %s", published, st.Message())
+		msgs := req.GetMessages()
+		if err := checkBatchLen(len(msgs)); err != nil {
+			return invalid(err)
 		}
-		for _, o := range batch {
+		n, bytes := 0, 0
+		for i, m := range msgs {
+			o, err := s.g.prepareAt(id.Org, i, m)
+			if err != nil {
+				s.g.traffic.in(id.Org, n, bytes)
+				return invalid(err)
+			}
 			if err := s.g.publish(o); err != nil {
+				s.g.traffic.in(id.Org, n, bytes)
 				return s.g.natsError(ctx, fmt.Sprintf("publish (after %d published messages)", published), err)
 			}
 			published++
+			n++
+			bytes += len(o.data)
 		}
+		s.g.traffic.in(id.Org, n, bytes)
 		if req.GetFlush() {
 			if err := flush(); err != nil {
 				return err
@@ -182,15 +265,9 @@ func (s *messagingServer) Request(ctx context.Context, req *natsgwv1.RequestRequ
 	if err != nil {
 		return nil, err
 	}
-	timeout := defaultRequestTimeout
-	if _, ok := ctx.Deadline(); ok {
-		timeout = maxRequestTimeout // the call's deadline governs
-	}
-	if t := req.GetTimeout(); t != nil {
-		if err := t.CheckValid(); err != nil || t.AsDuration() <= 0 || t.AsDuration() > maxRequestTimeout {
-			return nil, invalidArgumentf("timeout", "must be positive and at most %s", maxRequestTimeout)
-		}
-		timeout = t.AsDuration()
+	timeout, err := requestTimeout(ctx, req.GetTimeout())
+	if err != nil {
+		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -201,11 +278,33 @@ func (s *messagingServer) Request(ctx context.Context, req *natsgwv1.RequestRequ
 		case errors.Is(err, nats.ErrNoResponders):
 			return nil, noResponders("no responders for subject %q", m.GetSubject())
 		case errors.Is(err, context.DeadlineExceeded):
-			return nil, deadlineExceeded("request to %q timed out after %s without a reply", m.GetSubject(), timeout)
+			return nil, deadlineExceeded("request to %q timed out after %s without a reply", m.GetSubject(), timeout.Round(time.Millisecond))
 		}
 		return nil, s.g.natsError(ctx, "request", err)
 	}
+	s.g.traffic.out(id.Org, 1, len(reply.Data))
 	return &natsgwv1.RequestResponse{Reply: s.g.deliverable(id.Org, reply)}, nil
+}
+
+// requestTimeout is how long a Request waits: the timeout field, else the
+// call's deadline (at most maxRequestTimeout), else defaultRequestTimeout;
+// and never past the call's deadline, so the error names the real wait.
+func requestTimeout(ctx context.Context, field *durationpb.Duration) (time.Duration, error) {
+	timeout := defaultRequestTimeout
+	dl, hasDeadline := ctx.Deadline()
+	switch {
+	case field != nil:
+		if err := field.CheckValid(); err != nil || field.AsDuration() <= 0 || field.AsDuration() > maxRequestTimeout {
+			return 0, invalidArgumentf("timeout", "must be positive and at most %s", maxRequestTimeout)
+		}
+		timeout = field.AsDuration()
+	case hasDeadline:
+		timeout = maxRequestTimeout
+	}
+	if hasDeadline {
+		timeout = min(timeout, time.Until(dl))
+	}
+	return timeout, nil
 }
 
 func (s *messagingServer) Reply(ctx context.Context, req *natsgwv1.ReplyRequest) (*natsgwv1.ReplyResponse, error) {
@@ -233,7 +332,11 @@ func (g *Gateway) reply(org, prefix, token string, data []byte, headers map[stri
 	if size := len(data) + headerSize(hdr); size > g.maxPayload {
 		return resourceExhausted("%sdata: reply is %d bytes (data plus headers); the max payload is %d bytes", prefix, size, g.maxPayload)
 	}
-	return g.publish(outgoing{subject: subj, data: data, header: hdr})
+	if err := g.publish(outgoing{subject: subj, data: data, header: hdr}); err != nil {
+		return err
+	}
+	g.traffic.in(org, 1, len(data))
+	return nil
 }
 
 // deliverable converts a NATS message for a client of org: subject mapped
@@ -269,12 +372,6 @@ func (s *messagingServer) Unsubscribe(ctx context.Context, req *natsgwv1.Unsubsc
 		return nil, notFound("no subscription %q in this organization", subID)
 	}
 	return &natsgwv1.UnsubscribeResponse{}, nil
-}
-
-// canceled reports whether err is the client going away, which ends a stream
-// without being an error worth logging.
-func canceled(err error) bool {
-	return errors.Is(err, context.Canceled) || status.Code(err) == codes.Canceled
 }
 
 func nilIfEOF(err error) error {

@@ -178,6 +178,11 @@ func (s *consumerServer) Pull(ctx context.Context, req *natsgwv1.PullRequest) (*
 	if err != nil {
 		return nil, s.g.natsError(ctx, action, err)
 	}
+	bytes := 0
+	for _, m := range msgs {
+		bytes += len(m.GetData())
+	}
+	s.g.traffic.out(org, len(msgs), bytes)
 	return &natsgwv1.PullResponse{Messages: msgs}, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -106,7 +107,8 @@ func (s *streamServer) PublishToStream(ctx context.Context, req *natsgwv1.Publis
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.g.userStream(id.Org, "stream", req.GetStream(), "publishes to")
+	org := id.Org
+	st, err := s.g.userStream(org, "stream", req.GetStream(), "publishes to")
 	if err != nil {
 		return nil, err
 	}
@@ -128,6 +130,7 @@ func (s *streamServer) PublishToStream(ctx context.Context, req *natsgwv1.Publis
 	if err != nil {
 		return nil, s.g.publishError(ctx, action, "message", req.GetMessage().GetSubject(), err)
 	}
+	s.g.traffic.in(org, 1, len(p.msg.Data))
 	return &natsgwv1.PublishToStreamResponse{Stream: st.Name(), Sequence: ack.Sequence, Duplicate: ack.Duplicate}, nil
 }
 
@@ -142,6 +145,23 @@ func (g *Gateway) publishError(ctx context.Context, action, field, subject strin
 	}
 	return g.natsError(ctx, action, inField(field, err))
 }
+
+// messagesField names element i of a frame's messages ("messages[i]"),
+// without formatting a string per message.
+func messagesField(i int) string {
+	if i < MaxBatch {
+		return messagesFields()[i]
+	}
+	return fmt.Sprintf("messages[%d]", i)
+}
+
+var messagesFields = sync.OnceValue(func() []string {
+	f := make([]string, MaxBatch)
+	for i := range f {
+		f[i] = fmt.Sprintf("messages[%d]", i)
+	}
+	return f
+})
 
 // pipelineEntry is one message of a PipelinePublish awaiting its result.
 type pipelineEntry struct {
@@ -205,14 +225,18 @@ func (s *streamServer) PipelinePublish(stream natsgwv1.StreamService_PipelinePub
 			if len(msgs) > MaxBatch {
 				return invalidArgumentf("messages", "at most %d messages per frame (got %d)", MaxBatch, len(msgs))
 			}
+			var published, bytes int
 			for i, m := range msgs {
-				e := pipelineEntry{index: next, field: fmt.Sprintf("messages[%d]", i), subject: m.GetSubject()}
+				e := pipelineEntry{index: next, field: messagesField(i), subject: m.GetSubject()}
 				next++
 				p, err := s.g.prepareStreamPublish(st, e.field, m, subjects)
 				if err == nil {
 					e.fut, err = js.PublishMsgAsync(p.msg, p.opts...)
 					if err != nil {
 						err = s.g.publishError(ctx, action, e.field, e.subject, err)
+					} else {
+						published++
+						bytes += len(p.msg.Data)
 					}
 				}
 				e.err = err
@@ -222,6 +246,7 @@ func (s *streamServer) PipelinePublish(stream natsgwv1.StreamService_PipelinePub
 					return nil // the sender's error explains
 				}
 			}
+			s.g.traffic.in(id.Org, published, bytes)
 			var err error
 			if req, err = stream.Recv(); err != nil {
 				return nilIfEOF(err)

@@ -21,9 +21,9 @@ const (
 	// maxBufferBytes bounds the payload a subscription holds for a slow
 	// client, whatever its message count.
 	maxBufferBytes = 64 << 20
-	// A delivered frame carries at most this many messages or bytes (one
-	// larger message travels alone), so frames stay well under any client's
-	// receive limit.
+	// A delivered frame carries at most this many messages or bytes of data
+	// plus headers (one larger message travels alone), so frames stay well
+	// under any client's receive limit.
 	frameMsgs     = 512
 	frameBytes    = 1 << 20
 	maxQueueLen   = 64
@@ -48,12 +48,14 @@ type subscription struct {
 	// natsDropped is what nats.go itself dropped, as last reported.
 	natsDropped int
 
-	notify  chan struct{} // capacity 1: "the queue is not empty"
-	ended   chan struct{} // closed by end (Unsubscribe)
-	endOnce sync.Once
+	notify   chan struct{} // capacity 1: "the queue is not empty"
+	ended    chan struct{} // closed by end (Unsubscribe)
+	endOnce  sync.Once
+	stopOnce sync.Once
 }
 
-func (s *subscription) onMsg(m *nats.Msg) {
+// msgSize is what a message weighs in buffers and frames: data plus headers.
+func msgSize(m *nats.Msg) int {
 	n := len(m.Data)
 	for k, vs := range m.Header {
 		n += len(k)
@@ -61,6 +63,11 @@ func (s *subscription) onMsg(m *nats.Msg) {
 			n += len(v)
 		}
 	}
+	return n
+}
+
+func (s *subscription) onMsg(m *nats.Msg) {
+	n := msgSize(m)
 	s.mu.Lock()
 	if len(s.queue) >= s.maxMsgs || s.bytes+n > maxBufferBytes {
 		s.dropped++
@@ -98,6 +105,20 @@ func (s *subscription) take(spare []*nats.Msg) ([]*nats.Msg, uint64) {
 }
 
 func (s *subscription) end() { s.endOnce.Do(func() { close(s.ended) }) }
+
+// stopNATS ends the NATS subscriptions; safe to call more than once. NATS
+// processes the UNSUBs before anything the connection sends afterwards, so a
+// reply or flush sent after stopNATS proves the subscription gone.
+func (s *subscription) stopNATS() {
+	s.stopOnce.Do(func() {
+		if s.sub != nil {
+			_ = s.sub.Unsubscribe()
+		}
+		if s.ctl != nil {
+			_ = s.ctl.Unsubscribe()
+		}
+	})
+}
 
 // registry holds this instance's subscriptions by id.
 type registry struct {
@@ -192,6 +213,7 @@ func (g *Gateway) openSubscription(ctx context.Context, org, prefix, subject, qu
 	s.ctl, err = g.nc.Subscribe(unsubscribeSubject(s.id), func(m *nats.Msg) {
 		if string(m.Data) == s.org {
 			s.end()
+			s.stopNATS() // before the answer, so the caller's Unsubscribe returns after it
 			_ = m.Respond([]byte("ok"))
 			return
 		}
@@ -210,12 +232,7 @@ func (g *Gateway) openSubscription(ctx context.Context, org, prefix, subject, qu
 
 func (g *Gateway) closeSubscription(s *subscription) {
 	g.subs.remove(s.id)
-	if s.sub != nil {
-		_ = s.sub.Unsubscribe()
-	}
-	if s.ctl != nil {
-		_ = s.ctl.Unsubscribe()
-	}
+	s.stopNATS()
 }
 
 // deliverTo drains s into send until the client goes away (ctx), the
@@ -227,6 +244,8 @@ func (g *Gateway) deliverTo(ctx context.Context, s *subscription, stop <-chan er
 	for {
 		select {
 		case <-ctx.Done():
+			// The client went away (or its deadline passed): a status, so
+			// that it is not reported as an Unknown failure.
 			return status.FromContextError(ctx.Err()).Err()
 		case <-s.ended:
 			return nil
@@ -239,30 +258,38 @@ func (g *Gateway) deliverTo(ctx context.Context, s *subscription, stop <-chan er
 		msgs, dropped := s.take(spare)
 		for i := 0; i < len(msgs) || dropped > 0; {
 			frame = frame[:0]
-			size := 0
-			for ; i < len(msgs) && len(frame) < frameMsgs && (len(frame) == 0 || size+len(msgs[i].Data) <= frameBytes); i++ {
+			size, data := 0, 0
+			for ; i < len(msgs) && len(frame) < frameMsgs; i++ {
+				n := msgSize(msgs[i])
+				if len(frame) > 0 && size+n > frameBytes {
+					break
+				}
 				frame = append(frame, g.deliverable(s.org, msgs[i]))
-				size += len(msgs[i].Data)
+				size += n
+				data += len(msgs[i].Data)
 				msgs[i] = nil
 			}
 			if err := send(frame, dropped); err != nil {
 				return err
 			}
+			g.traffic.out(s.org, len(frame), data)
 			dropped = 0
 		}
 		spare = msgs
 	}
 }
 
-// unsubscribe ends subscription id of org, wherever it is held. found is
-// false when no such subscription exists in org.
+// unsubscribe ends subscription id of org, wherever it is held, and returns
+// once NATS no longer routes messages to it. found is false when no such
+// subscription exists in org.
 func (g *Gateway) unsubscribe(ctx context.Context, org, id string) (found bool, err error) {
 	if s := g.subs.get(id); s != nil {
 		if s.org != org {
 			return false, nil
 		}
 		s.end()
-		return true, nil
+		s.stopNATS()
+		return true, g.flush(ctx)
 	}
 	ctx, cancel := context.WithTimeout(ctx, unsubTimeout)
 	defer cancel()

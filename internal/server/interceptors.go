@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"github.com/natsgw/natsgw/internal/gateway"
 	"github.com/natsgw/natsgw/internal/tenant"
 )
 
@@ -54,12 +55,12 @@ func (a *authenticator) authenticate(ctx context.Context, method string) (contex
 	}
 	if org != "" {
 		if err := tenant.ValidateOrg(org); err != nil {
-			return nil, status.Errorf(codes.InvalidArgument, "%s: organization %q %v", MDOrg, org, err)
+			return nil, gateway.InvalidMetadata(MDOrg, "organization %q %v", org, err)
 		}
 	}
 	if user != "" {
 		if err := tenant.ValidateUser(user); err != nil {
-			return nil, status.Errorf(codes.InvalidArgument, "%s: user %q %v", MDUser, user, err)
+			return nil, gateway.InvalidMetadata(MDUser, "user %q %v", user, err)
 		}
 	}
 	if a.tokens == nil {
@@ -109,7 +110,7 @@ func single(md metadata.MD, key string) (string, error) {
 	case 1:
 		return v[0], nil
 	}
-	return "", status.Errorf(codes.InvalidArgument, "%s: must be given once", key)
+	return "", gateway.InvalidMetadata(key, "must be given once")
 }
 
 func (a *authenticator) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {

@@ -9,6 +9,7 @@ package natsgwv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -74,6 +75,210 @@ func (NatsMode) EnumDescriptor() ([]byte, []int) {
 	return file_natsgw_v1_admin_proto_rawDescGZIP(), []int{0}
 }
 
+// GetStatisticsRequest is the input of GetStatistics.
+type GetStatisticsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetStatisticsRequest) Reset() {
+	*x = GetStatisticsRequest{}
+	mi := &file_natsgw_v1_admin_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetStatisticsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetStatisticsRequest) ProtoMessage() {}
+
+func (x *GetStatisticsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_natsgw_v1_admin_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetStatisticsRequest.ProtoReflect.Descriptor instead.
+func (*GetStatisticsRequest) Descriptor() ([]byte, []int) {
+	return file_natsgw_v1_admin_proto_rawDescGZIP(), []int{0}
+}
+
+// GetStatisticsResponse is the output of GetStatistics. Counts cover the
+// caller's organization only.
+type GetStatisticsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Streams (not counting key-value and object buckets, which are streams
+	// underneath).
+	Streams uint64 `protobuf:"varint,1,opt,name=streams,proto3" json:"streams,omitempty"`
+	// Consumers on those streams.
+	Consumers uint64 `protobuf:"varint,2,opt,name=consumers,proto3" json:"consumers,omitempty"`
+	// Messages stored in those streams.
+	Messages uint64 `protobuf:"varint,3,opt,name=messages,proto3" json:"messages,omitempty"`
+	// Bytes stored in those streams.
+	Bytes uint64 `protobuf:"varint,4,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	// Key-value buckets.
+	KvBuckets uint64 `protobuf:"varint,5,opt,name=kv_buckets,json=kvBuckets,proto3" json:"kv_buckets,omitempty"`
+	// Bytes stored in key-value buckets (all revisions kept).
+	KvBytes uint64 `protobuf:"varint,6,opt,name=kv_bytes,json=kvBytes,proto3" json:"kv_bytes,omitempty"`
+	// Object store buckets.
+	ObjectBuckets uint64 `protobuf:"varint,7,opt,name=object_buckets,json=objectBuckets,proto3" json:"object_buckets,omitempty"`
+	// Bytes stored in object store buckets (chunks and metadata).
+	ObjectBytes uint64 `protobuf:"varint,8,opt,name=object_bytes,json=objectBytes,proto3" json:"object_bytes,omitempty"`
+	// Open Subscribe and Serve streams on this gateway instance.
+	Subscriptions uint64 `protobuf:"varint,9,opt,name=subscriptions,proto3" json:"subscriptions,omitempty"`
+	// Messages the organization published through this gateway instance since
+	// `since` (including requests and replies).
+	InMsgs uint64 `protobuf:"varint,10,opt,name=in_msgs,json=inMsgs,proto3" json:"in_msgs,omitempty"`
+	// Payload bytes of in_msgs.
+	InBytes uint64 `protobuf:"varint,11,opt,name=in_bytes,json=inBytes,proto3" json:"in_bytes,omitempty"`
+	// Messages this gateway instance delivered to the organization since
+	// `since`: to subscribers and responders, and replies to its requests.
+	OutMsgs uint64 `protobuf:"varint,12,opt,name=out_msgs,json=outMsgs,proto3" json:"out_msgs,omitempty"`
+	// Payload bytes of out_msgs.
+	OutBytes uint64 `protobuf:"varint,13,opt,name=out_bytes,json=outBytes,proto3" json:"out_bytes,omitempty"`
+	// When this gateway instance started counting.
+	Since         *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=since,proto3" json:"since,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetStatisticsResponse) Reset() {
+	*x = GetStatisticsResponse{}
+	mi := &file_natsgw_v1_admin_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetStatisticsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetStatisticsResponse) ProtoMessage() {}
+
+func (x *GetStatisticsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_natsgw_v1_admin_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetStatisticsResponse.ProtoReflect.Descriptor instead.
+func (*GetStatisticsResponse) Descriptor() ([]byte, []int) {
+	return file_natsgw_v1_admin_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *GetStatisticsResponse) GetStreams() uint64 {
+	if x != nil {
+		return x.Streams
+	}
+	return 0
+}
+
+func (x *GetStatisticsResponse) GetConsumers() uint64 {
+	if x != nil {
+		return x.Consumers
+	}
+	return 0
+}
+
+func (x *GetStatisticsResponse) GetMessages() uint64 {
+	if x != nil {
+		return x.Messages
+	}
+	return 0
+}
+
+func (x *GetStatisticsResponse) GetBytes() uint64 {
+	if x != nil {
+		return x.Bytes
+	}
+	return 0
+}
+
+func (x *GetStatisticsResponse) GetKvBuckets() uint64 {
+	if x != nil {
+		return x.KvBuckets
+	}
+	return 0
+}
+
+func (x *GetStatisticsResponse) GetKvBytes() uint64 {
+	if x != nil {
+		return x.KvBytes
+	}
+	return 0
+}
+
+func (x *GetStatisticsResponse) GetObjectBuckets() uint64 {
+	if x != nil {
+		return x.ObjectBuckets
+	}
+	return 0
+}
+
+func (x *GetStatisticsResponse) GetObjectBytes() uint64 {
+	if x != nil {
+		return x.ObjectBytes
+	}
+	return 0
+}
+
+func (x *GetStatisticsResponse) GetSubscriptions() uint64 {
+	if x != nil {
+		return x.Subscriptions
+	}
+	return 0
+}
+
+func (x *GetStatisticsResponse) GetInMsgs() uint64 {
+	if x != nil {
+		return x.InMsgs
+	}
+	return 0
+}
+
+func (x *GetStatisticsResponse) GetInBytes() uint64 {
+	if x != nil {
+		return x.InBytes
+	}
+	return 0
+}
+
+func (x *GetStatisticsResponse) GetOutMsgs() uint64 {
+	if x != nil {
+		return x.OutMsgs
+	}
+	return 0
+}
+
+func (x *GetStatisticsResponse) GetOutBytes() uint64 {
+	if x != nil {
+		return x.OutBytes
+	}
+	return 0
+}
+
+func (x *GetStatisticsResponse) GetSince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Since
+	}
+	return nil
+}
+
 // HealthRequest is the input of Health.
 type HealthRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -83,7 +288,7 @@ type HealthRequest struct {
 
 func (x *HealthRequest) Reset() {
 	*x = HealthRequest{}
-	mi := &file_natsgw_v1_admin_proto_msgTypes[0]
+	mi := &file_natsgw_v1_admin_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -95,7 +300,7 @@ func (x *HealthRequest) String() string {
 func (*HealthRequest) ProtoMessage() {}
 
 func (x *HealthRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_natsgw_v1_admin_proto_msgTypes[0]
+	mi := &file_natsgw_v1_admin_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -108,7 +313,7 @@ func (x *HealthRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HealthRequest.ProtoReflect.Descriptor instead.
 func (*HealthRequest) Descriptor() ([]byte, []int) {
-	return file_natsgw_v1_admin_proto_rawDescGZIP(), []int{0}
+	return file_natsgw_v1_admin_proto_rawDescGZIP(), []int{2}
 }
 
 // HealthResponse is the output of Health.
@@ -137,7 +342,7 @@ type HealthResponse struct {
 
 func (x *HealthResponse) Reset() {
 	*x = HealthResponse{}
-	mi := &file_natsgw_v1_admin_proto_msgTypes[1]
+	mi := &file_natsgw_v1_admin_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -149,7 +354,7 @@ func (x *HealthResponse) String() string {
 func (*HealthResponse) ProtoMessage() {}
 
 func (x *HealthResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_natsgw_v1_admin_proto_msgTypes[1]
+	mi := &file_natsgw_v1_admin_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -162,7 +367,7 @@ func (x *HealthResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HealthResponse.ProtoReflect.Descriptor instead.
 func (*HealthResponse) Descriptor() ([]byte, []int) {
-	return file_natsgw_v1_admin_proto_rawDescGZIP(), []int{1}
+	return file_natsgw_v1_admin_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *HealthResponse) GetHealthy() bool {
@@ -225,7 +430,25 @@ var File_natsgw_v1_admin_proto protoreflect.FileDescriptor
 
 const file_natsgw_v1_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x15natsgw/v1/admin.proto\x12\tnatsgw.v1\"\x0f\n" +
+	"\x15natsgw/v1/admin.proto\x12\tnatsgw.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x16\n" +
+	"\x14GetStatisticsRequest\"\xc9\x03\n" +
+	"\x15GetStatisticsResponse\x12\x18\n" +
+	"\astreams\x18\x01 \x01(\x04R\astreams\x12\x1c\n" +
+	"\tconsumers\x18\x02 \x01(\x04R\tconsumers\x12\x1a\n" +
+	"\bmessages\x18\x03 \x01(\x04R\bmessages\x12\x14\n" +
+	"\x05bytes\x18\x04 \x01(\x04R\x05bytes\x12\x1d\n" +
+	"\n" +
+	"kv_buckets\x18\x05 \x01(\x04R\tkvBuckets\x12\x19\n" +
+	"\bkv_bytes\x18\x06 \x01(\x04R\akvBytes\x12%\n" +
+	"\x0eobject_buckets\x18\a \x01(\x04R\robjectBuckets\x12!\n" +
+	"\fobject_bytes\x18\b \x01(\x04R\vobjectBytes\x12$\n" +
+	"\rsubscriptions\x18\t \x01(\x04R\rsubscriptions\x12\x17\n" +
+	"\ain_msgs\x18\n" +
+	" \x01(\x04R\x06inMsgs\x12\x19\n" +
+	"\bin_bytes\x18\v \x01(\x04R\ainBytes\x12\x19\n" +
+	"\bout_msgs\x18\f \x01(\x04R\aoutMsgs\x12\x1b\n" +
+	"\tout_bytes\x18\r \x01(\x04R\boutBytes\x120\n" +
+	"\x05since\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\x05since\"\x0f\n" +
 	"\rHealthRequest\"\xba\x02\n" +
 	"\x0eHealthResponse\x12\x18\n" +
 	"\ahealthy\x18\x01 \x01(\bR\ahealthy\x12%\n" +
@@ -239,9 +462,10 @@ const file_natsgw_v1_admin_proto_rawDesc = "" +
 	"\bNatsMode\x12\x19\n" +
 	"\x15NATS_MODE_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12NATS_MODE_EMBEDDED\x10\x01\x12\x16\n" +
-	"\x12NATS_MODE_EXTERNAL\x10\x022M\n" +
+	"\x12NATS_MODE_EXTERNAL\x10\x022\xa1\x01\n" +
 	"\fAdminService\x12=\n" +
-	"\x06Health\x12\x18.natsgw.v1.HealthRequest\x1a\x19.natsgw.v1.HealthResponseB5Z3github.com/natsgw/natsgw/api/gen/natsgw/v1;natsgwv1b\x06proto3"
+	"\x06Health\x12\x18.natsgw.v1.HealthRequest\x1a\x19.natsgw.v1.HealthResponse\x12R\n" +
+	"\rGetStatistics\x12\x1f.natsgw.v1.GetStatisticsRequest\x1a .natsgw.v1.GetStatisticsResponseB5Z3github.com/natsgw/natsgw/api/gen/natsgw/v1;natsgwv1b\x06proto3"
 
 var (
 	file_natsgw_v1_admin_proto_rawDescOnce sync.Once
@@ -256,21 +480,27 @@ func file_natsgw_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_natsgw_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_natsgw_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
+var file_natsgw_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
 var file_natsgw_v1_admin_proto_goTypes = []any{
-	(NatsMode)(0),          // 0: natsgw.v1.NatsMode
-	(*HealthRequest)(nil),  // 1: natsgw.v1.HealthRequest
-	(*HealthResponse)(nil), // 2: natsgw.v1.HealthResponse
+	(NatsMode)(0),                 // 0: natsgw.v1.NatsMode
+	(*GetStatisticsRequest)(nil),  // 1: natsgw.v1.GetStatisticsRequest
+	(*GetStatisticsResponse)(nil), // 2: natsgw.v1.GetStatisticsResponse
+	(*HealthRequest)(nil),         // 3: natsgw.v1.HealthRequest
+	(*HealthResponse)(nil),        // 4: natsgw.v1.HealthResponse
+	(*timestamppb.Timestamp)(nil), // 5: google.protobuf.Timestamp
 }
 var file_natsgw_v1_admin_proto_depIdxs = []int32{
-	0, // 0: natsgw.v1.HealthResponse.mode:type_name -> natsgw.v1.NatsMode
-	1, // 1: natsgw.v1.AdminService.Health:input_type -> natsgw.v1.HealthRequest
-	2, // 2: natsgw.v1.AdminService.Health:output_type -> natsgw.v1.HealthResponse
-	2, // [2:3] is the sub-list for method output_type
-	1, // [1:2] is the sub-list for method input_type
-	1, // [1:1] is the sub-list for extension type_name
-	1, // [1:1] is the sub-list for extension extendee
-	0, // [0:1] is the sub-list for field type_name
+	5, // 0: natsgw.v1.GetStatisticsResponse.since:type_name -> google.protobuf.Timestamp
+	0, // 1: natsgw.v1.HealthResponse.mode:type_name -> natsgw.v1.NatsMode
+	3, // 2: natsgw.v1.AdminService.Health:input_type -> natsgw.v1.HealthRequest
+	1, // 3: natsgw.v1.AdminService.GetStatistics:input_type -> natsgw.v1.GetStatisticsRequest
+	4, // 4: natsgw.v1.AdminService.Health:output_type -> natsgw.v1.HealthResponse
+	2, // 5: natsgw.v1.AdminService.GetStatistics:output_type -> natsgw.v1.GetStatisticsResponse
+	4, // [4:6] is the sub-list for method output_type
+	2, // [2:4] is the sub-list for method input_type
+	2, // [2:2] is the sub-list for extension type_name
+	2, // [2:2] is the sub-list for extension extendee
+	0, // [0:2] is the sub-list for field type_name
 }
 
 func init() { file_natsgw_v1_admin_proto_init() }
@@ -284,7 +514,7 @@ func file_natsgw_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_natsgw_v1_admin_proto_rawDesc), len(file_natsgw_v1_admin_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   2,
+			NumMessages:   4,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

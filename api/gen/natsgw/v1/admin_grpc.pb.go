@@ -19,7 +19,8 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	AdminService_Health_FullMethodName = "/natsgw.v1.AdminService/Health"
+	AdminService_Health_FullMethodName        = "/natsgw.v1.AdminService/Health"
+	AdminService_GetStatistics_FullMethodName = "/natsgw.v1.AdminService/GetStatistics"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -31,6 +32,11 @@ type AdminServiceClient interface {
 	// Health reports whether the gateway can serve calls. It needs no
 	// organization-specific permissions.
 	Health(ctx context.Context, in *HealthRequest, opts ...grpc.CallOption) (*HealthResponse, error)
+	// GetStatistics reports on the caller's organization: what it stores in
+	// JetStream (streams, consumers, messages, key-value and object buckets;
+	// the same from every gateway instance) and the traffic this gateway
+	// instance carried for it.
+	GetStatistics(ctx context.Context, in *GetStatisticsRequest, opts ...grpc.CallOption) (*GetStatisticsResponse, error)
 }
 
 type adminServiceClient struct {
@@ -51,6 +57,16 @@ func (c *adminServiceClient) Health(ctx context.Context, in *HealthRequest, opts
 	return out, nil
 }
 
+func (c *adminServiceClient) GetStatistics(ctx context.Context, in *GetStatisticsRequest, opts ...grpc.CallOption) (*GetStatisticsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetStatisticsResponse)
+	err := c.cc.Invoke(ctx, AdminService_GetStatistics_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -60,6 +76,11 @@ type AdminServiceServer interface {
 	// Health reports whether the gateway can serve calls. It needs no
 	// organization-specific permissions.
 	Health(context.Context, *HealthRequest) (*HealthResponse, error)
+	// GetStatistics reports on the caller's organization: what it stores in
+	// JetStream (streams, consumers, messages, key-value and object buckets;
+	// the same from every gateway instance) and the traffic this gateway
+	// instance carried for it.
+	GetStatistics(context.Context, *GetStatisticsRequest) (*GetStatisticsResponse, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -72,6 +93,9 @@ type UnimplementedAdminServiceServer struct{}
 
 func (UnimplementedAdminServiceServer) Health(context.Context, *HealthRequest) (*HealthResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Health not implemented")
+}
+func (UnimplementedAdminServiceServer) GetStatistics(context.Context, *GetStatisticsRequest) (*GetStatisticsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetStatistics not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -112,6 +136,24 @@ func _AdminService_Health_Handler(srv interface{}, ctx context.Context, dec func
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_GetStatistics_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetStatisticsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).GetStatistics(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_GetStatistics_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).GetStatistics(ctx, req.(*GetStatisticsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -122,6 +164,10 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Health",
 			Handler:    _AdminService_Health_Handler,
+		},
+		{
+			MethodName: "GetStatistics",
+			Handler:    _AdminService_GetStatistics_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -78,8 +78,10 @@ type OutgoingMessage struct {
 	Subject string `protobuf:"bytes,1,opt,name=subject,proto3" json:"subject,omitempty"`
 	// The payload. Any bytes, up to the gateway's max payload (8 MiB by default).
 	Data []byte `protobuf:"bytes,2,opt,name=data,proto3" json:"data,omitempty"`
-	// Headers. Keys may not be empty or contain whitespace or ":"; values may not
-	// contain CR or LF.
+	// Headers. Keys are printable ASCII, at most 256 bytes, without spaces or
+	// any of "()/,:;<=>?@[\]{} (the rules of NATS clients); values may not
+	// contain CR or LF, and NATS trims their leading and trailing spaces and
+	// tabs.
 	Headers map[string]*HeaderValues `protobuf:"bytes,3,rep,name=headers,proto3" json:"headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// Optional subject a receiver should reply to, in the caller's namespace.
 	// Receivers get it as their reply_token.

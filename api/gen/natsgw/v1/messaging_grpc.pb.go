@@ -49,7 +49,9 @@ type MessagingServiceClient interface {
 	// batches. A request with flush=true is answered, after everything before it
 	// reached NATS, with the count published so far; the stream's final answer
 	// (after the client half-closes) carries the total. An invalid message ends
-	// the stream with InvalidArgument; every message before it was published.
+	// the stream with InvalidArgument naming it (field "messages[i]..." of its
+	// frame); every message before it, earlier in the same frame too, was
+	// published, and the gateway answers with their count just before the error.
 	PublishStream(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[PublishStreamRequest, PublishStreamResponse], error)
 	// Subscribe delivers messages matching a subject or wildcard pattern until
 	// the client cancels, calls Unsubscribe, or the gateway shuts down. The first
@@ -195,7 +197,9 @@ type MessagingServiceServer interface {
 	// batches. A request with flush=true is answered, after everything before it
 	// reached NATS, with the count published so far; the stream's final answer
 	// (after the client half-closes) carries the total. An invalid message ends
-	// the stream with InvalidArgument; every message before it was published.
+	// the stream with InvalidArgument naming it (field "messages[i]..." of its
+	// frame); every message before it, earlier in the same frame too, was
+	// published, and the gateway answers with their count just before the error.
 	PublishStream(grpc.BidiStreamingServer[PublishStreamRequest, PublishStreamResponse]) error
 	// Subscribe delivers messages matching a subject or wildcard pattern until
 	// the client cancels, calls Unsubscribe, or the gateway shuts down. The first

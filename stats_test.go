@@ -1,0 +1,80 @@
+package natsgw_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/natsgw/natsgw"
+	"github.com/natsgw/natsgw/internal/testutil"
+	"github.com/natsgw/natsgw/natsgwtest"
+)
+
+// TestStatistics: an org's statistics count its own streams, buckets,
+// subscriptions and traffic, and nothing of another org's.
+func TestStatistics(t *testing.T) {
+	t.Parallel()
+	srv := natsgwtest.NewServer(t)
+	ctx := testutil.Context(t)
+
+	// Storage made directly in JetStream under the mapped names: two acme
+	// streams with 3 messages, one consumer, a KV bucket and an object
+	// bucket; one bob stream that acme must not count.
+	js, err := jetstream.New(srv.NATS(t))
+	testutil.NoErr(t, err, "jetstream")
+	for _, sc := range []jetstream.StreamConfig{
+		{Name: "tenant_acme_ORDERS", Subjects: []string{"tenant.acme.orders.>"}},
+		{Name: "tenant_acme_TASKS", Subjects: []string{"tenant.acme.tasks.>"}},
+		{Name: "tenant_bob_ORDERS", Subjects: []string{"tenant.bob.orders.>"}},
+	} {
+		_, err := js.CreateStream(ctx, sc)
+		testutil.NoErr(t, err, "create stream "+sc.Name)
+	}
+	_, err = js.CreateOrUpdateConsumer(ctx, "tenant_acme_TASKS", jetstream.ConsumerConfig{Durable: "w"})
+	testutil.NoErr(t, err, "consumer")
+	_, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "tenant_acme_cfg"})
+	testutil.NoErr(t, err, "kv bucket")
+	_, err = js.CreateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: "tenant_acme_docs"})
+	testutil.NoErr(t, err, "object bucket")
+	_, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "tenant_bob_cfg"})
+	testutil.NoErr(t, err, "bob kv bucket")
+
+	acme := srv.Client(t, natsgw.WithOrg("acme"))
+	bob := srv.Client(t, natsgw.WithOrg("bob"))
+	sub, err := acme.SubscribeSync(ctx, "orders.>")
+	testutil.NoErr(t, err, "subscribe")
+	for _, d := range []string{"a", "bb", "ccc"} {
+		testutil.NoErr(t, acme.Publish(ctx, "orders.new", []byte(d)), "publish")
+	}
+	for range 3 {
+		_, err := sub.Next(ctx)
+		testutil.NoErr(t, err, "receive")
+	}
+	testutil.NoErr(t, bob.Publish(ctx, "orders.new", []byte("bob's")), "bob publishes")
+
+	var st *natsgw.Statistics
+	testutil.Poll(t, "acme statistics", func() error {
+		var err error
+		st, err = acme.Statistics(ctx)
+		if err == nil && st.Messages != 3 {
+			return fmt.Errorf("messages %d, want 3", st.Messages)
+		}
+		return err
+	})
+	testutil.Equal(t, [4]uint64{st.Streams, st.Consumers, st.KeyValueBuckets, st.ObjectBuckets}, [4]uint64{2, 1, 1, 1}, "acme streams, consumers, kv buckets, object buckets")
+	testutil.Equal(t, st.Subscriptions, uint64(1), "acme subscriptions")
+	testutil.Equal(t, [4]uint64{st.InMsgs, st.InBytes, st.OutMsgs, st.OutBytes}, [4]uint64{3, 6, 3, 6}, "acme traffic")
+	if st.Bytes == 0 || st.KeyValueBytes != 0 || st.Since.IsZero() {
+		t.Fatalf("bytes %d, kv bytes %d, since %v", st.Bytes, st.KeyValueBytes, st.Since)
+	}
+
+	bst, err := bob.Statistics(ctx)
+	testutil.NoErr(t, err, "bob statistics")
+	testutil.Equal(t, [6]uint64{bst.Streams, bst.Messages, bst.KeyValueBuckets, bst.ObjectBuckets, bst.Subscriptions, bst.OutMsgs}, [6]uint64{1, 1, 1, 0, 0, 0}, "bob sees only his own")
+	testutil.Equal(t, bst.InMsgs, uint64(1), "bob's traffic")
+
+	empty, err := srv.Client(t, natsgw.WithOrg("nobody")).Statistics(ctx)
+	testutil.NoErr(t, err, "statistics of an org with nothing")
+	testutil.Equal(t, empty.Streams+empty.InMsgs+empty.KeyValueBuckets, uint64(0), "empty org")
+}
