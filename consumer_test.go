@@ -1,7 +1,6 @@
 package natsgw_test
 
 import (
-	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/natsgw/natsgw"
 	"github.com/natsgw/natsgw/internal/testutil"
-	"github.com/natsgw/natsgw/natsgwtest"
 )
 
 // pullOne pulls exactly one message, waiting up to Eventually.
@@ -225,5 +223,24 @@ func TestTwoWorkersShareOneConsumer(t *testing.T) {
 	})
 }
 
-var _ = errors.New
-var _ = natsgwtest.NewServer
+// TestConsumerDeletedUnderneath: acknowledgements for a consumer that is
+// gone are NotFound, and a running Consume ends with NotFound.
+func TestConsumerDeletedUnderneath(t *testing.T) {
+	t.Parallel()
+	_, c, ctx := jsSetup(t)
+	tasksStream(t, c, natsgw.LimitsRetention)
+	mustCreateConsumer(t, c, "TASKS", natsgw.ConsumerConfig{Name: "w"})
+	mustCreateConsumer(t, c, "TASKS", natsgw.ConsumerConfig{Name: "live"})
+	publishN(t, c, "TASKS", "tasks.a", 1)
+	m := pullOne(t, c, "TASKS", "w")
+	got := make(chan *natsgw.StreamMsg, 1)
+	cc, err := c.Consume(ctx, "TASKS", "live", func(m *natsgw.StreamMsg) { got <- m })
+	testutil.NoErr(t, err, "consume")
+	testutil.Recv(t, got, "consumed")
+
+	testutil.NoErr(t, c.DeleteConsumer(ctx, "TASKS", "w"), "delete w")
+	testutil.ErrIs(t, m.Ack(ctx), natsgw.ErrNotFound, "ack for a deleted consumer")
+	testutil.NoErr(t, c.DeleteConsumer(ctx, "TASKS", "live"), "delete live")
+	testutil.Recv(t, cc.Done(), "consume ends")
+	testutil.ErrIs(t, cc.Err(), natsgw.ErrNotFound, "consume's error")
+}

@@ -231,7 +231,7 @@ func (s *streamServer) PipelinePublish(stream natsgwv1.StreamService_PipelinePub
 				next++
 				p, err := s.g.prepareStreamPublish(st, e.field, m, subjects)
 				if err == nil {
-					e.fut, err = js.PublishMsgAsync(p.msg, p.opts...)
+					e.fut, err = publishAsync(ctx, js, p)
 					if err != nil {
 						err = s.g.publishError(ctx, action, e.field, e.subject, err)
 					} else {
@@ -259,6 +259,26 @@ func (s *streamServer) PipelinePublish(stream natsgwv1.StreamService_PipelinePub
 		return readErr
 	}
 	return sendErr
+}
+
+// publishAsync hands p to JetStream's async publisher. When its window is
+// full for longer than its stall wait (200 ms; NATS slow to acknowledge, a
+// busy machine), it waits for the window to drain and tries again, up to
+// pipelineAckTimeout: a producer is held back, not failed.
+func publishAsync(ctx context.Context, js jetstream.JetStream, p preparedPublish) (jetstream.PubAckFuture, error) {
+	deadline := time.Now().Add(pipelineAckTimeout)
+	for {
+		fut, err := js.PublishMsgAsync(p.msg, p.opts...)
+		if !errors.Is(err, jetstream.ErrTooManyStalledMsgs) || time.Now().After(deadline) {
+			return fut, err
+		}
+		select {
+		case <-js.PublishAsyncComplete():
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Until(deadline)):
+		}
+	}
 }
 
 // sendPipelineResults waits for each entry's result, in order, and streams
