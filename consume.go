@@ -24,7 +24,10 @@ type consumeOptions struct {
 
 // WithMaxInFlight bounds the messages delivered to this Consume and not yet
 // handled (default 64, at most 10000). The gateway asks NATS for messages
-// only when there is room, so none waits with its ack wait running.
+// only when there is room here. Messages waiting here for a free handler
+// have their ack wait running: with slow handlers (a good part of the ack
+// wait per message), set it close to the number of handlers so that a
+// waiting message is not redelivered to another worker meanwhile.
 func WithMaxInFlight(n int) ConsumeOption {
 	return func(o *consumeOptions) {
 		if n > 0 {

@@ -27,6 +27,13 @@ const (
 	// consumeRetry spaces pull requests after NATS refused one for a
 	// passing reason (too many waiting requests, a leader change).
 	consumeRetry = 100 * time.Millisecond
+	// In a burst (a frame sent within consumeBurst), NATS delivers a pull
+	// request's messages back to back; waiting up to consumeLinger for a
+	// frame to fill makes frames of dozens of messages instead of a few,
+	// which is what keeps the gRPC hop cheap. Outside bursts a message goes
+	// out at once.
+	consumeLinger = 100 * time.Microsecond
+	consumeBurst  = time.Millisecond
 )
 
 // consumeSession is one Consume stream: a private inbox on which its pull
@@ -221,6 +228,13 @@ func (c *consumeSession) take(spare []*nats.Msg) (msgs []*nats.Msg, gone bool, f
 	return msgs, c.gone, c.fail
 }
 
+// queued is how many messages wait to be sent.
+func (c *consumeSession) queued() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.queue)
+}
+
 // stop ends pulling: no new requests, and the inbox closes so nothing more
 // arrives.
 func (c *consumeSession) stop() {
@@ -369,6 +383,10 @@ func (g *Gateway) streamAck(ctx context.Context, org, field string, a *natsgwv1.
 func (g *Gateway) deliverConsume(ctx context.Context, c *consumeSession, stream natsgwv1.ConsumerService_ConsumeServer, stop <-chan error) error {
 	ticker := time.NewTicker(consumeHeartbeat)
 	defer ticker.Stop()
+	linger := time.NewTimer(consumeLinger)
+	defer linger.Stop()
+	fill := max(1, min(frameMsgs/8, c.max/4)) // a frame worth lingering for
+	var lastSend time.Time
 	var spare []*nats.Msg
 	resp := &natsgwv1.ConsumeResponse{}
 	frame := make([]*natsgwv1.ConsumedMessage, 0, frameMsgs)
@@ -416,9 +434,26 @@ func (g *Gateway) deliverConsume(ctx context.Context, c *consumeSession, stream 
 			continue
 		case <-c.notify:
 		}
+		if time.Since(lastSend) < consumeBurst && c.queued() < fill {
+			linger.Reset(consumeLinger)
+		wait:
+			for c.queued() < fill {
+				select {
+				case <-c.notify:
+				case <-linger.C:
+					break wait
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+			linger.Stop()
+		}
 		msgs, gone, fail := c.take(spare)
 		if err := send(msgs); err != nil {
 			return err
+		}
+		if len(msgs) > 0 {
+			lastSend = time.Now()
 		}
 		spare = msgs
 		switch {
