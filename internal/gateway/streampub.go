@@ -30,6 +30,9 @@ const (
 	pipelineAckTimeout = 30 * time.Second
 	// pipelineResultFrame bounds the results sent in one frame.
 	pipelineResultFrame = 1024
+	// pipelineLingerFill: in a burst, a frame with fewer results than this
+	// waits up to consumeLinger for the next result before it is sent.
+	pipelineLingerFill = 256
 )
 
 // preparedPublish is a validated stream message ready for JetStream.
@@ -261,6 +264,29 @@ func (s *streamServer) PipelinePublish(stream natsgwv1.StreamService_PipelinePub
 	return sendErr
 }
 
+// awaitPubAck returns fut's outcome if it comes before wait fires (nil:
+// only if it is there already); ready is false otherwise.
+func awaitPubAck(fut jetstream.PubAckFuture, wait <-chan time.Time) (ack *jetstream.PubAck, ready bool, err error) {
+	select {
+	case ack = <-fut.Ok():
+		return ack, true, nil
+	case err = <-fut.Err():
+		return nil, true, err
+	default:
+	}
+	if wait == nil {
+		return nil, false, nil
+	}
+	select {
+	case ack = <-fut.Ok():
+		return ack, true, nil
+	case err = <-fut.Err():
+		return nil, true, err
+	case <-wait:
+		return nil, false, nil
+	}
+}
+
 // publishAsync hands p to JetStream's async publisher. When its window is
 // full for longer than its stall wait (200 ms; NATS slow to acknowledge, a
 // busy machine), it waits for the window to drain and tries again, up to
@@ -288,16 +314,20 @@ func publishAsync(ctx context.Context, js jetstream.JetStream, p preparedPublish
 // oldest result (a timer per message would cost more than the publish).
 func (g *Gateway) sendPipelineResults(ctx context.Context, action string, stream natsgwv1.StreamService_PipelinePublishServer, entries <-chan pipelineEntry) error {
 	resp := &natsgwv1.PipelinePublishResponse{}
+	var lastFlush time.Time
 	flush := func() error {
 		if len(resp.Sequences) == 0 {
 			return nil
 		}
+		lastFlush = time.Now()
 		err := stream.Send(resp)
 		resp.Sequences, resp.Duplicates, resp.Errors = resp.Sequences[:0], resp.Duplicates[:0], resp.Errors[:0]
 		return err
 	}
 	timer := time.NewTimer(pipelineAckTimeout)
 	defer timer.Stop()
+	linger := time.NewTimer(consumeLinger)
+	defer linger.Stop()
 	for {
 		var e pipelineEntry
 		var ok bool
@@ -319,10 +349,17 @@ func (g *Gateway) sendPipelineResults(ctx context.Context, action string, stream
 		var seq uint64
 		if err == nil {
 			var ack *jetstream.PubAck
-			select {
-			case ack = <-e.fut.Ok():
-			case err = <-e.fut.Err():
-			default:
+			ready := false
+			if n := len(resp.Sequences); n > 0 && n < pipelineLingerFill && time.Since(lastFlush) < consumeBurst {
+				// In a burst: the ack is likely a few microseconds away;
+				// wait a little for it rather than send a tiny frame.
+				linger.Reset(consumeLinger)
+				ack, ready, err = awaitPubAck(e.fut, linger.C)
+				linger.Stop()
+			} else {
+				ack, ready, err = awaitPubAck(e.fut, nil)
+			}
+			if !ready {
 				if ferr := flush(); ferr != nil {
 					return ferr
 				}
