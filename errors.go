@@ -30,6 +30,9 @@ var (
 	// ErrCanceled: the call was canceled. Such errors also match
 	// context.Canceled.
 	ErrCanceled = errors.New("natsgw: canceled")
+	// ErrDataLoss: stored data failed its integrity check (an object whose
+	// data does not match its SHA-256 digest).
+	ErrDataLoss = errors.New("natsgw: data loss")
 	// ErrInternal: the gateway failed; details are in its log.
 	ErrInternal = errors.New("natsgw: internal error")
 	// ErrClosed: the Client, Subscription or Publisher was closed.
@@ -129,6 +132,8 @@ func sentinelFor(code codes.Code, reason string) error {
 		return ErrUnavailable
 	case codes.Canceled:
 		return ErrCanceled
+	case codes.DataLoss:
+		return ErrDataLoss
 	}
 	return ErrInternal
 }

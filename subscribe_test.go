@@ -257,7 +257,6 @@ func TestReplyTokens(t *testing.T) {
 func TestNoDeliveryAfterUnsubscribe(t *testing.T) {
 	t.Parallel()
 	srv := natsgwtest.NewServer(t)
-	ctx := testutil.Context(t)
 	batch := make([]*natsgw.Msg, 10)
 	for i := range batch {
 		batch[i] = &natsgw.Msg{Subject: "busy", Data: []byte(fmt.Sprint(i))}
@@ -265,6 +264,9 @@ func TestNoDeliveryAfterUnsubscribe(t *testing.T) {
 
 	t.Run("handler", func(t *testing.T) {
 		t.Parallel()
+		// Each subtest's own context: a parallel subtest may wait for a
+		// free slot longer than a context made before it would last.
+		ctx := testutil.Context(t)
 		c := srv.Client(t, natsgw.WithOrg("handler"))
 		running := make(chan struct{}, len(batch))
 		release := make(chan struct{})
@@ -290,6 +292,7 @@ func TestNoDeliveryAfterUnsubscribe(t *testing.T) {
 	})
 	t.Run("sync", func(t *testing.T) {
 		t.Parallel()
+		ctx := testutil.Context(t)
 		c := srv.Client(t, natsgw.WithOrg("sync"))
 		sub, err := c.SubscribeSync(ctx, "busy")
 		testutil.NoErr(t, err, "subscribe")

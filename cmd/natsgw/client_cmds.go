@@ -19,7 +19,7 @@ import (
 )
 
 // addClientCommands adds the client commands (pub, sub, req, reply, health,
-// version, ...). Cobra adds `completion` itself.
+// version, kv, ...). Cobra adds `completion` itself.
 func addClientCommands(root *cobra.Command, g *globals) {
 	root.AddCommand(
 		newPubCmd(g), newSubCmd(g),
@@ -27,6 +27,8 @@ func addClientCommands(root *cobra.Command, g *globals) {
 		newHealthCmd(g), newVersionCmd(g), newStatsCmd(g),
 		newTokenCmd(g),
 		newStreamCmd(g), newConsumerCmd(g),
+		newKVCmd(g),
+		newObjCmd(g),
 	)
 }
 

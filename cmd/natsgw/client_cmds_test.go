@@ -242,6 +242,16 @@ func TestBadInput(t *testing.T) {
 		{[]string{"pub", "x", "y", "--count", "0"}, "--count", nil},
 		{[]string{"pub", "x", "y", "-H", "novalue"}, "KEY:VALUE", nil},
 		{[]string{"sub"}, "accepts 1 arg", nil},
+		{[]string{"kv", "put", "a.b", "k", "v"}, "bucket: ", natsgw.ErrInvalidArgument},
+		{[]string{"kv", "put", "b", "a..b", "v"}, "key: ", natsgw.ErrInvalidArgument},
+		{[]string{"kv", "get", "b", "*"}, "key: ", natsgw.ErrInvalidArgument},
+		{[]string{"kv", "keys", "b", "a*"}, "filter: ", natsgw.ErrInvalidArgument},
+		{[]string{"kv", "watch", "b", "a.>.c"}, "key: ", natsgw.ErrInvalidArgument},
+		{[]string{"kv", "add", "b", "--history", "65"}, "config.history: ", natsgw.ErrInvalidArgument},
+		{[]string{"kv", "add", "b", "--storage", "tape"}, "--storage", nil},
+		{[]string{"kv", "watch", "b", "--count", "-1"}, "--count", nil},
+		{[]string{"kv", "get", "b"}, "accepts 2 arg", nil},
+		{[]string{"kv", "get", "nobucket", "k"}, "bucket not found", natsgw.ErrNotFound},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			_, _, err := c.run("", tc.args...)

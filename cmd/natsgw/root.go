@@ -50,7 +50,7 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	pf.StringVar(&g.org, "org", envOr("NATSGW_ORG", ""), "organization to act in (env NATSGW_ORG; default: the gateway's default)")
 	pf.StringVar(&g.user, "user", envOr("NATSGW_USER", ""), "user to act as (env NATSGW_USER)")
 	pf.StringVar(&g.token, "token", envOr("NATSGW_TOKEN", ""), "bearer token (env NATSGW_TOKEN)")
-	pf.DurationVar(&g.timeout, "timeout", 5*time.Second, "timeout of each call to the gateway (connect, pub, req, health; not the lifetime of sub or reply)")
+	pf.DurationVar(&g.timeout, "timeout", 5*time.Second, "timeout of each call to the gateway (connect, pub, req, health, kv; not the lifetime of sub, reply or kv watch)")
 
 	root.AddCommand(newServeCmd(stdout, stderr))
 	addClientCommands(root, g)

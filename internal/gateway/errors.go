@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -65,14 +66,6 @@ func failedPrecondition(format string, args ...any) error {
 	return status.Errorf(codes.FailedPrecondition, format, args...)
 }
 
-func aborted(format string, args ...any) error {
-	return status.Errorf(codes.Aborted, format, args...)
-}
-
-func permissionDenied(format string, args ...any) error {
-	return status.Errorf(codes.PermissionDenied, format, args...)
-}
-
 func resourceExhausted(format string, args ...any) error {
 	return status.Errorf(codes.ResourceExhausted, format, args...)
 }
@@ -83,6 +76,49 @@ func unavailable(format string, args ...any) error {
 
 func deadlineExceeded(format string, args ...any) error {
 	return status.Errorf(codes.DeadlineExceeded, format, args...)
+}
+
+// outOfRange reports a position past the end of something (a read offset
+// beyond an object's size), with the field named like invalidArgument.
+func outOfRange(field, format string, args ...any) error {
+	desc := fmt.Sprintf(format, args...)
+	st := status.New(codes.OutOfRange, field+": "+desc)
+	if d, err := st.WithDetails(&errdetails.BadRequest{
+		FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: field, Description: desc}},
+	}); err == nil {
+		st = d
+	}
+	return st.Err()
+}
+
+// aborted reports a conflict with a concurrent change; retrying the call
+// makes sense.
+func aborted(format string, args ...any) error {
+	return status.Errorf(codes.Aborted, format, args...)
+}
+
+func permissionDenied(format string, args ...any) error {
+	return status.Errorf(codes.PermissionDenied, format, args...)
+}
+
+// dataLoss reports stored data that fails its integrity check.
+func dataLoss(format string, args ...any) error {
+	return status.Errorf(codes.DataLoss, format, args...)
+}
+
+// isMaxBytes reports a write refused because a stream (bucket) reached its
+// max_bytes.
+func isMaxBytes(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode == jsErrCodeStoreFailed && strings.Contains(apiErr.Description, "maximum bytes")
+}
+
+// isWrongLastSeq reports JetStream's "wrong last sequence" (10071, or 10164
+// from replicated streams): an expected revision or last sequence (a
+// compare-and-set write) did not match.
+func isWrongLastSeq(err error) bool {
+	c := apiErrorCode(err)
+	return c == jetstream.JSErrCodeStreamWrongLastSequence || c == jetstream.JSErrCodeStreamWrongLastSequenceConstant
 }
 
 // ReasonNoResponders marks the Unavailable status of a request nobody
@@ -101,8 +137,11 @@ func noResponders(format string, args ...any) error {
 // elsewhere or after the restart.
 var errShuttingDown = status.Error(codes.Unavailable, "gateway is shutting down")
 
-// inField marks an error from NATS as being about request field field, so
-// that natsError names it when NATS refused a value (InvalidArgument).
+// inField marks an error from NATS as being about request field field: a
+// value the caller gave. natsError then names the field when NATS refused
+// the value (InvalidArgument), and reports a failed expectation the caller
+// stated (expected last sequence) as FailedPrecondition rather than the
+// Aborted of the gateway's own compare-and-set writes.
 func inField(field string, err error) error {
 	if err == nil {
 		return nil
@@ -118,54 +157,124 @@ type fieldError struct {
 func (e *fieldError) Error() string { return e.field + ": " + e.err.Error() }
 func (e *fieldError) Unwrap() error { return e.err }
 
+// requestField returns the field an error was marked with (inField).
+func requestField(err error) (string, bool) {
+	var fe *fieldError
+	if errors.As(err, &fe) {
+		return fe.field, true
+	}
+	return "", false
+}
+
 // natsError maps an error from NATS (core or JetStream) to a status. action
 // says what was being done ("publish to events.x") and appears in the message
 // of the statuses that are safe to explain; anything unrecognised is logged
 // with its detail and returned as a generic Internal.
 //
-// JetStream API errors are mapped by their error code: absent stream,
-// consumer or message -> NotFound; a name in use with another configuration
-// -> AlreadyExists; a failed publish expectation -> FailedPrecondition;
-// limits -> ResourceExhausted; any other refusal of a request value (HTTP-like
-// code 400, or a configuration NATS cannot apply) -> InvalidArgument naming
-// the field given with inField. NATS's own description is passed on for
-// those, with organization prefixes removed (it names only the caller's own
-// streams and subjects).
+// JetStream API errors not named above the last case go through
+// jsAPIError: absent consumer or message -> NotFound; a consumer name in use
+// with another configuration -> AlreadyExists; limits -> ResourceExhausted;
+// any other refusal of a request value (code 400, or a configuration NATS
+// cannot apply) -> InvalidArgument naming the field given with inField,
+// with NATS's description, organization prefixes removed (it names only the
+// caller's own streams and subjects).
 func (g *Gateway) natsError(ctx context.Context, action string, err error) error {
 	var apiErr *jetstream.APIError
+	_, callerValue := requestField(err)
 	switch {
 	case err == nil:
 		return nil
 	case status.Code(err) != codes.Unknown:
 		return err // already a status
-	case errors.As(err, &apiErr):
-		if st := g.jsAPIError(action, err, apiErr); st != nil {
-			return st
-		}
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, nats.ErrTimeout), errors.Is(err, jetstream.ErrNoHeartbeat):
 		return deadlineExceeded("%s: timed out", action)
 	case errors.Is(err, context.Canceled):
 		return status.Errorf(codes.Canceled, "%s: canceled", action)
 	case errors.Is(err, nats.ErrNoResponders), errors.Is(err, jetstream.ErrNoStreamResponse):
 		return noResponders("%s: no responders", action)
+	// Key-value. The KV handlers translate what is ambiguous in JetStream
+	// ("wrong last sequence" is both "key exists" and "revision mismatch")
+	// before it gets here.
+	case errors.Is(err, jetstream.ErrKeyRevisionMismatch):
+		return failedPrecondition("%s: revision mismatch: the key's latest revision is not the expected one", action)
+	case errors.Is(err, errKeyExists):
+		return alreadyExists("%s: the key already has a value", action)
+	case errors.Is(err, jetstream.ErrBucketExists):
+		return alreadyExists("%s: the bucket exists with a different configuration", action)
+	case errors.Is(err, jetstream.ErrBucketNotFound):
+		return notFound("%s: bucket not found", action)
+	case errors.Is(err, jetstream.ErrKeyNotFound):
+		return notFound("%s: key not found", action)
+	case apiErrorCode(err) == jetstream.JSErrCodeStreamMessageExceedsMaximum:
+		return resourceExhausted("%s: message exceeds the max message size", action)
+	case apiErrorCode(err) == jsErrCodeStoreFailed:
+		return resourceExhausted("%s: storage limit reached", action)
+	case apiErrorCode(err) == jsErrCodeMsgTTLDisabled:
+		return failedPrecondition("%s: per-message TTL is not enabled here", action)
+	case isResourceLimit(err):
+		return resourceExhausted("%s: JetStream resource limit reached", action)
 	case errors.Is(err, nats.ErrMaxPayload):
 		return resourceExhausted("%s: message (data plus headers) exceeds the max payload of %d bytes", action, g.maxPayload)
 	case errors.Is(err, nats.ErrConnectionClosed), errors.Is(err, nats.ErrConnectionDraining),
 		errors.Is(err, nats.ErrConnectionReconnecting), errors.Is(err, nats.ErrDisconnected):
 		return unavailable("%s: NATS connection is down", action)
+	// Object store (and JetStream generally). The object handlers name the
+	// bucket's max_bytes themselves before they get here.
+	case errors.Is(err, jetstream.ErrStreamNotFound), errors.Is(err, jetstream.ErrObjectNotFound):
+		return notFound("%s: not found", action)
+	case errors.Is(err, jetstream.ErrStreamNameAlreadyInUse):
+		return alreadyExists("%s: already exists with other settings", action)
+	case (isWrongLastSeq(err) || apiErrorCode(err) == jsErrCodeWrongLastMsgID) && callerValue:
+		// The caller's own expectation (PublishToStream's expected last
+		// sequence or message id).
+		return failedPrecondition("%s: %s", action, g.scrub(apiErrorDescription(err)))
+	case isWrongLastSeq(err):
+		return aborted("%s: changed concurrently; retry", action)
+	case apiErrorCode(err) == jsErrCodeStreamSealed:
+		return failedPrecondition("%s: sealed: it accepts no changes", action)
+	case errors.As(err, &apiErr):
+		if st := g.jsAPIError(action, err, apiErr); st != nil {
+			return st
+		}
 	}
 	g.log.LogAttrs(ctx, slog.LevelError, "internal error", slog.String("action", action), slog.Any("err", err))
 	return status.Errorf(codes.Internal, "%s: internal error", action)
 }
 
-// jsAPIError is natsError's table for JetStream API errors; nil means "not
-// recognised" (natsError then reports Internal).
+// JetStream API error codes natsError maps that nats.go has no constant for.
+const (
+	jsErrCodeInsufficientResources jetstream.ErrorCode = 10023
+	jsErrCodeMaxStreams            jetstream.ErrorCode = 10027
+	jsErrCodeMemoryExceeded        jetstream.ErrorCode = 10028
+	jsErrCodeStorageExceeded       jetstream.ErrorCode = 10047
+	// jsErrCodeStoreFailed: a write broke a stream limit with discard-new
+	// ("maximum bytes exceeded" and the like).
+	jsErrCodeStoreFailed    jetstream.ErrorCode = 10077
+	jsErrCodeMsgTTLDisabled jetstream.ErrorCode = 10166
+	// Replicas > 1 on a NATS that is not clustered.
+	jsErrCodeReplicasNotSupported jetstream.ErrorCode = 10074
+	jsErrCodeStreamSealed         jetstream.ErrorCode = 10109
+	// JetStream's streams and consumers.
+	jsErrCodeAccountResources          jetstream.ErrorCode = 10002
+	jsErrCodeSequenceNotFound          jetstream.ErrorCode = 10043
+	jsErrCodeStreamInvalidConfig       jetstream.ErrorCode = 10052
+	jsErrCodeExpectedStreamMismatch    jetstream.ErrorCode = 10060
+	jsErrCodeStreamUpdate              jetstream.ErrorCode = 10069
+	jsErrCodeWrongLastMsgID            jetstream.ErrorCode = 10070
+	jsErrCodeHeaderExceedsMaximum      jetstream.ErrorCode = 10097
+	jsErrCodeStreamMaxBytesExceeded    jetstream.ErrorCode = 10122
+	jsErrCodeDuplicateInProcess        jetstream.ErrorCode = 10158
+	jsErrCodeLastSeqPerSubjectNotReady jetstream.ErrorCode = 10163
+)
+
+// jsAPIError is natsError's table for the JetStream API errors it does not
+// name itself; nil means "not recognised" (natsError then reports
+// Internal).
 func (g *Gateway) jsAPIError(action string, err error, e *jetstream.APIError) error {
 	desc := g.scrub(e.Description)
-	field := "request"
-	var fe *fieldError
-	if errors.As(err, &fe) {
-		field = fe.field
+	field, ok := requestField(err)
+	if !ok {
+		field = "request"
 	}
 	switch e.ErrorCode {
 	case jetstream.JSErrCodeStreamNotFound:
@@ -178,13 +287,9 @@ func (g *Gateway) jsAPIError(action string, err error, e *jetstream.APIError) er
 		return alreadyExists("%s: a stream with this name exists with a different configuration", action)
 	case jetstream.JSErrCodeConsumerExists, jetstream.JSErrCodeConsumerNameExists, jetstream.JSErrCodeConsumerAlreadyExists:
 		return alreadyExists("%s: a consumer with this name exists with a different configuration", action)
-	case jetstream.JSErrCodeStreamWrongLastSequence, jetstream.JSErrCodeStreamWrongLastSequenceConstant, jsErrCodeWrongLastMsgID:
-		return failedPrecondition("%s: %s", action, desc)
 	case jsErrCodeDuplicateInProcess, jsErrCodeLastSeqPerSubjectNotReady:
 		return aborted("%s: %s; retry", action, desc)
-	case jetstream.JSErrCodeStreamMessageExceedsMaximum, jsErrCodeHeaderExceedsMaximum,
-		jsErrCodeAccountResources, jsErrCodeInsufficientResources, jsErrCodeStorageResources, jsErrCodeMemoryResources,
-		jetstream.JSErrCodeMaximumConsumersLimit, jsErrCodeMaximumStreams, jsErrCodeStreamMaxBytesExceeded, jsErrCodeStoreFailed:
+	case jsErrCodeHeaderExceedsMaximum, jsErrCodeAccountResources, jetstream.JSErrCodeMaximumConsumersLimit, jsErrCodeStreamMaxBytesExceeded:
 		return resourceExhausted("%s: %s", action, desc)
 	case jetstream.JSErrCodeJetStreamNotEnabled, jetstream.JSErrCodeJetStreamNotEnabledForAccount:
 		return unavailable("%s: JetStream is not enabled", action)
@@ -200,30 +305,41 @@ func (g *Gateway) jsAPIError(action string, err error, e *jetstream.APIError) er
 	return nil
 }
 
-// JetStream API error codes natsError maps that nats.go has no constant for
-// (nats-server's errors.json).
-const (
-	jsErrCodeAccountResources          jetstream.ErrorCode = 10002
-	jsErrCodeInsufficientResources     jetstream.ErrorCode = 10023
-	jsErrCodeMaximumStreams            jetstream.ErrorCode = 10027
-	jsErrCodeMemoryResources           jetstream.ErrorCode = 10028
-	jsErrCodeSequenceNotFound          jetstream.ErrorCode = 10043
-	jsErrCodeStorageResources          jetstream.ErrorCode = 10047
-	jsErrCodeStreamInvalidConfig       jetstream.ErrorCode = 10052
-	jsErrCodeStreamUpdate              jetstream.ErrorCode = 10069
-	jsErrCodeWrongLastMsgID            jetstream.ErrorCode = 10070
-	jsErrCodeReplicasNotSupported      jetstream.ErrorCode = 10074
-	jsErrCodeStoreFailed               jetstream.ErrorCode = 10077
-	jsErrCodeHeaderExceedsMaximum      jetstream.ErrorCode = 10097
-	jsErrCodeStreamMaxBytesExceeded    jetstream.ErrorCode = 10122
-	jsErrCodeDuplicateInProcess        jetstream.ErrorCode = 10158
-	jsErrCodeLastSeqPerSubjectNotReady jetstream.ErrorCode = 10163
-	jsErrCodeExpectedStreamMismatch    jetstream.ErrorCode = 10060
-)
-
 // scrub removes organization prefixes from a NATS description
 // ("tenant_acme_TASKS" -> "TASKS", "tenant.acme.tasks.x" -> "tasks.x"), so
 // it reads in the caller's view.
 func (g *Gateway) scrub(desc string) string {
 	return g.scrubRE.ReplaceAllString(desc, "")
+}
+
+// errKeyExists is what the KV Create handler turns "wrong last sequence"
+// into (jetstream.ErrKeyExists matches every wrong-last-sequence error,
+// revision mismatches included).
+var errKeyExists = errors.New("key exists")
+
+// apiErrorCode returns the JetStream API error code in err's chain, or 0.
+func apiErrorCode(err error) jetstream.ErrorCode {
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.ErrorCode
+	}
+	return 0
+}
+
+// apiErrorDescription returns the description of the JetStream API error in
+// err's chain, or "".
+func apiErrorDescription(err error) string {
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.Description
+	}
+	return ""
+}
+
+func isResourceLimit(err error) bool {
+	switch apiErrorCode(err) {
+	case jsErrCodeInsufficientResources, jsErrCodeMaxStreams, jsErrCodeMemoryExceeded, jsErrCodeStorageExceeded:
+		return true
+	}
+	return false
 }

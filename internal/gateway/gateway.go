@@ -68,6 +68,7 @@ type Gateway struct {
 	inbox   *inbox
 	dlq     *deadLetters
 	confirm *confirmer
+	objects *objectServer
 	closing chan struct{}
 	close   sync.Once
 }
@@ -107,6 +108,9 @@ func New(cfg Config) (*Gateway, error) {
 	g.inbox = newInbox(g.m, g.id)
 	g.dlq = newDeadLetters(g)
 	g.confirm = newConfirmer()
+	if g.objects, err = newObjectServer(g); err != nil {
+		return nil, fmt.Errorf("gateway: object store: %w", err)
+	}
 	return g, nil
 }
 
@@ -131,6 +135,8 @@ func (g *Gateway) Register(s grpc.ServiceRegistrar) {
 	natsgwv1.RegisterAdminServiceServer(s, &adminServer{g: g})
 	natsgwv1.RegisterStreamServiceServer(s, &streamServer{g: g})
 	natsgwv1.RegisterConsumerServiceServer(s, &consumerServer{g: g})
+	natsgwv1.RegisterKeyValueServiceServer(s, newKVServer(g))
+	natsgwv1.RegisterObjectStoreServiceServer(s, g.objects)
 }
 
 // Close ends every open subscription stream (clients see Unavailable and

@@ -20,9 +20,7 @@ import (
 
 // Stream limits.
 const (
-	maxDescriptionLen = 4096
 	maxStreamSubjects = 256
-	maxReplicas       = 5
 	// jsTimeout bounds a JetStream API call when the gRPC call has no
 	// deadline.
 	jsTimeout = 10 * time.Second

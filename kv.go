@@ -1,0 +1,584 @@
+package natsgw
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"slices"
+	"time"
+
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	natsgwv1 "github.com/natsgw/natsgw/api/gen/natsgw/v1"
+)
+
+// KeyValue is a key-value bucket of the caller's organization: values with
+// revisions, built on NATS JetStream KV. Get one with Client.KeyValue; it is
+// cheap and safe for concurrent use.
+//
+// Writing to a bucket that does not exist (Put, Create, Update) creates it
+// with the defaults described at KeyValueConfig; every other call on a
+// missing bucket fails with ErrNotFound.
+//
+// Keys are letters, digits and '-', '/', '_', '=', '.', at most 1024 bytes,
+// with no '.' at either end and no "..": '.' separates the tokens that the
+// wildcards of watch and key filters match ('*' one token, '>' the rest).
+// Every change gets a revision, unique and increasing within the bucket.
+type KeyValue struct {
+	bucket string
+	svc    natsgwv1.KeyValueServiceClient
+	c      *Client
+}
+
+// KeyValue returns the handle of bucket (letters, digits, '_' and '-', 1 to
+// 128 characters). It does no I/O: a bad name is reported by the first call.
+func (c *Client) KeyValue(bucket string) *KeyValue {
+	return &KeyValue{bucket: bucket, svc: natsgwv1.NewKeyValueServiceClient(c.conn), c: c}
+}
+
+// Bucket is the bucket's name.
+func (kv *KeyValue) Bucket() string { return kv.bucket }
+
+// KeyValueOp is what a revision did to its key.
+type KeyValueOp int
+
+const (
+	// KeyValuePut: the key got a value (Put, Create, Update).
+	KeyValuePut KeyValueOp = iota + 1
+	// KeyValueDelete: the key was deleted; its earlier revisions are kept.
+	KeyValueDelete
+	// KeyValuePurge: the key was purged (Purge, or a TTL expired); its
+	// earlier revisions are gone.
+	KeyValuePurge
+)
+
+func (op KeyValueOp) String() string {
+	switch op {
+	case KeyValuePut:
+		return "PUT"
+	case KeyValueDelete:
+		return "DELETE"
+	case KeyValuePurge:
+		return "PURGE"
+	}
+	return "UNKNOWN"
+}
+
+// KeyValueEntry is one revision of a key.
+type KeyValueEntry struct {
+	// Bucket is the bucket's name.
+	Bucket string
+	// Key is the key.
+	Key string
+	// Value is the value; empty for deletes and purges.
+	Value []byte
+	// Revision is unique and increasing within the bucket.
+	Revision uint64
+	// Created is when the revision was written.
+	Created time.Time
+	// Operation is what the revision did.
+	Operation KeyValueOp
+}
+
+func (kv *KeyValue) entry(p *natsgwv1.KeyValueEntry) *KeyValueEntry {
+	e := &KeyValueEntry{Bucket: kv.bucket, Key: p.GetKey(), Value: p.GetValue(), Revision: p.GetRevision(), Operation: KeyValuePut}
+	if p.GetCreated() != nil {
+		e.Created = p.GetCreated().AsTime()
+	}
+	switch p.GetOperation() {
+	case natsgwv1.KeyValueOperation_KEY_VALUE_OPERATION_DELETE:
+		e.Operation = KeyValueDelete
+	case natsgwv1.KeyValueOperation_KEY_VALUE_OPERATION_PURGE:
+		e.Operation = KeyValuePurge
+	}
+	return e
+}
+
+// Put stores value under key and returns the new revision.
+func (kv *KeyValue) Put(ctx context.Context, key string, value []byte) (uint64, error) {
+	r, err := kv.svc.Put(ctx, &natsgwv1.KeyValueServicePutRequest{Bucket: kv.bucket, Key: key, Value: value})
+	if err != nil {
+		return 0, convertError(err)
+	}
+	return r.GetRevision(), nil
+}
+
+// KVCreateOption configures KeyValue.Create.
+type KVCreateOption func(*kvCreateOptions)
+
+type kvCreateOptions struct{ ttl time.Duration }
+
+// WithKeyTTL gives the created key a time to live: after it, the key is
+// purged (Get returns ErrNotFound, watchers see a KeyValuePurge). A whole
+// number of seconds, at least 1 s; a TTL shorter than the bucket's
+// LimitMarkerTTL (default 1 s) is raised to it. A later Put or Update of the
+// key removes the TTL. Default: no TTL.
+func WithKeyTTL(d time.Duration) KVCreateOption {
+	return func(o *kvCreateOptions) { o.ttl = d }
+}
+
+// Create stores value under key only if the key has no value (it never had
+// one, or it was deleted or purged), and returns the new revision. If the key
+// has a value it fails with ErrAlreadyExists.
+func (kv *KeyValue) Create(ctx context.Context, key string, value []byte, opts ...KVCreateOption) (uint64, error) {
+	var o kvCreateOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	req := &natsgwv1.KeyValueServiceCreateRequest{Bucket: kv.bucket, Key: key, Value: value}
+	if o.ttl != 0 {
+		req.Ttl = durationpb.New(o.ttl)
+	}
+	r, err := kv.svc.Create(ctx, req)
+	if err != nil {
+		return 0, convertError(err)
+	}
+	return r.GetRevision(), nil
+}
+
+// Update stores value under key only if the key's latest revision is
+// revision (compare-and-swap), and returns the new revision. Otherwise it
+// fails with ErrFailedPrecondition: read the key again and retry.
+func (kv *KeyValue) Update(ctx context.Context, key string, value []byte, revision uint64) (uint64, error) {
+	r, err := kv.svc.Update(ctx, &natsgwv1.KeyValueServiceUpdateRequest{Bucket: kv.bucket, Key: key, Value: value, Revision: revision})
+	if err != nil {
+		return 0, convertError(err)
+	}
+	return r.GetRevision(), nil
+}
+
+// Get returns key's latest value. A key that was never set, or whose latest
+// revision is a delete or purge, is ErrNotFound.
+func (kv *KeyValue) Get(ctx context.Context, key string) (*KeyValueEntry, error) {
+	return kv.GetRevision(ctx, key, 0)
+}
+
+// GetRevision returns key's entry at revision (0 means the latest). Asking
+// for the revision of a delete or purge returns that entry, with its
+// Operation; a revision the bucket no longer keeps, or of another key, is
+// ErrNotFound.
+func (kv *KeyValue) GetRevision(ctx context.Context, key string, revision uint64) (*KeyValueEntry, error) {
+	r, err := kv.svc.Get(ctx, &natsgwv1.KeyValueServiceGetRequest{Bucket: kv.bucket, Key: key, Revision: revision})
+	if err != nil {
+		return nil, convertError(err)
+	}
+	return kv.entry(r.GetEntry()), nil
+}
+
+// KVDeleteOption configures KeyValue.Delete and KeyValue.Purge.
+type KVDeleteOption func(*kvDeleteOptions)
+
+type kvDeleteOptions struct{ revision uint64 }
+
+// WithExpectedRevision makes Delete or Purge happen only if the key's latest
+// revision is revision; otherwise they fail with ErrFailedPrecondition.
+// Default: unconditional.
+func WithExpectedRevision(revision uint64) KVDeleteOption {
+	return func(o *kvDeleteOptions) { o.revision = revision }
+}
+
+func expectedRevision(opts []KVDeleteOption) uint64 {
+	var o kvDeleteOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o.revision
+}
+
+// Delete marks key deleted (a tombstone revision); its history stays.
+// Deleting a key that has no value succeeds.
+func (kv *KeyValue) Delete(ctx context.Context, key string, opts ...KVDeleteOption) error {
+	_, err := kv.svc.Delete(ctx, &natsgwv1.KeyValueServiceDeleteRequest{Bucket: kv.bucket, Key: key, ExpectedRevision: expectedRevision(opts)})
+	return convertError(err)
+}
+
+// Purge marks key deleted and removes its history.
+func (kv *KeyValue) Purge(ctx context.Context, key string, opts ...KVDeleteOption) error {
+	_, err := kv.svc.Purge(ctx, &natsgwv1.KeyValueServicePurgeRequest{Bucket: kv.bucket, Key: key, ExpectedRevision: expectedRevision(opts)})
+	return convertError(err)
+}
+
+// KVKeysOption configures KeyValue.Keys and KeyValue.ListKeys.
+type KVKeysOption func(*kvKeysOptions)
+
+type kvKeysOptions struct{ filter string }
+
+// WithKeyFilter lists only the keys matching pattern: a key, or a pattern
+// with the wildcards '*' (one token) and '>' (the rest), such as
+// "database.*". Default: every key.
+func WithKeyFilter(pattern string) KVKeysOption {
+	return func(o *kvKeysOptions) { o.filter = pattern }
+}
+
+// Keys returns the bucket's keys (those whose latest revision is a value),
+// sorted. An empty bucket has no keys and no error. For very large buckets
+// ListKeys avoids holding every key at once.
+func (kv *KeyValue) Keys(ctx context.Context, opts ...KVKeysOption) ([]string, error) {
+	keys := []string{}
+	for k, err := range kv.ListKeys(ctx, opts...) {
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return slices.Compact(keys), nil
+}
+
+// ListKeys iterates over the bucket's keys as the gateway streams them, in
+// batches, in the order of their latest revision (not sorted). A key changed
+// during the listing may be listed twice or not at all. A failure is yielded
+// as the last error. Stopping the loop early ends the listing.
+func (kv *KeyValue) ListKeys(ctx context.Context, opts ...KVKeysOption) iter.Seq2[string, error] {
+	var o kvKeysOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return func(yield func(string, error) bool) {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		stream, err := kv.svc.Keys(ctx, &natsgwv1.KeyValueServiceKeysRequest{Bucket: kv.bucket, Filter: o.filter})
+		if err != nil {
+			yield("", convertError(err))
+			return
+		}
+		for {
+			r, err := stream.Recv()
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			if err != nil {
+				yield("", convertError(err))
+				return
+			}
+			for _, k := range r.GetKeys() {
+				if !yield(k, nil) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// History returns every revision the bucket keeps for key (values, deletes
+// and purges), oldest first; at most the bucket's History setting.
+// ErrNotFound when the key has none.
+func (kv *KeyValue) History(ctx context.Context, key string) ([]*KeyValueEntry, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stream, err := kv.svc.History(ctx, &natsgwv1.KeyValueServiceHistoryRequest{Bucket: kv.bucket, Key: key})
+	if err != nil {
+		return nil, convertError(err)
+	}
+	var out []*KeyValueEntry
+	for {
+		r, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, convertError(err)
+		}
+		for _, p := range r.GetEntries() {
+			out = append(out, kv.entry(p))
+		}
+	}
+}
+
+// KVWatchOption configures KeyValue.Watch.
+type KVWatchOption func(*natsgwv1.KeyValueServiceWatchRequest)
+
+// WithIncludeHistory makes a watch start with every revision the bucket
+// keeps for the matching keys, not just the latest of each.
+func WithIncludeHistory() KVWatchOption {
+	return func(r *natsgwv1.KeyValueServiceWatchRequest) { r.IncludeHistory = true }
+}
+
+// WithUpdatesOnly makes a watch skip the current values: the init marker
+// comes first, then changes. Not with WithIncludeHistory or
+// WithResumeFromRevision.
+func WithUpdatesOnly() KVWatchOption {
+	return func(r *natsgwv1.KeyValueServiceWatchRequest) { r.UpdatesOnly = true }
+}
+
+// WithResumeFromRevision makes a watch start at revision: every revision of
+// the matching keys from it on (that the bucket still keeps), then changes.
+// A watcher that saw revision N resumes with N+1.
+func WithResumeFromRevision(revision uint64) KVWatchOption {
+	return func(r *natsgwv1.KeyValueServiceWatchRequest) { r.ResumeFromRevision = revision }
+}
+
+// KeyWatcher delivers the entries of a Watch. Stop it, or cancel the
+// context given to Watch, when done.
+type KeyWatcher struct {
+	updates chan *KeyValueEntry
+	cancel  context.CancelFunc
+	done    chan struct{}
+	err     error // set before updates is closed
+}
+
+// Updates is the channel of entries, in revision order: first the current
+// entries, then one nil entry marking that they are all delivered (exactly
+// once; first with WithUpdatesOnly), then every change as it happens. It is
+// closed when the watch ends (see Err).
+func (w *KeyWatcher) Updates() <-chan *KeyValueEntry { return w.updates }
+
+// Stop ends the watch; Updates is closed soon after. Safe to call more than
+// once.
+func (w *KeyWatcher) Stop() {
+	w.cancel()
+	<-w.done
+}
+
+// Err is why the watch ended, once Updates is closed: nil after Stop, the
+// context's end or the Client's Close; otherwise the gateway's error (for
+// example ErrUnavailable when it shut down: watch again with
+// WithResumeFromRevision to continue where you were).
+func (w *KeyWatcher) Err() error {
+	select {
+	case <-w.done:
+		return w.err
+	default:
+		return nil
+	}
+}
+
+// watchBuffer is how many entries a KeyWatcher holds for a slow reader
+// before it stops reading from the gateway (which then stops reading from
+// NATS: nothing is lost, the watch just falls behind).
+const watchBuffer = 256
+
+// Watch watches the keys matching pattern (a key, or a pattern as in
+// WithKeyFilter; "" or ">" means every key) until ctx ends or Stop. It
+// returns once the gateway has started the watch, so every change made after
+// Watch returns is delivered; a missing bucket or a bad pattern fails here.
+func (kv *KeyValue) Watch(ctx context.Context, pattern string, opts ...KVWatchOption) (*KeyWatcher, error) {
+	if err := kv.c.errIfClosed(); err != nil {
+		return nil, err
+	}
+	req := &natsgwv1.KeyValueServiceWatchRequest{Bucket: kv.bucket, Key: pattern}
+	if pattern == ">" {
+		req.Key = ""
+	}
+	for _, opt := range opts {
+		opt(req)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(kv.c.ctx, cancel) // the Client's Close ends the watch
+	stream, err := kv.svc.Watch(ctx, req)
+	var first *natsgwv1.KeyValueServiceWatchResponse
+	if err == nil {
+		first, err = stream.Recv()
+	}
+	if err != nil {
+		stop()
+		cancel()
+		if errors.Is(err, io.EOF) {
+			err = fmt.Errorf("%w: the gateway ended the watch", ErrUnavailable)
+		}
+		return nil, convertError(err)
+	}
+	w := &KeyWatcher{updates: make(chan *KeyValueEntry, watchBuffer), cancel: cancel, done: make(chan struct{})}
+	kv.c.wg.Add(1)
+	go func() {
+		defer kv.c.wg.Done()
+		defer close(w.done)
+		defer close(w.updates)
+		defer stop()
+		defer cancel()
+		w.err = kv.deliver(ctx, stream, first, w.updates)
+	}()
+	return w, nil
+}
+
+// deliver copies a watch stream into out until it ends; nil for an end the
+// caller asked for.
+func (kv *KeyValue) deliver(ctx context.Context, stream natsgwv1.KeyValueService_WatchClient, r *natsgwv1.KeyValueServiceWatchResponse, out chan<- *KeyValueEntry) error {
+	for {
+		for _, p := range r.GetEntries() {
+			select {
+			case out <- kv.entry(p):
+			case <-ctx.Done():
+				return nil
+			}
+		}
+		if r.GetInitDone() {
+			select {
+			case out <- nil:
+			case <-ctx.Done():
+				return nil
+			}
+		}
+		var err error
+		if r, err = stream.Recv(); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			if errors.Is(err, io.EOF) {
+				return fmt.Errorf("%w: the gateway ended the watch", ErrUnavailable)
+			}
+			return convertError(err)
+		}
+	}
+}
+
+// KeyValueConfig configures a bucket. Zero fields take the defaults, which
+// are also what a bucket created by a first write gets.
+type KeyValueConfig struct {
+	// Description is free text, at most 4096 bytes.
+	Description string
+	// History is how many revisions to keep per key, 1 to 64. Default 5.
+	History int
+	// TTL is how long each revision lives: a whole number of seconds, at
+	// least 1 s. Default 0: forever.
+	TTL time.Duration
+	// MaxBytes caps the bucket's size; writes beyond it fail with
+	// ErrResourceExhausted. Default 0: unlimited.
+	MaxBytes int64
+	// MaxValueSize caps a value's size in bytes (NATS counts a write's
+	// headers in it: about 40 bytes for Create). Default 0: no bucket limit;
+	// the gateway's max payload (8 MiB by default) applies anyway.
+	MaxValueSize int32
+	// Memory keeps the bucket in memory instead of files (faster, lost when
+	// NATS restarts). Default false: file storage. Cannot change later.
+	Memory bool
+	// Replicas is the number of copies in a NATS cluster, 1 to 5. Default 1.
+	Replicas int
+	// LimitMarkerTTL is how long the purge marker lives that NATS leaves
+	// when a key's or the bucket's TTL removes a key; it is also the shortest
+	// key TTL (see WithKeyTTL). A whole number of seconds, at least 1 s.
+	// Default 1 s.
+	LimitMarkerTTL time.Duration
+}
+
+func (cfg KeyValueConfig) proto() (*natsgwv1.KeyValueBucketConfig, error) {
+	if cfg.History < 0 || cfg.Replicas < 0 || cfg.TTL < 0 || cfg.LimitMarkerTTL < 0 {
+		return nil, fmt.Errorf("%w: config: History, Replicas, TTL and LimitMarkerTTL must not be negative", ErrInvalidArgument)
+	}
+	p := &natsgwv1.KeyValueBucketConfig{
+		Description:  cfg.Description,
+		History:      uint32(cfg.History),
+		MaxBytes:     cfg.MaxBytes,
+		MaxValueSize: cfg.MaxValueSize,
+		Replicas:     uint32(cfg.Replicas),
+	}
+	if cfg.Memory {
+		p.Storage = natsgwv1.KeyValueStorage_KEY_VALUE_STORAGE_MEMORY
+	}
+	if cfg.TTL > 0 {
+		p.Ttl = durationpb.New(cfg.TTL)
+	}
+	if cfg.LimitMarkerTTL > 0 {
+		p.LimitMarkerTtl = durationpb.New(cfg.LimitMarkerTTL)
+	}
+	return p, nil
+}
+
+// KeyValueStatus describes a bucket.
+type KeyValueStatus struct {
+	// Bucket is the bucket's name.
+	Bucket string
+	// Config is the configuration, with defaults filled in.
+	Config KeyValueConfig
+	// Values counts the revisions stored, history and delete markers
+	// included.
+	Values uint64
+	// Bytes is the bucket's size.
+	Bytes uint64
+	// KeyTTLAllowed says whether Create may give keys a TTL (always true for
+	// buckets the gateway made, on NATS 2.11 or later).
+	KeyTTLAllowed bool
+	// Created is when the bucket was created.
+	Created time.Time
+}
+
+func statusFromProto(p *natsgwv1.KeyValueBucketInfo) *KeyValueStatus {
+	c := p.GetConfig()
+	st := &KeyValueStatus{
+		Bucket: p.GetBucket(),
+		Config: KeyValueConfig{
+			Description:  c.GetDescription(),
+			History:      int(c.GetHistory()),
+			MaxBytes:     c.GetMaxBytes(),
+			MaxValueSize: c.GetMaxValueSize(),
+			Memory:       c.GetStorage() == natsgwv1.KeyValueStorage_KEY_VALUE_STORAGE_MEMORY,
+			Replicas:     int(c.GetReplicas()),
+		},
+		Values:        p.GetValues(),
+		Bytes:         p.GetBytes(),
+		KeyTTLAllowed: p.GetKeyTtlAllowed(),
+	}
+	if c.GetTtl() != nil {
+		st.Config.TTL = c.GetTtl().AsDuration()
+	}
+	if c.GetLimitMarkerTtl() != nil {
+		st.Config.LimitMarkerTTL = c.GetLimitMarkerTtl().AsDuration()
+	}
+	if p.GetCreated() != nil {
+		st.Created = p.GetCreated().AsTime()
+	}
+	return st
+}
+
+// Status returns the bucket's configuration and state; ErrNotFound if it
+// does not exist.
+func (kv *KeyValue) Status(ctx context.Context) (*KeyValueStatus, error) {
+	r, err := kv.svc.GetBucket(ctx, &natsgwv1.KeyValueServiceGetBucketRequest{Bucket: kv.bucket})
+	if err != nil {
+		return nil, convertError(err)
+	}
+	return statusFromProto(r.GetInfo()), nil
+}
+
+// CreateKeyValue creates a bucket with cfg. Creating a bucket that exists
+// with the same configuration succeeds; with another configuration it fails
+// with ErrAlreadyExists. (A first Put creates a bucket with the defaults
+// without this call.)
+func (c *Client) CreateKeyValue(ctx context.Context, bucket string, cfg KeyValueConfig) (*KeyValueStatus, error) {
+	p, err := cfg.proto()
+	if err != nil {
+		return nil, err
+	}
+	r, err := natsgwv1.NewKeyValueServiceClient(c.conn).CreateBucket(ctx, &natsgwv1.KeyValueServiceCreateBucketRequest{Bucket: bucket, Config: p})
+	if err != nil {
+		return nil, convertError(err)
+	}
+	return statusFromProto(r.GetInfo()), nil
+}
+
+// UpdateKeyValue replaces a bucket's configuration with cfg; zero fields take
+// the defaults, so start from the Config of KeyValue.Status. The storage
+// (Memory) cannot change.
+func (c *Client) UpdateKeyValue(ctx context.Context, bucket string, cfg KeyValueConfig) (*KeyValueStatus, error) {
+	p, err := cfg.proto()
+	if err != nil {
+		return nil, err
+	}
+	r, err := natsgwv1.NewKeyValueServiceClient(c.conn).UpdateBucket(ctx, &natsgwv1.KeyValueServiceUpdateBucketRequest{Bucket: bucket, Config: p})
+	if err != nil {
+		return nil, convertError(err)
+	}
+	return statusFromProto(r.GetInfo()), nil
+}
+
+// DeleteKeyValue deletes a bucket and every key in it; ErrNotFound if it does
+// not exist.
+func (c *Client) DeleteKeyValue(ctx context.Context, bucket string) error {
+	_, err := natsgwv1.NewKeyValueServiceClient(c.conn).DeleteBucket(ctx, &natsgwv1.KeyValueServiceDeleteBucketRequest{Bucket: bucket})
+	return convertError(err)
+}
+
+// ListKeyValues returns the organization's buckets, sorted by name.
+func (c *Client) ListKeyValues(ctx context.Context) ([]*KeyValueStatus, error) {
+	r, err := natsgwv1.NewKeyValueServiceClient(c.conn).ListBuckets(ctx, &natsgwv1.KeyValueServiceListBucketsRequest{})
+	if err != nil {
+		return nil, convertError(err)
+	}
+	out := make([]*KeyValueStatus, 0, len(r.GetBuckets()))
+	for _, b := range r.GetBuckets() {
+		out = append(out, statusFromProto(b))
+	}
+	return out, nil
+}
