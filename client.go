@@ -27,8 +27,12 @@ type Client struct {
 	conn      *grpc.ClientConn
 	messaging natsgwv1.MessagingServiceClient
 	admin     natsgwv1.AdminServiceClient
-	log       *slog.Logger
-	onEvent   func(Event)
+	streams   natsgwv1.StreamServiceClient
+	consumers natsgwv1.ConsumerServiceClient
+	// pulled remembers the ack tokens of pulled messages for AckMessage.
+	pulled  *tokenMemory
+	log     *slog.Logger
+	onEvent func(Event)
 
 	// ctx lives as long as the client; long-lived streams derive from it.
 	ctx    context.Context
@@ -108,6 +112,9 @@ func Dial(ctx context.Context, target string, opts ...Option) (*Client, error) {
 		conn:      conn,
 		messaging: natsgwv1.NewMessagingServiceClient(conn),
 		admin:     natsgwv1.NewAdminServiceClient(conn),
+		streams:   natsgwv1.NewStreamServiceClient(conn),
+		consumers: natsgwv1.NewConsumerServiceClient(conn),
+		pulled:    newTokenMemory(maxRememberedTokens),
 		log:       log,
 		onEvent:   o.onEvent,
 	}

@@ -23,6 +23,16 @@
 // they were away are lost, as in core NATS) and report it to the logger and
 // the event handler given to Dial.
 //
+// Streams (CreateStream, PublishToStream, NewStreamPublisher) keep messages;
+// consumers (CreateConsumer) read them with real acknowledgements: Pull
+// returns up to a batch, Consume keeps a handler fed, and each StreamMsg is
+// acknowledged with Ack, Nak, NakWithDelay, Term or InProgress (or by
+// sequence with AckMessage). Unacknowledged messages come back after the
+// consumer's AckWait; with DeadLetter, messages that exhaust MaxDeliver or
+// are terminated are copied to the stream "_dlq_<stream>". A Consume
+// re-establishes itself when the gateway restarts; consumer state lives in
+// NATS.
+//
 // The package imports only gRPC and the generated API; it never pulls a NATS
 // server into a program.
 package natsgw

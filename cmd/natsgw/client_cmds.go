@@ -26,6 +26,7 @@ func addClientCommands(root *cobra.Command, g *globals) {
 		newReqCmd(g), newReplyCmd(g),
 		newHealthCmd(g), newVersionCmd(g), newStatsCmd(g),
 		newTokenCmd(g),
+		newStreamCmd(g), newConsumerCmd(g),
 		newKVCmd(g),
 		newObjCmd(g),
 	)

@@ -97,6 +97,10 @@ func aborted(format string, args ...any) error {
 	return status.Errorf(codes.Aborted, format, args...)
 }
 
+func permissionDenied(format string, args ...any) error {
+	return status.Errorf(codes.PermissionDenied, format, args...)
+}
+
 // dataLoss reports stored data that fails its integrity check.
 func dataLoss(format string, args ...any) error {
 	return status.Errorf(codes.DataLoss, format, args...)
@@ -133,11 +137,50 @@ func noResponders(format string, args ...any) error {
 // elsewhere or after the restart.
 var errShuttingDown = status.Error(codes.Unavailable, "gateway is shutting down")
 
+// inField marks an error from NATS as being about request field field: a
+// value the caller gave. natsError then names the field when NATS refused
+// the value (InvalidArgument), and reports a failed expectation the caller
+// stated (expected last sequence) as FailedPrecondition rather than the
+// Aborted of the gateway's own compare-and-set writes.
+func inField(field string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &fieldError{field: field, err: err}
+}
+
+type fieldError struct {
+	field string
+	err   error
+}
+
+func (e *fieldError) Error() string { return e.field + ": " + e.err.Error() }
+func (e *fieldError) Unwrap() error { return e.err }
+
+// requestField returns the field an error was marked with (inField).
+func requestField(err error) (string, bool) {
+	var fe *fieldError
+	if errors.As(err, &fe) {
+		return fe.field, true
+	}
+	return "", false
+}
+
 // natsError maps an error from NATS (core or JetStream) to a status. action
 // says what was being done ("publish to events.x") and appears in the message
 // of the statuses that are safe to explain; anything unrecognised is logged
 // with its detail and returned as a generic Internal.
+//
+// JetStream API errors not named above the last case go through
+// jsAPIError: absent consumer or message -> NotFound; a consumer name in use
+// with another configuration -> AlreadyExists; limits -> ResourceExhausted;
+// any other refusal of a request value (code 400, or a configuration NATS
+// cannot apply) -> InvalidArgument naming the field given with inField,
+// with NATS's description, organization prefixes removed (it names only the
+// caller's own streams and subjects).
 func (g *Gateway) natsError(ctx context.Context, action string, err error) error {
+	var apiErr *jetstream.APIError
+	_, callerValue := requestField(err)
 	switch {
 	case err == nil:
 		return nil
@@ -181,10 +224,18 @@ func (g *Gateway) natsError(ctx context.Context, action string, err error) error
 		return notFound("%s: not found", action)
 	case errors.Is(err, jetstream.ErrStreamNameAlreadyInUse):
 		return alreadyExists("%s: already exists with other settings", action)
+	case (isWrongLastSeq(err) || apiErrorCode(err) == jsErrCodeWrongLastMsgID) && callerValue:
+		// The caller's own expectation (PublishToStream's expected last
+		// sequence or message id).
+		return failedPrecondition("%s: %s", action, g.scrub(apiErrorDescription(err)))
 	case isWrongLastSeq(err):
 		return aborted("%s: changed concurrently; retry", action)
 	case apiErrorCode(err) == jsErrCodeStreamSealed:
 		return failedPrecondition("%s: sealed: it accepts no changes", action)
+	case errors.As(err, &apiErr):
+		if st := g.jsAPIError(action, err, apiErr); st != nil {
+			return st
+		}
 	}
 	g.log.LogAttrs(ctx, slog.LevelError, "internal error", slog.String("action", action), slog.Any("err", err))
 	return status.Errorf(codes.Internal, "%s: internal error", action)
@@ -203,7 +254,63 @@ const (
 	// Replicas > 1 on a NATS that is not clustered.
 	jsErrCodeReplicasNotSupported jetstream.ErrorCode = 10074
 	jsErrCodeStreamSealed         jetstream.ErrorCode = 10109
+	// JetStream's streams and consumers.
+	jsErrCodeAccountResources          jetstream.ErrorCode = 10002
+	jsErrCodeSequenceNotFound          jetstream.ErrorCode = 10043
+	jsErrCodeStreamInvalidConfig       jetstream.ErrorCode = 10052
+	jsErrCodeExpectedStreamMismatch    jetstream.ErrorCode = 10060
+	jsErrCodeStreamUpdate              jetstream.ErrorCode = 10069
+	jsErrCodeWrongLastMsgID            jetstream.ErrorCode = 10070
+	jsErrCodeHeaderExceedsMaximum      jetstream.ErrorCode = 10097
+	jsErrCodeStreamMaxBytesExceeded    jetstream.ErrorCode = 10122
+	jsErrCodeDuplicateInProcess        jetstream.ErrorCode = 10158
+	jsErrCodeLastSeqPerSubjectNotReady jetstream.ErrorCode = 10163
 )
+
+// jsAPIError is natsError's table for the JetStream API errors it does not
+// name itself; nil means "not recognised" (natsError then reports
+// Internal).
+func (g *Gateway) jsAPIError(action string, err error, e *jetstream.APIError) error {
+	desc := g.scrub(e.Description)
+	field, ok := requestField(err)
+	if !ok {
+		field = "request"
+	}
+	switch e.ErrorCode {
+	case jetstream.JSErrCodeStreamNotFound:
+		return notFound("%s: stream not found", action)
+	case jetstream.JSErrCodeConsumerNotFound, jetstream.JSErrCodeConsumerDoesNotExist:
+		return notFound("%s: consumer not found", action)
+	case jetstream.JSErrCodeMessageNotFound, jsErrCodeSequenceNotFound:
+		return notFound("%s: message not found", action)
+	case jetstream.JSErrCodeStreamNameInUse:
+		return alreadyExists("%s: a stream with this name exists with a different configuration", action)
+	case jetstream.JSErrCodeConsumerExists, jetstream.JSErrCodeConsumerNameExists, jetstream.JSErrCodeConsumerAlreadyExists:
+		return alreadyExists("%s: a consumer with this name exists with a different configuration", action)
+	case jsErrCodeDuplicateInProcess, jsErrCodeLastSeqPerSubjectNotReady:
+		return aborted("%s: %s; retry", action, desc)
+	case jsErrCodeHeaderExceedsMaximum, jsErrCodeAccountResources, jetstream.JSErrCodeMaximumConsumersLimit, jsErrCodeStreamMaxBytesExceeded:
+		return resourceExhausted("%s: %s", action, desc)
+	case jetstream.JSErrCodeJetStreamNotEnabled, jetstream.JSErrCodeJetStreamNotEnabledForAccount:
+		return unavailable("%s: JetStream is not enabled", action)
+	case jsErrCodeStreamInvalidConfig, jetstream.JSErrCodeConsumerCreate, jsErrCodeStreamUpdate, jsErrCodeReplicasNotSupported:
+		return invalidArgumentf(field, "%s", desc)
+	}
+	switch e.Code {
+	case 400:
+		return invalidArgumentf(field, "%s", desc)
+	case 404:
+		return notFound("%s: %s", action, desc)
+	}
+	return nil
+}
+
+// scrub removes organization prefixes from a NATS description
+// ("tenant_acme_TASKS" -> "TASKS", "tenant.acme.tasks.x" -> "tasks.x"), so
+// it reads in the caller's view.
+func (g *Gateway) scrub(desc string) string {
+	return g.scrubRE.ReplaceAllString(desc, "")
+}
 
 // errKeyExists is what the KV Create handler turns "wrong last sequence"
 // into (jetstream.ErrKeyExists matches every wrong-last-sequence error,
@@ -217,6 +324,16 @@ func apiErrorCode(err error) jetstream.ErrorCode {
 		return apiErr.ErrorCode
 	}
 	return 0
+}
+
+// apiErrorDescription returns the description of the JetStream API error in
+// err's chain, or "".
+func apiErrorDescription(err error) string {
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.Description
+	}
+	return ""
 }
 
 func isResourceLimit(err error) bool {

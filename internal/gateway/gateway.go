@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"sync"
 	"time"
 
@@ -59,10 +60,14 @@ type Gateway struct {
 	cfg        Config
 	// id names this instance in inbox subjects; unique per process start.
 	id string
+	// scrubRE matches organization prefixes in NATS error descriptions.
+	scrubRE *regexp.Regexp
 
 	subs    registry
 	traffic trafficByOrg
 	inbox   *inbox
+	dlq     *deadLetters
+	confirm *confirmer
 	objects *objectServer
 	closing chan struct{}
 	close   sync.Once
@@ -97,19 +102,29 @@ func New(cfg Config) (*Gateway, error) {
 		id:         nuid.Next(),
 		subs:       registry{byID: make(map[string]*subscription)},
 		closing:    make(chan struct{}),
+		scrubRE:    regexp.MustCompile(`(?:_natsgw\.dlq\.)?` + regexp.QuoteMeta(cfg.Mapper.Root()) + `[._][a-z0-9-]{1,32}[._]`),
 		traffic:    trafficByOrg{since: time.Now()},
 	}
 	g.inbox = newInbox(g.m, g.id)
+	g.dlq = newDeadLetters(g)
+	g.confirm = newConfirmer()
 	if g.objects, err = newObjectServer(g); err != nil {
 		return nil, fmt.Errorf("gateway: object store: %w", err)
 	}
 	return g, nil
 }
 
-// Start makes the instance's own NATS subscription for request inboxes.
+// Start makes the instance's own NATS subscriptions: request inboxes and
+// the dead-letter advisories (shared with every other instance).
 func (g *Gateway) Start() error {
 	if err := g.inbox.start(g.nc); err != nil {
 		return fmt.Errorf("gateway: inbox: %w", err)
+	}
+	if err := g.confirm.start(g.nc); err != nil {
+		return fmt.Errorf("gateway: ack confirmations: %w", err)
+	}
+	if err := g.dlq.start(); err != nil {
+		return fmt.Errorf("gateway: dead-letter advisories: %w", err)
 	}
 	return g.nc.Flush()
 }
@@ -118,6 +133,8 @@ func (g *Gateway) Start() error {
 func (g *Gateway) Register(s grpc.ServiceRegistrar) {
 	natsgwv1.RegisterMessagingServiceServer(s, &messagingServer{g: g})
 	natsgwv1.RegisterAdminServiceServer(s, &adminServer{g: g})
+	natsgwv1.RegisterStreamServiceServer(s, &streamServer{g: g})
+	natsgwv1.RegisterConsumerServiceServer(s, &consumerServer{g: g})
 	natsgwv1.RegisterKeyValueServiceServer(s, newKVServer(g))
 	natsgwv1.RegisterObjectStoreServiceServer(s, g.objects)
 }
@@ -129,6 +146,8 @@ func (g *Gateway) Close() {
 	g.close.Do(func() {
 		close(g.closing)
 		g.inbox.stop()
+		g.dlq.stop()
+		g.confirm.stop()
 	})
 }
 

@@ -59,11 +59,15 @@ func (m Mapper) Name(org, name string) (string, error) {
 // ClientName maps a NATS name back to org's view. ok is false when the name
 // does not belong to org.
 func (m Mapper) ClientName(org, natsName string) (string, bool) {
-	p := m.namePrefix(org)
-	if len(natsName) <= len(p) || natsName[:len(p)] != p {
+	// The prefix "<root>_<org>_" is checked piecewise, without building it:
+	// this runs for every acknowledgement and delivery.
+	r := m.root
+	n := len(r) + len(org) + 2
+	if len(natsName) <= n || natsName[:len(r)] != r || natsName[len(r)] != '_' ||
+		natsName[len(r)+1:n-1] != org || natsName[n-1] != '_' {
 		return "", false
 	}
-	name := natsName[len(p):]
+	name := natsName[n:]
 	if ValidateName(name) != nil {
 		return "", false
 	}

@@ -182,3 +182,21 @@ func (m Mapper) OrgOf(natsSubject string) (string, bool) {
 	}
 	return org, true
 }
+
+// MatchSubject reports whether the literal subject matches pattern by NATS
+// rules: "*" matches one token, ">" (last) one or more.
+func MatchSubject(pattern, subject string) bool {
+	for {
+		pt, prest, pmore := strings.Cut(pattern, ".")
+		st, srest, smore := strings.Cut(subject, ".")
+		switch {
+		case pt == ">":
+			return st != "" // ">" needs at least one token
+		case pt != "*" && pt != st:
+			return false
+		case !pmore || !smore:
+			return pmore == smore
+		}
+		pattern, subject = prest, srest
+	}
+}

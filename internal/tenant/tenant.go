@@ -1,6 +1,7 @@
 // Package tenant maps what a caller names (subjects, patterns, reply tokens,
 // stream and bucket names) into its organization's namespace in NATS, and
-// back.
+// back; and it checks what comes back from a caller that the gateway handed
+// out (JetStream ack tokens, see ParseAckToken).
 //
 // Invariants, kept by every function here and checked by fuzz targets:
 //   - Whatever a caller sends, a successful mapping lies inside the caller's
