@@ -4,8 +4,8 @@
 //
 // The package has no tests and no exported code; it exists so that `go test
 // ./...` stays fast while the benchmarks live in one place, one file per area
-// (messaging_test.go for core messaging, kv_test.go, objects_test.go). Run an
-// area's benchmarks by name, for example:
+// (messaging_test.go for core messaging, jetstream_test.go, kv_test.go,
+// objects_test.go). Run an area's benchmarks by name, for example:
 //
 //	go test ./bench -run '^$' -bench '^Benchmark(Publish|Subscribe|Request)$'
 //
