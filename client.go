@@ -40,6 +40,18 @@ type Client struct {
 	wg     sync.WaitGroup // long-lived goroutines (subscriptions, publishers)
 }
 
+// Flow-control windows of a gateway connection (the gateway uses the same).
+// Setting them turns off gRPC's bandwidth-delay estimation, whose PING
+// frames accompanied every request-reply round trip: p50 was 30% higher and
+// each round trip cost 24 more allocations with it. The estimator grows
+// windows to at most 16 MiB; fixed windows of 4 MiB per stream and 16 MiB
+// per connection serve a gateway near its clients. Over long fat links, pass
+// grpc.WithInitialWindowSize through WithDialOptions.
+const (
+	streamWindow = 4 << 20
+	connWindow   = 16 << 20
+)
+
 // Dial connects to the gateway at target and waits until the connection is
 // up or ctx ends. It fails fast when no gateway can be reached.
 //
@@ -64,6 +76,8 @@ func Dial(ctx context.Context, target string, opts ...Option) (*Client, error) {
 	}
 	dialOpts := []grpc.DialOption{
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithInitialWindowSize(streamWindow),
+		grpc.WithInitialConnWindowSize(connWindow),
 		grpc.WithResolvers(consulBuilder{}),
 		grpc.WithDefaultServiceConfig(roundRobin),
 		// Deliveries can be as large as the gateway's max payload; the

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/natsgw/natsgw"
 	"github.com/natsgw/natsgw/internal/testutil"
 	"github.com/natsgw/natsgw/natsgwtest"
@@ -197,9 +199,13 @@ func TestPublisherCloseWhilePublishing(t *testing.T) {
 	t.Parallel()
 	srv := natsgwtest.NewServer(t)
 	c := srv.Client(t, natsgw.WithOrg("acme"))
-	nc := srv.NATS(t)
+	// Producers run freely until Close: room for however many they get
+	// through (the default sync queue of 65536 overflowed once the
+	// Publisher got faster).
+	nc := srv.NATS(t, nats.SyncQueueLen(1<<22))
 	ctx := testutil.Context(t)
 	raw := rawSub(t, nc, "tenant.acme.race.>")
+	testutil.NoErr(t, raw.SetPendingLimits(-1, -1), "pending limits")
 	for round := range 5 {
 		p, err := c.NewPublisher(ctx, natsgw.WithBatchSize(16, 0))
 		testutil.NoErr(t, err, "publisher")

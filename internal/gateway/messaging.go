@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	natsgwv1 "github.com/natsgw/natsgw/api/gen/natsgw/v1"
+	"github.com/natsgw/natsgw/internal/tenant"
 )
 
 // Limits of the messaging service.
@@ -38,10 +39,31 @@ type outgoing struct {
 
 // prepare validates m (from request field `field`) and maps it into org.
 func (g *Gateway) prepare(org, field string, m *natsgwv1.OutgoingMessage) (outgoing, error) {
+	return g.prepareWith(org, field, m, nil)
+}
+
+// lastSubject remembers the latest subject mapping of one batch or stream
+// (one org): producers mostly send runs of messages to the same subject, and
+// the mapping is a pure function of (org, subject), so it is reused as is.
+type lastSubject struct{ client, mapped string }
+
+func (c *lastSubject) publishSubject(m tenant.Mapper, org, subject string) (string, error) {
+	if c != nil && c.mapped != "" && c.client == subject {
+		return c.mapped, nil
+	}
+	mapped, err := m.PublishSubject(org, subject)
+	if err == nil && c != nil {
+		c.client, c.mapped = subject, mapped
+	}
+	return mapped, err
+}
+
+// prepareWith is prepare reusing last's subject mapping (last may be nil).
+func (g *Gateway) prepareWith(org, field string, m *natsgwv1.OutgoingMessage, last *lastSubject) (outgoing, error) {
 	if m == nil {
 		return outgoing{}, invalidArgumentf(field, "is required")
 	}
-	subj, err := g.m.PublishSubject(org, m.GetSubject())
+	subj, err := last.publishSubject(g.m, org, m.GetSubject())
 	if err != nil {
 		return outgoing{}, invalidArgument(field+".subject", err)
 	}
@@ -51,9 +73,11 @@ func (g *Gateway) prepare(org, field string, m *natsgwv1.OutgoingMessage) (outgo
 			return outgoing{}, invalidArgument(field+".reply_to", err)
 		}
 	}
-	hdr, err := toNATSHeader(field+".headers", m.GetHeaders())
-	if err != nil {
-		return outgoing{}, err
+	var hdr nats.Header
+	if h := m.GetHeaders(); len(h) > 0 { // no field name to build without headers
+		if hdr, err = toNATSHeader(field+".headers", h); err != nil {
+			return outgoing{}, err
+		}
 	}
 	data := m.GetData()
 	if size := len(data) + headerSize(hdr); size > g.maxPayload {
@@ -93,8 +117,8 @@ func (s *messagingServer) Publish(ctx context.Context, req *natsgwv1.PublishRequ
 // prepareAt prepares message i of a batch (request field "messages[i]").
 // The field name is only built for the error, keeping the hot path free of
 // formatting.
-func (g *Gateway) prepareAt(org string, i int, m *natsgwv1.OutgoingMessage) (outgoing, error) {
-	o, err := g.prepare(org, "messages", m)
+func (g *Gateway) prepareAt(org string, i int, m *natsgwv1.OutgoingMessage, last *lastSubject) (outgoing, error) {
+	o, err := g.prepareWith(org, "messages", m, last)
 	if err != nil {
 		_, err = g.prepare(org, fmt.Sprintf("messages[%d]", i), m)
 	}
@@ -113,8 +137,9 @@ func (g *Gateway) prepareAll(org string, msgs []*natsgwv1.OutgoingMessage, into 
 	if err := checkBatchLen(len(msgs)); err != nil {
 		return nil, err
 	}
+	var last lastSubject
 	for i, m := range msgs {
-		o, err := g.prepareAt(org, i, m)
+		o, err := g.prepareAt(org, i, m, &last)
 		if err != nil {
 			return nil, err
 		}
@@ -188,7 +213,10 @@ func (s *messagingServer) PublishStream(stream natsgwv1.MessagingService_Publish
 	if err != nil {
 		return err
 	}
-	var published uint64
+	var (
+		published uint64
+		last      lastSubject
+	)
 	flush := func() error {
 		if err := s.g.flush(ctx); err != nil {
 			return s.g.natsError(ctx, "flush", err)
@@ -230,7 +258,7 @@ func (s *messagingServer) PublishStream(stream natsgwv1.MessagingService_Publish
 		}
 		n, bytes := 0, 0
 		for i, m := range msgs {
-			o, err := s.g.prepareAt(id.Org, i, m)
+			o, err := s.g.prepareAt(id.Org, i, m, &last)
 			if err != nil {
 				s.g.traffic.in(id.Org, n, bytes)
 				return invalid(err)
@@ -342,17 +370,24 @@ func (g *Gateway) reply(org, prefix, token string, data []byte, headers map[stri
 // deliverable converts a NATS message for a client of org: subject mapped
 // back, reply subject turned into a token only when it lies inside org.
 func (g *Gateway) deliverable(org string, m *nats.Msg) *natsgwv1.Message {
+	out := new(natsgwv1.Message)
+	g.fillDeliverable(out, org, m)
+	return out
+}
+
+// fillDeliverable sets every field of out as deliverable does, so that a
+// Message can be reused for the next frame once it has been sent.
+func (g *Gateway) fillDeliverable(out *natsgwv1.Message, org string, m *nats.Msg) {
 	subj, ok := g.m.ClientSubject(org, m.Subject)
 	if !ok {
 		// Only reachable through a bug in the subscription mapping; never
 		// reveal a foreign subject.
 		subj = ""
 	}
-	out := &natsgwv1.Message{Subject: subj, Data: m.Data, Headers: fromNATSHeader(m.Header)}
+	out.Subject, out.Data, out.Headers, out.ReplyToken = subj, m.Data, fromNATSHeader(m.Header), ""
 	if tok, ok := g.m.ClientReplyToken(org, m.Reply); ok {
 		out.ReplyToken = tok
 	}
-	return out
 }
 
 func (s *messagingServer) Unsubscribe(ctx context.Context, req *natsgwv1.UnsubscribeRequest) (*natsgwv1.UnsubscribeResponse, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"time"
 
@@ -241,6 +242,10 @@ func (g *Gateway) closeSubscription(s *subscription) {
 func (g *Gateway) deliverTo(ctx context.Context, s *subscription, stop <-chan error, send func([]*natsgwv1.Message, uint64) error) error {
 	var spare []*nats.Msg
 	frame := make([]*natsgwv1.Message, 0, frameMsgs)
+	// send encodes the frame before it returns (the response and the frame
+	// slice are reused the same way), so the Message structs are reused for
+	// the next frame: one allocation less per delivered message.
+	var reuse []*natsgwv1.Message
 	for {
 		select {
 		case <-ctx.Done():
@@ -255,6 +260,12 @@ func (g *Gateway) deliverTo(ctx context.Context, s *subscription, stop <-chan er
 			return err
 		case <-s.notify:
 		}
+		// Let goroutines that are ready to run (NATS handing this
+		// subscription more messages) go first, so that a burst leaves in
+		// a few large frames rather than in many frames of a few messages:
+		// each frame costs a gRPC send, an HTTP/2 frame and a receive on the
+		// client. With nothing else ready to run, this returns at once.
+		runtime.Gosched()
 		msgs, dropped := s.take(spare)
 		for i := 0; i < len(msgs) || dropped > 0; {
 			frame = frame[:0]
@@ -264,13 +275,21 @@ func (g *Gateway) deliverTo(ctx context.Context, s *subscription, stop <-chan er
 				if len(frame) > 0 && size+n > frameBytes {
 					break
 				}
-				frame = append(frame, g.deliverable(s.org, msgs[i]))
+				if len(frame) == len(reuse) {
+					reuse = append(reuse, new(natsgwv1.Message))
+				}
+				out := reuse[len(frame)]
+				g.fillDeliverable(out, s.org, msgs[i])
+				frame = append(frame, out)
 				size += n
 				data += len(msgs[i].Data)
 				msgs[i] = nil
 			}
 			if err := send(frame, dropped); err != nil {
 				return err
+			}
+			for _, m := range frame {
+				m.Data, m.Headers = nil, nil // hold no payload until the next frame
 			}
 			g.traffic.out(s.org, len(frame), data)
 			dropped = 0

@@ -252,12 +252,25 @@ func (s *Server) register(ctx context.Context) error {
 // AdvertiseAddr is the address this instance tells others to use.
 func (s *Server) AdvertiseAddr() string { return s.advertise }
 
+// Flow-control windows: per stream and per connection. A client may have
+// this much unread data in the gateway's buffers; gRPC's estimator, which
+// these replace, grows windows up to 16 MiB.
+const (
+	streamWindow = 4 << 20
+	connWindow   = 16 << 20
+)
+
 func (s *Server) grpcOptions(maxPayload int) []grpc.ServerOption {
 	m := newMetrics(s.reg)
 	return []grpc.ServerOption{
 		// Room for a max-size message plus its headers and framing; batches
 		// beyond this are refused by gRPC with ResourceExhausted.
 		grpc.MaxRecvMsgSize(2*maxPayload + 1<<20),
+		// Fixed flow-control windows (as the SDK sets them) turn off gRPC's
+		// bandwidth-delay estimation and its PING frames on every burst of
+		// data: request-reply p50 was 30% lower without them.
+		grpc.InitialWindowSize(streamWindow),
+		grpc.InitialConnWindowSize(connWindow),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
 		grpc.ChainUnaryInterceptor(recoverUnary(s.log), m.unary, s.auth.unary, logUnary(s.log)),
