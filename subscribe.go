@@ -14,6 +14,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"google.golang.org/grpc"
+
 	natsgwv1 "github.com/natsgw/natsgw/api/gen/natsgw/v1"
 )
 
@@ -227,61 +229,54 @@ func (s *Subscription) event(e Event) {
 func (s *Subscription) session(ready func()) error {
 	ctx, cancel := context.WithCancel(s.ctx)
 	defer cancel()
-	var recv func() (*natsgwv1.SubscribeResponse, error)
+	var stream grpc.ClientStream
 	if s.serve {
-		stream, err := s.c.messaging.Serve(ctx)
+		serve, err := s.c.messaging.Serve(ctx, deliveryCallOption)
 		if err != nil {
 			return err
 		}
-		if err := stream.Send(&natsgwv1.ServeRequest{Kind: &natsgwv1.ServeRequest_Start{Start: &natsgwv1.ServeStart{
+		if err := serve.Send(&natsgwv1.ServeRequest{Kind: &natsgwv1.ServeRequest_Start{Start: &natsgwv1.ServeStart{
 			Subject: s.subject, QueueGroup: s.opts.queue, BufferSize: uint32(s.opts.buffer),
 		}}}); err != nil {
-			_, err = stream.Recv() // the real status
+			_, err = serve.Recv() // the real status
 			return err
 		}
 		s.sendMu.Lock()
-		s.serveOut = stream
+		s.serveOut = serve
 		s.sendMu.Unlock()
 		defer func() {
 			s.sendMu.Lock()
 			s.serveOut = nil
 			s.sendMu.Unlock()
 		}()
-		recv = func() (*natsgwv1.SubscribeResponse, error) {
-			r, err := stream.Recv()
-			if err != nil {
-				return nil, err
-			}
-			return &natsgwv1.SubscribeResponse{Ready: r.GetReady(), Messages: r.GetMessages(), Dropped: r.GetDropped()}, nil
-		}
+		stream = serve
 	} else {
-		stream, err := s.c.messaging.Subscribe(ctx, &natsgwv1.SubscribeRequest{
+		sub, err := s.c.messaging.Subscribe(ctx, &natsgwv1.SubscribeRequest{
 			Subject: s.subject, QueueGroup: s.opts.queue, BufferSize: uint32(s.opts.buffer),
-		})
+		}, deliveryCallOption)
 		if err != nil {
 			return err
 		}
-		recv = stream.Recv
+		stream = sub
 	}
-	resp, err := recv()
-	if err != nil {
+	// Responses are decoded into d, which is reused (see delivery.go).
+	d := &delivery{c: s.c}
+	if err := stream.RecvMsg(d); err != nil {
 		return nilIfEOF(err)
 	}
-	if resp.GetReady() == nil {
+	if !d.ready {
 		return errors.New("natsgw: gateway did not confirm the subscription")
 	}
-	id := resp.GetReady().GetSubscriptionId()
+	id := d.id
 	s.id.Store(&id)
-	s.maxPayload.Store(resp.GetReady().GetMaxPayload())
+	s.maxPayload.Store(d.maxPayload)
 	ready()
 	for {
-		resp, err := recv()
-		if err != nil {
+		if err := stream.RecvMsg(d); err != nil {
 			return nilIfEOF(err)
 		}
-		s.dropped.Add(resp.GetDropped())
-		for _, pm := range resp.GetMessages() {
-			m := s.c.msgFromProto(pm)
+		s.dropped.Add(d.dropped)
+		for _, m := range d.msgs {
 			if s.serve {
 				m.respond = s.respond
 			}
