@@ -261,7 +261,7 @@ const (
 )
 
 func (s *Server) grpcOptions(maxPayload int) []grpc.ServerOption {
-	m := newMetrics(s.reg)
+	in := &interceptors{log: s.log, m: newMetrics(s.reg), auth: s.auth}
 	return []grpc.ServerOption{
 		// Room for a max-size message plus its headers and framing; batches
 		// beyond this are refused by gRPC with ResourceExhausted.
@@ -273,8 +273,8 @@ func (s *Server) grpcOptions(maxPayload int) []grpc.ServerOption {
 		grpc.InitialConnWindowSize(connWindow),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
-		grpc.ChainUnaryInterceptor(recoverUnary(s.log), m.unary, s.auth.unary, logUnary(s.log)),
-		grpc.ChainStreamInterceptor(recoverStream(s.log), m.stream, s.auth.stream, logStream(s.log)),
+		grpc.UnaryInterceptor(in.unary),
+		grpc.StreamInterceptor(in.stream),
 	}
 }
 
