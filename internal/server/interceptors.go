@@ -44,12 +44,11 @@ func publicMethod(method string) bool {
 }
 
 func (a *authenticator) authenticate(ctx context.Context, method string) (context.Context, error) {
-	md, _ := metadata.FromIncomingContext(ctx)
-	org, err := single(md, MDOrg)
+	org, err := single(ctx, MDOrg)
 	if err != nil {
 		return nil, err
 	}
-	user, err := single(md, MDUser)
+	user, err := single(ctx, MDUser)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +73,7 @@ func (a *authenticator) authenticate(ctx context.Context, method string) (contex
 		return tenant.NewContext(ctx, id), nil
 	}
 
-	authz, err := single(md, "authorization")
+	authz, err := single(ctx, "authorization")
 	if err != nil {
 		return nil, status.Error(codes.Unauthenticated, "authorization: must be given once")
 	}
@@ -101,9 +100,11 @@ func (a *authenticator) authenticate(ctx context.Context, method string) (contex
 	return tenant.NewContext(ctx, id), nil
 }
 
-// single returns the one value of key, "" when absent.
-func single(md metadata.MD, key string) (string, error) {
-	v := md.Get(key)
+// single returns the one value of key in the call's metadata, "" when
+// absent. (It reads just that key: metadata.FromIncomingContext would copy
+// all of them.)
+func single(ctx context.Context, key string) (string, error) {
+	v := metadata.ValueFromIncomingContext(ctx, key)
 	switch len(v) {
 	case 0:
 		return "", nil
