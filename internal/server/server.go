@@ -260,6 +260,10 @@ const (
 	connWindow   = 16 << 20
 )
 
+// streamWorkers is how many goroutines wait for calls. Streams keep theirs
+// while they last.
+const streamWorkers = 64
+
 func (s *Server) grpcOptions(maxPayload int) []grpc.ServerOption {
 	in := &interceptors{log: s.log, m: newMetrics(s.reg), auth: s.auth}
 	return []grpc.ServerOption{
@@ -273,6 +277,10 @@ func (s *Server) grpcOptions(maxPayload int) []grpc.ServerOption {
 		grpc.InitialConnWindowSize(connWindow),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
+		// Calls run on long-lived goroutines (a new one when all are busy)
+		// instead of one new goroutine each, whose stack grew anew through
+		// gRPC's and the handler's frames on every call.
+		grpc.NumStreamWorkers(streamWorkers),
 		grpc.UnaryInterceptor(in.unary),
 		grpc.StreamInterceptor(in.stream),
 	}
