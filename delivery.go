@@ -2,6 +2,7 @@ package natsgw
 
 import (
 	"errors"
+	"io"
 	"unicode/utf8"
 
 	"google.golang.org/grpc"
@@ -37,6 +38,11 @@ func (c deliveryCodec) Unmarshal(data mem.BufferSlice, v any) error {
 	if len(data) == 1 {
 		return d.decode(data[0].ReadOnlyData())
 	}
+	if d.decodeSplit(data) {
+		return nil
+	}
+	// Malformed, or with fields decodeSplit leaves alone: decode it whole,
+	// for protobuf's verdict.
 	buf := data.MaterializeToBuffer(mem.DefaultBufferPool())
 	defer buf.Free()
 	return d.decode(buf.ReadOnlyData())
@@ -55,7 +61,12 @@ type delivery struct {
 	dropped    uint64
 
 	subject string
+	// split holds a field that arrived split between buffers.
+	split []byte
 }
+
+// maxSplit is the largest split buffer a delivery keeps between responses.
+const maxSplit = 64 << 10
 
 // Field numbers and wire types, as in messaging.proto.
 const (
@@ -131,30 +142,138 @@ func varintField(b []byte) (uint64, int, error) {
 	return v, n, nil
 }
 
-func (d *delivery) decode(b []byte) error {
+func (d *delivery) reset() {
 	d.ready, d.id, d.maxPayload, d.dropped = false, "", 0, 0
 	clear(d.msgs)
 	d.msgs = d.msgs[:0]
-	return fields(b, func(num protowire.Number, typ protowire.Type, b []byte) (n int, err error) {
-		var v []byte
-		switch {
-		case num == fieldReady && typ == protowire.BytesType:
-			if v, n, err = bytesField(b); err == nil {
-				// A repeated message field merges, as in protobuf.
-				err = fields(v, d.decodeReady)
-			}
-			d.ready = true
-		case num == fieldMessages && typ == protowire.BytesType:
-			var m *Msg
-			if v, n, err = bytesField(b); err == nil {
-				m, err = d.decodeMsg(v)
-				d.msgs = append(d.msgs, m)
-			}
-		case num == fieldDropped && typ == protowire.VarintType:
-			d.dropped, n, err = varintField(b)
+}
+
+func (d *delivery) decode(b []byte) error {
+	d.reset()
+	return fields(b, d.decodeField)
+}
+
+// decodeField decodes one field of a SubscribeResponse or ServeResponse.
+func (d *delivery) decodeField(num protowire.Number, typ protowire.Type, b []byte) (n int, err error) {
+	var v []byte
+	switch {
+	case num == fieldReady && typ == protowire.BytesType:
+		if v, n, err = bytesField(b); err == nil {
+			// A repeated message field merges, as in protobuf.
+			err = fields(v, d.decodeReady)
 		}
-		return n, err
-	})
+		d.ready = true
+	case num == fieldMessages && typ == protowire.BytesType:
+		var m *Msg
+		if v, n, err = bytesField(b); err == nil {
+			m, err = d.decodeMsg(v)
+			d.msgs = append(d.msgs, m)
+		}
+	case num == fieldDropped && typ == protowire.VarintType:
+		d.dropped, n, err = varintField(b)
+	}
+	return n, err
+}
+
+// decodeSplit decodes a response that gRPC received in several buffers
+// (one per HTTP/2 frame) without joining them: only a field split between
+// buffers is copied. Fields are decoded in order exactly as decode does.
+// It reports false, having decoded part of the response or none, when the
+// response is malformed or has a field it does not handle (a group).
+func (d *delivery) decodeSplit(data mem.BufferSlice) bool {
+	d.reset()
+	split := d.split[:0]
+	defer func() {
+		if cap(split) <= maxSplit {
+			d.split = split[:0]
+		} else {
+			d.split = nil
+		}
+	}()
+	for _, buf := range data {
+		b := buf.ReadOnlyData()
+		// First complete a field begun in the previous buffers.
+		for len(split) > 0 {
+			size, ok := fieldSize(split)
+			switch {
+			case !ok:
+				return false
+			case size > 0 && len(split) == size:
+				if fields(split, d.decodeField) != nil {
+					return false
+				}
+				split = split[:0]
+			case len(b) == 0:
+				// Continues in the next buffer.
+			case size == 0: // its tag or length is still incomplete
+				split, b = append(split, b[0]), b[1:]
+				continue
+			default:
+				n := min(size-len(split), len(b))
+				split, b = append(split, b[:n]...), b[n:]
+				continue
+			}
+			break
+		}
+		for len(b) > 0 {
+			size, ok := fieldSize(b)
+			if !ok {
+				return false
+			}
+			if size == 0 || size > len(b) {
+				break // continues in the next buffer
+			}
+			if fields(b[:size], d.decodeField) != nil {
+				return false
+			}
+			b = b[size:]
+		}
+		split = append(split, b...)
+	}
+	return len(split) == 0
+}
+
+// fieldSize returns the size of the field at the start of b: 0 when its tag
+// or length is not complete yet, ok false when it is malformed or a group.
+func fieldSize(b []byte) (size int, ok bool) {
+	num, typ, n := protowire.ConsumeTag(b)
+	if n < 0 {
+		return 0, truncated(n)
+	}
+	if num > protowire.MaxValidNumber {
+		return 0, false
+	}
+	switch typ {
+	case protowire.VarintType:
+		_, m := protowire.ConsumeVarint(b[n:])
+		if m < 0 {
+			return 0, truncated(m)
+		}
+		return n + m, true
+	case protowire.Fixed32Type:
+		return n + 4, true
+	case protowire.Fixed64Type:
+		return n + 8, true
+	case protowire.BytesType:
+		l, m := protowire.ConsumeVarint(b[n:])
+		if m < 0 {
+			return 0, truncated(m)
+		}
+		if l > maxDeliverySize {
+			return 0, false
+		}
+		return n + m + int(l), true
+	}
+	return 0, false
+}
+
+// maxDeliverySize bounds a field's length in decodeSplit (gRPC bounds whole
+// messages by MaxCallRecvMsgSize, math.MaxInt32 for the SDK).
+const maxDeliverySize = 1<<31 - 1
+
+// truncated reports whether a protowire error code means "input ended".
+func truncated(code int) bool {
+	return errors.Is(protowire.ParseError(code), io.ErrUnexpectedEOF)
 }
 
 // decodeReady decodes one field of a SubscriptionReady into d.

@@ -1,6 +1,7 @@
 package natsgw
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 
@@ -43,34 +44,74 @@ func wantDelivery(c *Client, b []byte) (*delivery, error) {
 	return d, nil
 }
 
+// checkDelivery decodes b (after prev, into the same delivery) and checks
+// the result against protobuf's: whole, and split into buffers of 1, 2, 3,
+// 7 and 64 bytes as gRPC may receive it.
 func checkDelivery(t *testing.T, c *Client, prev, b []byte) {
 	t.Helper()
 	want, werr := wantDelivery(c, b)
-	got := &delivery{c: c}
-	if prev != nil { // decoding reuses the delivery: nothing may leak through
-		if err := got.decode(prev); err != nil {
-			t.Fatalf("decode seed: %v", err)
+	decoders := map[string]func(d *delivery) error{
+		"whole": func(d *delivery) error { return d.decode(b) },
+	}
+	for _, size := range []int{1, 2, 3, 7, 64} {
+		var bufs mem.BufferSlice
+		for rest := b; len(rest) > 0; rest = rest[min(size, len(rest)):] {
+			bufs = append(bufs, mem.SliceBuffer(rest[:min(size, len(rest))]))
+		}
+		decoders[fmt.Sprintf("split by %d", size)] = func(d *delivery) error {
+			return theDeliveryCodec.Unmarshal(bufs, d)
+		}
+		// What protobuf accepts is decoded in place, unless it has a group.
+		if werr == nil && len(bufs) > 1 && !(&delivery{c: c}).decodeSplit(bufs) && !hasGroup(b) {
+			t.Fatalf("decode(%x) split by %d: not decoded in place", b, size)
 		}
 	}
-	gerr := got.decode(b)
-	if (werr == nil) != (gerr == nil) {
-		t.Fatalf("decode(%x): error %v, protobuf says %v", b, gerr, werr)
-	}
-	if werr != nil {
-		return
-	}
-	if got.ready != want.ready || got.id != want.id || got.maxPayload != want.maxPayload || got.dropped != want.dropped {
-		t.Fatalf("decode(%x): ready %v %q %d dropped %d, want %v %q %d dropped %d", b,
-			got.ready, got.id, got.maxPayload, got.dropped, want.ready, want.id, want.maxPayload, want.dropped)
-	}
-	if len(got.msgs) != len(want.msgs) {
-		t.Fatalf("decode(%x): %d messages, want %d", b, len(got.msgs), len(want.msgs))
-	}
-	for i := range got.msgs {
-		if !reflect.DeepEqual(got.msgs[i], want.msgs[i]) {
-			t.Fatalf("decode(%x): message %d is %+v, want %+v", b, i, got.msgs[i], want.msgs[i])
+	for name, decode := range decoders {
+		got := &delivery{c: c}
+		if prev != nil { // decoding reuses the delivery: nothing may leak through
+			if err := got.decode(prev); err != nil {
+				t.Fatalf("decode seed: %v", err)
+			}
+		}
+		gerr := decode(got)
+		if (werr == nil) != (gerr == nil) {
+			t.Fatalf("%s: decode(%x): error %v, protobuf says %v", name, b, gerr, werr)
+		}
+		if werr != nil {
+			continue
+		}
+		if got.ready != want.ready || got.id != want.id || got.maxPayload != want.maxPayload || got.dropped != want.dropped {
+			t.Fatalf("%s: decode(%x): ready %v %q %d dropped %d, want %v %q %d dropped %d", name, b,
+				got.ready, got.id, got.maxPayload, got.dropped, want.ready, want.id, want.maxPayload, want.dropped)
+		}
+		if len(got.msgs) != len(want.msgs) {
+			t.Fatalf("%s: decode(%x): %d messages, want %d", name, b, len(got.msgs), len(want.msgs))
+		}
+		for i := range got.msgs {
+			if !reflect.DeepEqual(got.msgs[i], want.msgs[i]) {
+				t.Fatalf("%s: decode(%x): message %d is %+v, want %+v", name, b, i, got.msgs[i], want.msgs[i])
+			}
 		}
 	}
+}
+
+// hasGroup reports whether a top-level field of the message b is a group.
+func hasGroup(b []byte) bool {
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return false
+		}
+		if typ == protowire.StartGroupType {
+			return true
+		}
+		m := protowire.ConsumeFieldValue(num, typ, b[n:])
+		if m < 0 {
+			return false
+		}
+		b = b[n+m:]
+	}
+	return false
 }
 
 func TestDeliveryDecode(t *testing.T) {
@@ -152,6 +193,12 @@ func TestDeliveryCodec(t *testing.T) {
 	}
 	if len(d.msgs) != len(r.GetMessages()) || d.dropped != r.GetDropped() || string(d.msgs[3].Data) != "ping" {
 		t.Fatalf("decoded %d messages, dropped %d", len(d.msgs), d.dropped)
+	}
+	// Without joining the buffers (no fallback), whatever the split.
+	for i := 1; i < len(b); i++ {
+		if !d.decodeSplit(mem.BufferSlice{mem.SliceBuffer(b[:i]), mem.SliceBuffer(b[i:])}) {
+			t.Fatalf("a well-formed response split at %d was not decoded in place", i)
+		}
 	}
 	var pr natsgwv1.SubscribeResponse
 	if err := codec.Unmarshal(mem.BufferSlice{mem.SliceBuffer(b)}, &pr); err != nil || !proto.Equal(&pr, r) {
