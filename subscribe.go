@@ -65,7 +65,7 @@ type Subscription struct {
 
 	ctx    context.Context
 	cancel context.CancelFunc
-	ch     chan *Msg // SubscribeSync deliveries
+	q      *msgQueue // SubscribeSync deliveries
 	work   chan *Msg // WithConcurrency > 1
 	done   chan struct{}
 	err    error // set before done is closed
@@ -125,7 +125,7 @@ func (c *Client) subscribe(ctx context.Context, subject string, handler MsgHandl
 		if n == 0 {
 			n = 1024
 		}
-		s.ch = make(chan *Msg, n)
+		s.q = newMsgQueue(n)
 	} else if o.concurrency > 1 {
 		s.work = make(chan *Msg, o.concurrency)
 		for range o.concurrency {
@@ -276,6 +276,12 @@ func (s *Subscription) session(ready func()) error {
 			return nilIfEOF(err)
 		}
 		s.dropped.Add(d.dropped)
+		if s.q != nil {
+			if !s.q.push(d.msgs, s.ctx.Done()) {
+				return nil
+			}
+			continue
+		}
 		for _, m := range d.msgs {
 			if s.serve {
 				m.respond = s.respond
@@ -294,26 +300,17 @@ func nilIfEOF(err error) error {
 	return err
 }
 
-// deliver hands m on; false means the subscription is over.
+// deliver hands m to the handler; false means the subscription is over.
 func (s *Subscription) deliver(m *Msg) bool {
-	switch {
-	case s.ch != nil:
-		select {
-		case s.ch <- m:
-			return true
-		case <-s.ctx.Done():
-			return false
-		}
-	case s.work != nil:
-		select {
-		case s.work <- m:
-			return true
-		case <-s.ctx.Done():
-			return false
-		}
-	default:
+	if s.work == nil {
 		s.call(m)
 		return s.ctx.Err() == nil
+	}
+	select {
+	case s.work <- m:
+		return true
+	case <-s.ctx.Done():
+		return false
 	}
 }
 
@@ -362,34 +359,31 @@ func (s *Subscription) respond(ctx context.Context, token string, data []byte, h
 // an end by the gateway, the buffered messages first, then ErrClosed or the
 // error that ended it.
 func (s *Subscription) Next(ctx context.Context) (*Msg, error) {
-	if s.ch == nil {
+	if s.q == nil {
 		return nil, errors.New("natsgw: Next needs a subscription made with SubscribeSync")
 	}
 	if s.ctx.Err() != nil {
 		return nil, ErrClosed
 	}
-	select {
-	case m := <-s.ch:
-		return m, nil
-	default:
-	}
-	select {
-	case m := <-s.ch:
-		return m, nil
-	case <-s.ctx.Done():
-		return nil, ErrClosed
-	case <-s.done:
-		select {
-		case m := <-s.ch:
+	for {
+		if m, ok := s.q.pop(); ok {
 			return m, nil
-		default:
 		}
-		if s.err != nil {
-			return nil, s.err
+		select {
+		case <-s.q.avail:
+		case <-s.ctx.Done():
+			return nil, ErrClosed
+		case <-s.done:
+			if m, ok := s.q.pop(); ok {
+				return m, nil
+			}
+			if s.err != nil {
+				return nil, s.err
+			}
+			return nil, ErrClosed
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
-		return nil, ErrClosed
-	case <-ctx.Done():
-		return nil, ctx.Err()
 	}
 }
 
