@@ -274,7 +274,7 @@ func (s *Server) grpcOptions(maxPayload int) []grpc.ServerOption {
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
 		grpc.ChainUnaryInterceptor(recoverUnary(s.log), m.unary, s.auth.unary, logUnary(s.log)),
-		grpc.ChainStreamInterceptor(recoverStream(s.log), m.stream, s.auth.stream, logStream(s.log)),
+		grpc.ChainStreamInterceptor(recoverStream(s.log), m.stream, s.auth.stream, newStreamLimiter(s.cfg.MaxStreamsPerOrg).stream, logStream(s.log)),
 	}
 }
 
