@@ -136,16 +136,22 @@ type StreamPublisher struct {
 	ps     natsgwv1.StreamService_PipelinePublishClient
 	cancel context.CancelFunc
 
-	mu      sync.Mutex
-	frame   []*natsgwv1.StreamPublish
-	bytes   int
-	named   bool // the stream name went out in a frame
-	timer   *time.Timer
+	// Lock order: mu, sendMu, futMu. The receiver takes only futMu while
+	// the stream is up, so it keeps reading results even while producers
+	// wait for a send (a stalled reader would stall the gateway's writer,
+	// then its reader, then our senders).
+	mu     sync.Mutex
+	frame  []*natsgwv1.StreamPublish
+	bytes  int
+	named  bool // the stream name went out in a frame
+	timer  *time.Timer
+	err    error // sticky: the stream failed or was closed
+	sendMu sync.Mutex
+
+	futMu   sync.Mutex
 	futures []*PubAckFuture // sent or queued, unresolved, in order
 	base    uint64          // index of futures[0]
-	err     error           // sticky: the stream failed or was closed
-	sendMu  sync.Mutex
-	done    chan struct{} // closed when the receiver ends
+	done    chan struct{}   // closed when the receiver ends
 }
 
 // NewStreamPublisher opens a pipelined publisher for stream. The options are
@@ -187,7 +193,9 @@ func (p *StreamPublisher) Publish(subject string, data []byte, opts ...StreamPub
 		return nil, err
 	}
 	p.frame = append(p.frame, m)
+	p.futMu.Lock()
 	p.futures = append(p.futures, f)
+	p.futMu.Unlock()
 	p.bytes += len(data)
 	if len(p.frame) < p.opts.maxMsgs && p.bytes < p.opts.maxBytes {
 		if len(p.frame) == 1 {
@@ -248,9 +256,11 @@ func (p *StreamPublisher) fail(err error) {
 	if p.err == nil {
 		p.err = err
 	}
+	err = p.err
+	p.futMu.Lock()
 	pending := p.futures
 	p.futures = nil
-	err = p.err
+	p.futMu.Unlock()
 	p.mu.Unlock()
 	for _, f := range pending {
 		f.resolve(nil, err)
@@ -280,15 +290,16 @@ func (p *StreamPublisher) receive() {
 // resolveFrame resolves the futures a frame of results reports on.
 func (p *StreamPublisher) resolveFrame(resp *natsgwv1.PipelinePublishResponse) error {
 	seqs := resp.GetSequences()
-	p.mu.Lock()
+	p.futMu.Lock()
 	if resp.GetFirstIndex() != p.base || len(seqs) > len(p.futures) {
-		p.mu.Unlock()
-		return fmt.Errorf("%w: gateway answered messages %d.. out of order (expected %d)", ErrInternal, resp.GetFirstIndex(), p.base)
+		base := p.base
+		p.futMu.Unlock()
+		return fmt.Errorf("%w: gateway answered messages %d.. out of order (expected %d)", ErrInternal, resp.GetFirstIndex(), base)
 	}
 	done := p.futures[:len(seqs)]
 	p.futures = p.futures[len(seqs):]
 	p.base += uint64(len(seqs))
-	p.mu.Unlock()
+	p.futMu.Unlock()
 	dups := resp.GetDuplicates()
 	errs := resp.GetErrors()
 	for i, f := range done {
@@ -319,9 +330,11 @@ func (p *StreamPublisher) Flush(ctx context.Context) error {
 		return err
 	}
 	var last *PubAckFuture
+	p.futMu.Lock()
 	if n := len(p.futures); n > 0 {
 		last = p.futures[n-1]
 	}
+	p.futMu.Unlock()
 	if len(p.frame) > 0 {
 		if err := p.sendLocked(); err != nil {
 			return err

@@ -40,6 +40,7 @@ type settings struct {
 	authFile   string
 	consulAddr string
 	consulSvc  string
+	maxStreams int
 }
 
 // WithMaxPayload sets the gateway's max payload (default 8 MiB).
@@ -68,6 +69,10 @@ func WithConsul(addr, service string) Option {
 	return func(s *settings) { s.consulAddr, s.consulSvc = addr, service }
 }
 
+// WithMaxStreamsPerOrg sets the cap on one organization's open streaming
+// calls (default 1000; 0 means no limit).
+func WithMaxStreamsPerOrg(n int) Option { return func(s *settings) { s.maxStreams = n } }
+
 // WithLogLevel sets the level of gateway logs sent to t.Log (default warn).
 func WithLogLevel(l slog.Level) Option { return func(s *settings) { s.logLevel = l } }
 
@@ -86,11 +91,12 @@ type Server struct {
 // when the test ends.
 func NewServer(tb testing.TB, opts ...Option) *Server {
 	tb.Helper()
-	st := settings{maxPayload: config.DefaultMaxPayload, logLevel: slog.LevelWarn}
+	st := settings{maxPayload: config.DefaultMaxPayload, logLevel: slog.LevelWarn, maxStreams: config.DefaultMaxStreamsPerOrg}
 	for _, o := range opts {
 		o(&st)
 	}
 	cfg := config.Default()
+	cfg.MaxStreamsPerOrg = st.maxStreams
 	cfg.Listen = "127.0.0.1:0"
 	cfg.MaxPayload = st.maxPayload
 	cfg.NATSURL = st.natsURL

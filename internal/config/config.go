@@ -62,6 +62,10 @@ type Config struct {
 	// to reach this instance. Default: the listen address, with the host
 	// name in place of an unspecified host.
 	Advertise string `json:"advertise"`
+	// MaxStreamsPerOrg caps the streaming calls (subscriptions, responders,
+	// consumers, watches, transfers) one organization may have open on one
+	// instance. 0 means no limit. Default 1000.
+	MaxStreamsPerOrg int `json:"max_streams_per_org"`
 	// AuthFile turns on token authentication: a JSON file mapping token
 	// digests to identities (see `natsgw token`). Empty (default) is open
 	// mode, where callers state their organization.
@@ -76,6 +80,8 @@ const (
 	DefaultDataDir         = "./natsgw-data"
 	DefaultMaxPayload      = 8 << 20
 	DefaultShutdownTimeout = 10 * time.Second
+	// DefaultMaxStreamsPerOrg is the default of MaxStreamsPerOrg.
+	DefaultMaxStreamsPerOrg = 1000
 	// MaxMaxPayload is the largest max payload NATS can carry (64 MiB).
 	MaxMaxPayload = 64 << 20
 )
@@ -83,14 +89,15 @@ const (
 // Default returns the configuration with every default filled in.
 func Default() Config {
 	return Config{
-		Listen:          DefaultListen,
-		DataDir:         DefaultDataDir,
-		MaxPayload:      DefaultMaxPayload,
-		LogFormat:       "text",
-		LogLevel:        "info",
-		TenantRoot:      tenant.DefaultRoot,
-		ShutdownTimeout: Duration(DefaultShutdownTimeout),
-		ConsulService:   "natsgw",
+		Listen:           DefaultListen,
+		DataDir:          DefaultDataDir,
+		MaxPayload:       DefaultMaxPayload,
+		LogFormat:        "text",
+		LogLevel:         "info",
+		TenantRoot:       tenant.DefaultRoot,
+		ShutdownTimeout:  Duration(DefaultShutdownTimeout),
+		ConsulService:    "natsgw",
+		MaxStreamsPerOrg: DefaultMaxStreamsPerOrg,
 	}
 }
 
@@ -150,6 +157,9 @@ func (c Config) Validate() error {
 		if _, _, err := net.SplitHostPort(c.Advertise); err != nil {
 			return fmt.Errorf("advertise: %q is not host:port: %w", c.Advertise, err)
 		}
+	}
+	if c.MaxStreamsPerOrg < 0 {
+		return errors.New("max-streams-per-org: must not be negative (0 means no limit)")
 	}
 	if c.ConsulAddr != "" && c.ConsulService == "" {
 		return errors.New("consul-service: must not be empty with consul-addr")

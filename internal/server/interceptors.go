@@ -123,13 +123,14 @@ type ctxStream struct {
 func (s *ctxStream) Context() context.Context { return s.ctx }
 
 // interceptors wrap every call, from the outside in: panic recovery,
-// metrics, authentication, logging. They are one function per kind of call
-// rather than a chain of four interceptors, whose every link gRPC allocates
-// for every call.
+// metrics, authentication, the per-org stream limit (streams only),
+// logging. They are one function per kind of call rather than a chain of
+// interceptors, whose every link gRPC allocates for every call.
 type interceptors struct {
-	log  *slog.Logger
-	m    *metrics
-	auth *authenticator
+	log   *slog.Logger
+	m     *metrics
+	auth  *authenticator
+	limit *streamLimiter
 }
 
 // recover turns a panic into Internal so that no client input can take the
@@ -157,15 +158,19 @@ func (in *interceptors) unary(ctx context.Context, req any, info *grpc.UnaryServ
 }
 
 // stream is unary's counterpart for streams; the handler sees the
-// authenticated context.
+// authenticated context. Streams over the org's limit are refused (counted,
+// not logged).
 func (in *interceptors) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) (err error) {
 	defer in.recover(info.FullMethod, &err)
 	start := time.Now()
 	if idCtx, authErr := in.auth.authenticate(ss.Context(), info.FullMethod); authErr != nil {
 		err = authErr
 	} else {
-		err = h(srv, &ctxStream{ServerStream: ss, ctx: idCtx})
-		logCall(idCtx, in.log, info.FullMethod, start, err)
+		err = in.limit.stream(srv, &ctxStream{ServerStream: ss, ctx: idCtx}, info, func(srv any, ss grpc.ServerStream) error {
+			err := h(srv, ss)
+			logCall(idCtx, in.log, info.FullMethod, start, err)
+			return err
+		})
 	}
 	in.m.streamDone(info.FullMethod, err)
 	return err

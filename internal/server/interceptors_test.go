@@ -50,7 +50,7 @@ func series(t *testing.T, reg *prometheus.Registry, name string) map[string]floa
 func TestInterceptors(t *testing.T) {
 	t.Parallel()
 	reg := prometheus.NewRegistry()
-	in := &interceptors{log: slog.New(slog.DiscardHandler), m: newMetrics(reg), auth: &authenticator{}}
+	in := &interceptors{log: slog.New(slog.DiscardHandler), m: newMetrics(reg), auth: &authenticator{}, limit: newStreamLimiter(0)}
 	const method = "/natsgw.v1.Test/Call"
 	calls := func(code codes.Code) float64 {
 		return series(t, reg, "natsgw_grpc_calls_total")[code.String()+" "+method+" "] // labels by name

@@ -265,7 +265,7 @@ const (
 const streamWorkers = 64
 
 func (s *Server) grpcOptions(maxPayload int) []grpc.ServerOption {
-	in := &interceptors{log: s.log, m: newMetrics(s.reg), auth: s.auth}
+	in := &interceptors{log: s.log, m: newMetrics(s.reg), auth: s.auth, limit: newStreamLimiter(s.cfg.MaxStreamsPerOrg)}
 	return []grpc.ServerOption{
 		// Room for a max-size message plus its headers and framing; batches
 		// beyond this are refused by gRPC with ResourceExhausted.
