@@ -122,16 +122,18 @@ func Dial(ctx context.Context, target string, opts ...Option) (*Client, error) {
 	return c, nil
 }
 
+// withMD adds the client's metadata md (built once in Dial, never modified)
+// to a call's context, after any the caller set.
 func withMD(ctx context.Context, md metadata.MD) context.Context {
 	if len(md) == 0 {
 		return ctx
 	}
-	return metadata.NewOutgoingContext(ctx, metadata.Join(md, mdFrom(ctx)))
-}
-
-func mdFrom(ctx context.Context) metadata.MD {
-	md, _ := metadata.FromOutgoingContext(ctx)
-	return md
+	if callerMD, ok := metadata.FromOutgoingContext(ctx); ok {
+		return metadata.NewOutgoingContext(ctx, metadata.Join(md, callerMD))
+	}
+	// Usually the caller sets none: then md itself goes out, without a copy
+	// per call (gRPC only reads it).
+	return metadata.NewOutgoingContext(ctx, md)
 }
 
 // waitReady connects and waits for READY; the first TRANSIENT_FAILURE is an

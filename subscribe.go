@@ -14,6 +14,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"google.golang.org/grpc"
+
 	natsgwv1 "github.com/natsgw/natsgw/api/gen/natsgw/v1"
 )
 
@@ -63,7 +65,7 @@ type Subscription struct {
 
 	ctx    context.Context
 	cancel context.CancelFunc
-	ch     chan *Msg // SubscribeSync deliveries
+	q      *msgQueue // SubscribeSync deliveries
 	work   chan *Msg // WithConcurrency > 1
 	done   chan struct{}
 	err    error // set before done is closed
@@ -123,7 +125,7 @@ func (c *Client) subscribe(ctx context.Context, subject string, handler MsgHandl
 		if n == 0 {
 			n = 1024
 		}
-		s.ch = make(chan *Msg, n)
+		s.q = newMsgQueue(n)
 	} else if o.concurrency > 1 {
 		s.work = make(chan *Msg, o.concurrency)
 		for range o.concurrency {
@@ -227,61 +229,60 @@ func (s *Subscription) event(e Event) {
 func (s *Subscription) session(ready func()) error {
 	ctx, cancel := context.WithCancel(s.ctx)
 	defer cancel()
-	var recv func() (*natsgwv1.SubscribeResponse, error)
+	var stream grpc.ClientStream
 	if s.serve {
-		stream, err := s.c.messaging.Serve(ctx)
+		serve, err := s.c.messaging.Serve(ctx, deliveryCallOption)
 		if err != nil {
 			return err
 		}
-		if err := stream.Send(&natsgwv1.ServeRequest{Kind: &natsgwv1.ServeRequest_Start{Start: &natsgwv1.ServeStart{
+		if err := serve.Send(&natsgwv1.ServeRequest{Kind: &natsgwv1.ServeRequest_Start{Start: &natsgwv1.ServeStart{
 			Subject: s.subject, QueueGroup: s.opts.queue, BufferSize: uint32(s.opts.buffer),
 		}}}); err != nil {
-			_, err = stream.Recv() // the real status
+			_, err = serve.Recv() // the real status
 			return err
 		}
 		s.sendMu.Lock()
-		s.serveOut = stream
+		s.serveOut = serve
 		s.sendMu.Unlock()
 		defer func() {
 			s.sendMu.Lock()
 			s.serveOut = nil
 			s.sendMu.Unlock()
 		}()
-		recv = func() (*natsgwv1.SubscribeResponse, error) {
-			r, err := stream.Recv()
-			if err != nil {
-				return nil, err
-			}
-			return &natsgwv1.SubscribeResponse{Ready: r.GetReady(), Messages: r.GetMessages(), Dropped: r.GetDropped()}, nil
-		}
+		stream = serve
 	} else {
-		stream, err := s.c.messaging.Subscribe(ctx, &natsgwv1.SubscribeRequest{
+		sub, err := s.c.messaging.Subscribe(ctx, &natsgwv1.SubscribeRequest{
 			Subject: s.subject, QueueGroup: s.opts.queue, BufferSize: uint32(s.opts.buffer),
-		})
+		}, deliveryCallOption)
 		if err != nil {
 			return err
 		}
-		recv = stream.Recv
+		stream = sub
 	}
-	resp, err := recv()
-	if err != nil {
+	// Responses are decoded into d, which is reused (see delivery.go).
+	d := &delivery{c: s.c}
+	if err := stream.RecvMsg(d); err != nil {
 		return nilIfEOF(err)
 	}
-	if resp.GetReady() == nil {
+	if !d.ready {
 		return errors.New("natsgw: gateway did not confirm the subscription")
 	}
-	id := resp.GetReady().GetSubscriptionId()
+	id := d.id
 	s.id.Store(&id)
-	s.maxPayload.Store(resp.GetReady().GetMaxPayload())
+	s.maxPayload.Store(d.maxPayload)
 	ready()
 	for {
-		resp, err := recv()
-		if err != nil {
+		if err := stream.RecvMsg(d); err != nil {
 			return nilIfEOF(err)
 		}
-		s.dropped.Add(resp.GetDropped())
-		for _, pm := range resp.GetMessages() {
-			m := s.c.msgFromProto(pm)
+		s.dropped.Add(d.dropped)
+		if s.q != nil {
+			if !s.q.push(d.msgs, s.ctx.Done()) {
+				return nil
+			}
+			continue
+		}
+		for _, m := range d.msgs {
 			if s.serve {
 				m.respond = s.respond
 			}
@@ -299,26 +300,17 @@ func nilIfEOF(err error) error {
 	return err
 }
 
-// deliver hands m on; false means the subscription is over.
+// deliver hands m to the handler; false means the subscription is over.
 func (s *Subscription) deliver(m *Msg) bool {
-	switch {
-	case s.ch != nil:
-		select {
-		case s.ch <- m:
-			return true
-		case <-s.ctx.Done():
-			return false
-		}
-	case s.work != nil:
-		select {
-		case s.work <- m:
-			return true
-		case <-s.ctx.Done():
-			return false
-		}
-	default:
+	if s.work == nil {
 		s.call(m)
 		return s.ctx.Err() == nil
+	}
+	select {
+	case s.work <- m:
+		return true
+	case <-s.ctx.Done():
+		return false
 	}
 }
 
@@ -367,34 +359,31 @@ func (s *Subscription) respond(ctx context.Context, token string, data []byte, h
 // an end by the gateway, the buffered messages first, then ErrClosed or the
 // error that ended it.
 func (s *Subscription) Next(ctx context.Context) (*Msg, error) {
-	if s.ch == nil {
+	if s.q == nil {
 		return nil, errors.New("natsgw: Next needs a subscription made with SubscribeSync")
 	}
 	if s.ctx.Err() != nil {
 		return nil, ErrClosed
 	}
-	select {
-	case m := <-s.ch:
-		return m, nil
-	default:
-	}
-	select {
-	case m := <-s.ch:
-		return m, nil
-	case <-s.ctx.Done():
-		return nil, ErrClosed
-	case <-s.done:
-		select {
-		case m := <-s.ch:
+	for {
+		if m, ok := s.q.pop(); ok {
 			return m, nil
-		default:
 		}
-		if s.err != nil {
-			return nil, s.err
+		select {
+		case <-s.q.avail:
+		case <-s.ctx.Done():
+			return nil, ErrClosed
+		case <-s.done:
+			if m, ok := s.q.pop(); ok {
+				return m, nil
+			}
+			if s.err != nil {
+				return nil, s.err
+			}
+			return nil, ErrClosed
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
-		return nil, ErrClosed
-	case <-ctx.Done():
-		return nil, ctx.Err()
 	}
 }
 

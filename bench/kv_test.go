@@ -174,6 +174,7 @@ func runKV(b *testing.B, clients int, shared bool, open kvClient) {
 		failed  error
 	)
 	b.SetBytes(kvValueSize)
+	b.ReportAllocs() // process-wide: client, gateway and NATS
 	b.ResetTimer()
 	cpu0 := cpuTime()
 	for c, op := range ops {

@@ -369,25 +369,16 @@ func (g *Gateway) reply(org, prefix, token string, data []byte, headers map[stri
 
 // deliverable converts a NATS message for a client of org: subject mapped
 // back, reply subject turned into a token only when it lies inside org.
+// Subscriptions encode the same fields themselves (appendDelivered).
 func (g *Gateway) deliverable(org string, m *nats.Msg) *natsgwv1.Message {
-	out := new(natsgwv1.Message)
-	g.fillDeliverable(out, org, m)
-	return out
-}
-
-// fillDeliverable sets every field of out as deliverable does, so that a
-// Message can be reused for the next frame once it has been sent.
-func (g *Gateway) fillDeliverable(out *natsgwv1.Message, org string, m *nats.Msg) {
 	subj, ok := g.m.ClientSubject(org, m.Subject)
 	if !ok {
 		// Only reachable through a bug in the subscription mapping; never
 		// reveal a foreign subject.
 		subj = ""
 	}
-	out.Subject, out.Data, out.Headers, out.ReplyToken = subj, m.Data, fromNATSHeader(m.Header), ""
-	if tok, ok := g.m.ClientReplyToken(org, m.Reply); ok {
-		out.ReplyToken = tok
-	}
+	tok, _ := g.m.ClientReplyToken(org, m.Reply)
+	return &natsgwv1.Message{Subject: subj, Data: m.Data, Headers: fromNATSHeader(m.Header), ReplyToken: tok}
 }
 
 func (s *messagingServer) Unsubscribe(ctx context.Context, req *natsgwv1.UnsubscribeRequest) (*natsgwv1.UnsubscribeResponse, error) {

@@ -238,14 +238,10 @@ func (g *Gateway) closeSubscription(s *subscription) {
 
 // deliverTo drains s into send until the client goes away (ctx), the
 // subscription is ended by Unsubscribe (nil), the gateway shuts down, or
-// stop yields an error.
-func (g *Gateway) deliverTo(ctx context.Context, s *subscription, stop <-chan error, send func([]*natsgwv1.Message, uint64) error) error {
+// stop yields an error. send gets each frame encoded (see frame.go); the
+// frame is only valid until send returns.
+func (g *Gateway) deliverTo(ctx context.Context, s *subscription, stop <-chan error, send func(frame []byte) error) error {
 	var spare []*nats.Msg
-	frame := make([]*natsgwv1.Message, 0, frameMsgs)
-	// send encodes the frame before it returns (the response and the frame
-	// slice are reused the same way), so the Message structs are reused for
-	// the next frame: one allocation less per delivered message.
-	var reuse []*natsgwv1.Message
 	for {
 		select {
 		case <-ctx.Done():
@@ -268,30 +264,33 @@ func (g *Gateway) deliverTo(ctx context.Context, s *subscription, stop <-chan er
 		runtime.Gosched()
 		msgs, dropped := s.take(spare)
 		for i := 0; i < len(msgs) || dropped > 0; {
-			frame = frame[:0]
-			size, data := 0, 0
-			for ; i < len(msgs) && len(frame) < frameMsgs; i++ {
+			buf := frameBufs.Get().(*[]byte)
+			frame := (*buf)[:0]
+			count, size, data := 0, 0, 0
+			for ; i < len(msgs) && count < frameMsgs; i++ {
 				n := msgSize(msgs[i])
-				if len(frame) > 0 && size+n > frameBytes {
+				if count > 0 && size+n > frameBytes {
 					break
 				}
-				if len(frame) == len(reuse) {
-					reuse = append(reuse, new(natsgwv1.Message))
+				var ok bool
+				if frame, ok = g.appendDelivered(frame, s.org, msgs[i]); !ok {
+					return g.encodingError(s.org, msgs[i])
 				}
-				out := reuse[len(frame)]
-				g.fillDeliverable(out, s.org, msgs[i])
-				frame = append(frame, out)
+				count++
 				size += n
 				data += len(msgs[i].Data)
 				msgs[i] = nil
 			}
-			if err := send(frame, dropped); err != nil {
+			frame = appendDropped(frame, dropped)
+			err := send(frame)
+			if cap(frame) <= maxPooledFrame {
+				*buf = frame
+				frameBufs.Put(buf)
+			}
+			if err != nil {
 				return err
 			}
-			for _, m := range frame {
-				m.Data, m.Headers = nil, nil // hold no payload until the next frame
-			}
-			g.traffic.out(s.org, len(frame), data)
+			g.traffic.out(s.org, count, data)
 			dropped = 0
 		}
 		spare = msgs
@@ -336,10 +335,14 @@ func (s *messagingServer) Subscribe(req *natsgwv1.SubscribeRequest, stream natsg
 	if err := stream.Send(&natsgwv1.SubscribeResponse{Ready: &natsgwv1.SubscriptionReady{SubscriptionId: sub.id, MaxPayload: uint64(s.g.maxPayload)}}); err != nil {
 		return err
 	}
+	// Each frame goes out as the unknown fields of an empty response: see
+	// frame.go.
 	resp := &natsgwv1.SubscribeResponse{}
-	return s.g.deliverTo(ctx, sub, nil, func(msgs []*natsgwv1.Message, dropped uint64) error {
-		resp.Messages, resp.Dropped = msgs, dropped
-		return stream.Send(resp)
+	return s.g.deliverTo(ctx, sub, nil, func(frame []byte) error {
+		resp.ProtoReflect().SetUnknown(frame)
+		err := stream.Send(resp)
+		resp.ProtoReflect().SetUnknown(nil)
+		return err
 	})
 }
 
@@ -390,9 +393,11 @@ func (s *messagingServer) Serve(stream natsgwv1.MessagingService_ServeServer) er
 			}
 		}
 	}()
-	resp := &natsgwv1.ServeResponse{}
-	return s.g.deliverTo(ctx, sub, stop, func(msgs []*natsgwv1.Message, dropped uint64) error {
-		resp.Messages, resp.Dropped = msgs, dropped
-		return stream.Send(resp)
+	resp := &natsgwv1.ServeResponse{} // frames as in Subscribe
+	return s.g.deliverTo(ctx, sub, stop, func(frame []byte) error {
+		resp.ProtoReflect().SetUnknown(frame)
+		err := stream.Send(resp)
+		resp.ProtoReflect().SetUnknown(nil)
+		return err
 	})
 }

@@ -44,12 +44,11 @@ func publicMethod(method string) bool {
 }
 
 func (a *authenticator) authenticate(ctx context.Context, method string) (context.Context, error) {
-	md, _ := metadata.FromIncomingContext(ctx)
-	org, err := single(md, MDOrg)
+	org, err := single(ctx, MDOrg)
 	if err != nil {
 		return nil, err
 	}
-	user, err := single(md, MDUser)
+	user, err := single(ctx, MDUser)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +73,7 @@ func (a *authenticator) authenticate(ctx context.Context, method string) (contex
 		return tenant.NewContext(ctx, id), nil
 	}
 
-	authz, err := single(md, "authorization")
+	authz, err := single(ctx, "authorization")
 	if err != nil {
 		return nil, status.Error(codes.Unauthenticated, "authorization: must be given once")
 	}
@@ -101,9 +100,11 @@ func (a *authenticator) authenticate(ctx context.Context, method string) (contex
 	return tenant.NewContext(ctx, id), nil
 }
 
-// single returns the one value of key, "" when absent.
-func single(md metadata.MD, key string) (string, error) {
-	v := md.Get(key)
+// single returns the one value of key in the call's metadata, "" when
+// absent. (It reads just that key: metadata.FromIncomingContext would copy
+// all of them.)
+func single(ctx context.Context, key string) (string, error) {
+	v := metadata.ValueFromIncomingContext(ctx, key)
 	switch len(v) {
 	case 0:
 		return "", nil
@@ -111,22 +112,6 @@ func single(md metadata.MD, key string) (string, error) {
 		return v[0], nil
 	}
 	return "", gateway.InvalidMetadata(key, "must be given once")
-}
-
-func (a *authenticator) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
-	ctx, err := a.authenticate(ctx, info.FullMethod)
-	if err != nil {
-		return nil, err
-	}
-	return h(ctx, req)
-}
-
-func (a *authenticator) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
-	ctx, err := a.authenticate(ss.Context(), info.FullMethod)
-	if err != nil {
-		return err
-	}
-	return h(srv, &ctxStream{ServerStream: ss, ctx: ctx})
 }
 
 // ctxStream replaces a stream's context.
@@ -137,48 +122,58 @@ type ctxStream struct {
 
 func (s *ctxStream) Context() context.Context { return s.ctx }
 
-// recoverUnary turns a handler panic into Internal so that no client input
-// can take the gateway down; the stack goes to the log only.
-func recoverUnary(log *slog.Logger) grpc.UnaryServerInterceptor {
-	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (resp any, err error) {
-		defer func() {
-			if r := recover(); r != nil {
-				log.Error("panic in handler", "method", info.FullMethod, "panic", r, "stack", string(debug.Stack()))
-				err = status.Error(codes.Internal, "internal error")
-			}
-		}()
-		return h(ctx, req)
+// interceptors wrap every call, from the outside in: panic recovery,
+// metrics, authentication, the per-org stream limit (streams only),
+// logging. They are one function per kind of call rather than a chain of
+// interceptors, whose every link gRPC allocates for every call.
+type interceptors struct {
+	log   *slog.Logger
+	m     *metrics
+	auth  *authenticator
+	limit *streamLimiter
+}
+
+// recover turns a panic into Internal so that no client input can take the
+// gateway down; the stack goes to the log only. It is deferred directly.
+func (in *interceptors) recover(method string, err *error) {
+	if r := recover(); r != nil {
+		in.log.Error("panic in handler", "method", method, "panic", r, "stack", string(debug.Stack()))
+		*err = status.Error(codes.Internal, "internal error")
 	}
 }
 
-func recoverStream(log *slog.Logger) grpc.StreamServerInterceptor {
-	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) (err error) {
-		defer func() {
-			if r := recover(); r != nil {
-				log.Error("panic in handler", "method", info.FullMethod, "panic", r, "stack", string(debug.Stack()))
-				err = status.Error(codes.Internal, "internal error")
-			}
-		}()
-		return h(srv, ss)
+// unary: metrics count every call that returns (refused ones included), the
+// log has the authenticated calls.
+func (in *interceptors) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (resp any, err error) {
+	defer in.recover(info.FullMethod, &err)
+	start := time.Now()
+	if idCtx, authErr := in.auth.authenticate(ctx, info.FullMethod); authErr != nil {
+		err = authErr
+	} else {
+		resp, err = h(idCtx, req)
+		logCall(idCtx, in.log, info.FullMethod, start, err)
 	}
+	in.m.unaryDone(info.FullMethod, start, err)
+	return resp, err
 }
 
-func logUnary(log *slog.Logger) grpc.UnaryServerInterceptor {
-	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
-		start := time.Now()
-		resp, err := h(ctx, req)
-		logCall(ctx, log, info.FullMethod, start, err)
-		return resp, err
+// stream is unary's counterpart for streams; the handler sees the
+// authenticated context. Streams over the org's limit are refused (counted,
+// not logged).
+func (in *interceptors) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) (err error) {
+	defer in.recover(info.FullMethod, &err)
+	start := time.Now()
+	if idCtx, authErr := in.auth.authenticate(ss.Context(), info.FullMethod); authErr != nil {
+		err = authErr
+	} else {
+		err = in.limit.stream(srv, &ctxStream{ServerStream: ss, ctx: idCtx}, info, func(srv any, ss grpc.ServerStream) error {
+			err := h(srv, ss)
+			logCall(idCtx, in.log, info.FullMethod, start, err)
+			return err
+		})
 	}
-}
-
-func logStream(log *slog.Logger) grpc.StreamServerInterceptor {
-	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
-		start := time.Now()
-		err := h(srv, ss)
-		logCall(ss.Context(), log, info.FullMethod, start, err)
-		return err
-	}
+	in.m.streamDone(info.FullMethod, err)
+	return err
 }
 
 func logCall(ctx context.Context, log *slog.Logger, method string, start time.Time, err error) {

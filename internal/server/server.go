@@ -260,8 +260,12 @@ const (
 	connWindow   = 16 << 20
 )
 
+// streamWorkers is how many goroutines wait for calls. Streams keep theirs
+// while they last.
+const streamWorkers = 64
+
 func (s *Server) grpcOptions(maxPayload int) []grpc.ServerOption {
-	m := newMetrics(s.reg)
+	in := &interceptors{log: s.log, m: newMetrics(s.reg), auth: s.auth, limit: newStreamLimiter(s.cfg.MaxStreamsPerOrg)}
 	return []grpc.ServerOption{
 		// Room for a max-size message plus its headers and framing; batches
 		// beyond this are refused by gRPC with ResourceExhausted.
@@ -273,8 +277,12 @@ func (s *Server) grpcOptions(maxPayload int) []grpc.ServerOption {
 		grpc.InitialConnWindowSize(connWindow),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
-		grpc.ChainUnaryInterceptor(recoverUnary(s.log), m.unary, s.auth.unary, logUnary(s.log)),
-		grpc.ChainStreamInterceptor(recoverStream(s.log), m.stream, s.auth.stream, newStreamLimiter(s.cfg.MaxStreamsPerOrg).stream, logStream(s.log)),
+		// Calls run on long-lived goroutines (a new one when all are busy)
+		// instead of one new goroutine each, whose stack grew anew through
+		// gRPC's and the handler's frames on every call.
+		grpc.NumStreamWorkers(streamWorkers),
+		grpc.UnaryInterceptor(in.unary),
+		grpc.StreamInterceptor(in.stream),
 	}
 }
 
