@@ -88,3 +88,29 @@ func TestInteropRequestReply(t *testing.T) {
 	testutil.NoErr(t, err, "gateway request to a raw responder")
 	testutil.Equal(t, string(reply.Data), "raw: gateway", "reply")
 }
+
+// TestInteropUnrepresentableMessage: a raw NATS client can publish a subject
+// or header that is not UTF-8, which the API's strings cannot carry. The
+// gateway drops such a message, counted in Dropped, and the subscription
+// carries on.
+func TestInteropUnrepresentableMessage(t *testing.T) {
+	t.Parallel()
+	srv := natsgwtest.NewServer(t)
+	ctx := testutil.Context(t)
+	c := srv.Client(t, natsgw.WithOrg("acme"))
+	sub, err := c.SubscribeSync(ctx, "x.>")
+	testutil.NoErr(t, err, "subscribe")
+	nc := srv.NATS(t)
+
+	bad := nats.NewMsg("tenant.acme.x.ok")
+	bad.Header.Set("k", "\xff")
+	testutil.NoErr(t, nc.PublishMsg(bad), "raw publish with a non-UTF-8 header")
+	testutil.NoErr(t, nc.Publish("tenant.acme.x.\xfe", []byte("bad subject")), "raw publish with a non-UTF-8 subject")
+	testutil.NoErr(t, nc.Publish("tenant.acme.x.good", []byte("fine")), "raw publish")
+
+	m, err := sub.Next(ctx)
+	testutil.NoErr(t, err, "the subscription lives on")
+	testutil.Equal(t, m.Subject, "x.good", "next deliverable message")
+	testutil.Equal(t, sub.Dropped(), uint64(2), "dropped and counted")
+	testutil.Equal(t, sub.Err(), error(nil), "no error")
+}

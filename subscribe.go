@@ -421,8 +421,9 @@ func (s *Subscription) ID() string {
 	return ""
 }
 
-// Dropped is how many messages the gateway dropped for this subscription
-// because it was too slow.
+// Dropped is how many messages the gateway dropped for this subscription:
+// because it was too slow, or (rarely) because a raw NATS client published a
+// subject or header that is not valid UTF-8, which the API cannot carry.
 func (s *Subscription) Dropped() uint64 { return s.dropped.Load() }
 
 // Done is closed when the subscription has ended.

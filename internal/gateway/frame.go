@@ -5,10 +5,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/nats-io/nats.go"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protowire"
-	"google.golang.org/protobuf/proto"
 )
 
 // Delivery frames (SubscribeResponse and ServeResponse, which have the same
@@ -128,15 +125,4 @@ func appendDropped(b []byte, dropped uint64) []byte {
 	}
 	b = append(b, byte(tagDropped))
 	return protowire.AppendVarint(b, dropped)
-}
-
-// encodingError is the error gRPC gives for a delivery that protobuf cannot
-// encode (appendDelivered said no), so that such a message ends the stream
-// exactly as it did when gRPC encoded it.
-func (g *Gateway) encodingError(org string, m *nats.Msg) error {
-	_, err := proto.Marshal(g.deliverable(org, m))
-	if err == nil { // not reached: appendDelivered and protobuf agree
-		return status.Error(codes.Internal, "grpc: error while marshaling: invalid delivery")
-	}
-	return status.Errorf(codes.Internal, "grpc: error while marshaling: %v", err.Error())
 }

@@ -49,6 +49,10 @@ type subscription struct {
 	// natsDropped is what nats.go itself dropped, as last reported.
 	natsDropped int
 
+	// warnedUTF8 is set (by the delivering goroutine only) once a message
+	// that the API cannot carry has been logged.
+	warnedUTF8 bool
+
 	notify   chan struct{} // capacity 1: "the queue is not empty"
 	ended    chan struct{} // closed by end (Unsubscribe)
 	endOnce  sync.Once
@@ -274,7 +278,14 @@ func (g *Gateway) deliverTo(ctx context.Context, s *subscription, stop <-chan er
 				}
 				var ok bool
 				if frame, ok = g.appendDelivered(frame, s.org, msgs[i]); !ok {
-					return g.encodingError(s.org, msgs[i])
+					// Only a raw NATS client can publish a subject or
+					// header that is not UTF-8; the API's strings cannot
+					// carry it. Drop it, counted, rather than end the
+					// subscription.
+					g.unrepresentable(s, msgs[i])
+					dropped++
+					msgs[i] = nil
+					continue
 				}
 				count++
 				size += n
@@ -295,6 +306,17 @@ func (g *Gateway) deliverTo(ctx context.Context, s *subscription, stop <-chan er
 		}
 		spare = msgs
 	}
+}
+
+// unrepresentable logs, once per subscription, a message it had to drop
+// because the API cannot carry it.
+func (g *Gateway) unrepresentable(s *subscription, m *nats.Msg) {
+	if s.warnedUTF8 {
+		return
+	}
+	s.warnedUTF8 = true
+	g.log.Warn("dropped a message whose subject or headers are not valid UTF-8 (published by a raw NATS client?)",
+		"org", s.org, "subject", fmt.Sprintf("%q", m.Subject))
 }
 
 // unsubscribe ends subscription id of org, wherever it is held, and returns

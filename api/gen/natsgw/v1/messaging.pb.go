@@ -378,8 +378,10 @@ type SubscribeResponse struct {
 	// Messages in arrival order. The gateway puts several in one response when
 	// they are waiting.
 	Messages []*Message `protobuf:"bytes,2,rep,name=messages,proto3" json:"messages,omitempty"`
-	// Messages dropped since the previous response because this subscription's
-	// buffer was full.
+	// Messages dropped since the previous response: because this
+	// subscription's buffer was full, or (rarely) because the message cannot be
+	// represented in this API (a subject or header that is not valid UTF-8,
+	// which only a raw NATS client can publish).
 	Dropped       uint64 `protobuf:"varint,3,opt,name=dropped,proto3" json:"dropped,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -901,7 +903,8 @@ type ServeResponse struct {
 	Ready *SubscriptionReady `protobuf:"bytes,1,opt,name=ready,proto3" json:"ready,omitempty"`
 	// Incoming requests (and plain messages, which have no reply_token).
 	Messages []*Message `protobuf:"bytes,2,rep,name=messages,proto3" json:"messages,omitempty"`
-	// Requests dropped because this responder's buffer was full.
+	// Requests dropped since the previous response, as in
+	// SubscribeResponse.dropped.
 	Dropped       uint64 `protobuf:"varint,3,opt,name=dropped,proto3" json:"dropped,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
