@@ -29,6 +29,7 @@ type Client struct {
 	admin     natsgwv1.AdminServiceClient
 	streams   natsgwv1.StreamServiceClient
 	consumers natsgwv1.ConsumerServiceClient
+	kv        *kvSessions
 	// pulled remembers the ack tokens of pulled messages for AckMessage.
 	pulled  *tokenMemory
 	log     *slog.Logger
@@ -118,6 +119,7 @@ func Dial(ctx context.Context, target string, opts ...Option) (*Client, error) {
 		log:       log,
 		onEvent:   o.onEvent,
 	}
+	c.kv = &kvSessions{c: c, svc: natsgwv1.NewKeyValueServiceClient(conn)}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	return c, nil
 }

@@ -3,3 +3,11 @@ package natsgw
 // CheckReply exposes checkReply to the external tests, which compare it with
 // the gateway's own rules.
 var CheckReply = checkReply
+
+// UseUnaryKV makes c send single-key operations as unary RPCs, as it does
+// against a gateway without KeyValueService/Session.
+func UseUnaryKV(c *Client) {
+	c.kv.mu.Lock()
+	c.kv.unary = true
+	c.kv.mu.Unlock()
+}

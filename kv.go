@@ -30,12 +30,13 @@ type KeyValue struct {
 	bucket string
 	svc    natsgwv1.KeyValueServiceClient
 	c      *Client
+	ops    *kvSessions
 }
 
 // KeyValue returns the handle of bucket (letters, digits, '_' and '-', 1 to
 // 128 characters). It does no I/O: a bad name is reported by the first call.
 func (c *Client) KeyValue(bucket string) *KeyValue {
-	return &KeyValue{bucket: bucket, svc: natsgwv1.NewKeyValueServiceClient(c.conn), c: c}
+	return &KeyValue{bucket: bucket, svc: c.kv.svc, c: c, ops: c.kv}
 }
 
 // Bucket is the bucket's name.
@@ -98,9 +99,12 @@ func (kv *KeyValue) entry(p *natsgwv1.KeyValueEntry) *KeyValueEntry {
 
 // Put stores value under key and returns the new revision.
 func (kv *KeyValue) Put(ctx context.Context, key string, value []byte) (uint64, error) {
-	r, err := kv.svc.Put(ctx, &natsgwv1.KeyValueServicePutRequest{Bucket: kv.bucket, Key: key, Value: value})
+	req := &natsgwv1.KeyValueServicePutRequest{Bucket: kv.bucket, Key: key, Value: value}
+	r, err := kvCall(ctx, kv.ops, &natsgwv1.KeyValueServiceSessionRequest{Operation: &natsgwv1.KeyValueServiceSessionRequest_Put{Put: req}},
+		(*natsgwv1.KeyValueServiceSessionResponse).GetPut,
+		func(ctx context.Context) (*natsgwv1.KeyValueServicePutResponse, error) { return kv.svc.Put(ctx, req) })
 	if err != nil {
-		return 0, convertError(err)
+		return 0, err
 	}
 	return r.GetRevision(), nil
 }
@@ -131,9 +135,13 @@ func (kv *KeyValue) Create(ctx context.Context, key string, value []byte, opts .
 	if o.ttl != 0 {
 		req.Ttl = durationpb.New(o.ttl)
 	}
-	r, err := kv.svc.Create(ctx, req)
+	r, err := kvCall(ctx, kv.ops, &natsgwv1.KeyValueServiceSessionRequest{Operation: &natsgwv1.KeyValueServiceSessionRequest_Create{Create: req}},
+		(*natsgwv1.KeyValueServiceSessionResponse).GetCreate,
+		func(ctx context.Context) (*natsgwv1.KeyValueServiceCreateResponse, error) {
+			return kv.svc.Create(ctx, req)
+		})
 	if err != nil {
-		return 0, convertError(err)
+		return 0, err
 	}
 	return r.GetRevision(), nil
 }
@@ -142,9 +150,14 @@ func (kv *KeyValue) Create(ctx context.Context, key string, value []byte, opts .
 // revision (compare-and-swap), and returns the new revision. Otherwise it
 // fails with ErrFailedPrecondition: read the key again and retry.
 func (kv *KeyValue) Update(ctx context.Context, key string, value []byte, revision uint64) (uint64, error) {
-	r, err := kv.svc.Update(ctx, &natsgwv1.KeyValueServiceUpdateRequest{Bucket: kv.bucket, Key: key, Value: value, Revision: revision})
+	req := &natsgwv1.KeyValueServiceUpdateRequest{Bucket: kv.bucket, Key: key, Value: value, Revision: revision}
+	r, err := kvCall(ctx, kv.ops, &natsgwv1.KeyValueServiceSessionRequest{Operation: &natsgwv1.KeyValueServiceSessionRequest_Update{Update: req}},
+		(*natsgwv1.KeyValueServiceSessionResponse).GetUpdate,
+		func(ctx context.Context) (*natsgwv1.KeyValueServiceUpdateResponse, error) {
+			return kv.svc.Update(ctx, req)
+		})
 	if err != nil {
-		return 0, convertError(err)
+		return 0, err
 	}
 	return r.GetRevision(), nil
 }
@@ -160,9 +173,12 @@ func (kv *KeyValue) Get(ctx context.Context, key string) (*KeyValueEntry, error)
 // Operation; a revision the bucket no longer keeps, or of another key, is
 // ErrNotFound.
 func (kv *KeyValue) GetRevision(ctx context.Context, key string, revision uint64) (*KeyValueEntry, error) {
-	r, err := kv.svc.Get(ctx, &natsgwv1.KeyValueServiceGetRequest{Bucket: kv.bucket, Key: key, Revision: revision})
+	req := &natsgwv1.KeyValueServiceGetRequest{Bucket: kv.bucket, Key: key, Revision: revision}
+	r, err := kvCall(ctx, kv.ops, &natsgwv1.KeyValueServiceSessionRequest{Operation: &natsgwv1.KeyValueServiceSessionRequest_Get{Get: req}},
+		(*natsgwv1.KeyValueServiceSessionResponse).GetGet,
+		func(ctx context.Context) (*natsgwv1.KeyValueServiceGetResponse, error) { return kv.svc.Get(ctx, req) })
 	if err != nil {
-		return nil, convertError(err)
+		return nil, err
 	}
 	return kv.entry(r.GetEntry()), nil
 }
@@ -190,14 +206,24 @@ func expectedRevision(opts []KVDeleteOption) uint64 {
 // Delete marks key deleted (a tombstone revision); its history stays.
 // Deleting a key that has no value succeeds.
 func (kv *KeyValue) Delete(ctx context.Context, key string, opts ...KVDeleteOption) error {
-	_, err := kv.svc.Delete(ctx, &natsgwv1.KeyValueServiceDeleteRequest{Bucket: kv.bucket, Key: key, ExpectedRevision: expectedRevision(opts)})
-	return convertError(err)
+	req := &natsgwv1.KeyValueServiceDeleteRequest{Bucket: kv.bucket, Key: key, ExpectedRevision: expectedRevision(opts)}
+	_, err := kvCall(ctx, kv.ops, &natsgwv1.KeyValueServiceSessionRequest{Operation: &natsgwv1.KeyValueServiceSessionRequest_Delete{Delete: req}},
+		(*natsgwv1.KeyValueServiceSessionResponse).GetDelete,
+		func(ctx context.Context) (*natsgwv1.KeyValueServiceDeleteResponse, error) {
+			return kv.svc.Delete(ctx, req)
+		})
+	return err
 }
 
 // Purge marks key deleted and removes its history.
 func (kv *KeyValue) Purge(ctx context.Context, key string, opts ...KVDeleteOption) error {
-	_, err := kv.svc.Purge(ctx, &natsgwv1.KeyValueServicePurgeRequest{Bucket: kv.bucket, Key: key, ExpectedRevision: expectedRevision(opts)})
-	return convertError(err)
+	req := &natsgwv1.KeyValueServicePurgeRequest{Bucket: kv.bucket, Key: key, ExpectedRevision: expectedRevision(opts)}
+	_, err := kvCall(ctx, kv.ops, &natsgwv1.KeyValueServiceSessionRequest{Operation: &natsgwv1.KeyValueServiceSessionRequest_Purge{Purge: req}},
+		(*natsgwv1.KeyValueServiceSessionResponse).GetPurge,
+		func(ctx context.Context) (*natsgwv1.KeyValueServicePurgeResponse, error) {
+			return kv.svc.Purge(ctx, req)
+		})
+	return err
 }
 
 // KVKeysOption configures KeyValue.Keys and KeyValue.ListKeys.

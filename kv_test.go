@@ -40,6 +40,31 @@ func kvField(t *testing.T, err error, field, what string) {
 	}
 }
 
+// kvTransports runs test twice, each in a gateway of its own: with the
+// SDK's default transport for single-key operations (KeyValueService/
+// Session) and with the unary RPCs (what the SDK uses against a gateway
+// without Session, and what other languages call). client returns a client
+// of org using the transport.
+func kvTransports(t *testing.T, test func(t *testing.T, client func(org string) *natsgw.Client, ctx context.Context)) {
+	for _, unary := range []bool{false, true} {
+		name := "session"
+		if unary {
+			name = "unary"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			srv := natsgwtest.NewServer(t)
+			test(t, func(org string) *natsgw.Client {
+				c := srv.Client(t, natsgw.WithOrg(org))
+				if unary {
+					natsgw.UseUnaryKV(c)
+				}
+				return c
+			}, testutil.Context(t))
+		})
+	}
+}
+
 // nextEntry reads one entry (or the nil init marker) from a watcher.
 func nextEntry(t *testing.T, w *natsgw.KeyWatcher, what string) *natsgw.KeyValueEntry {
 	t.Helper()
@@ -86,50 +111,52 @@ func opKeys(es []*natsgw.KeyValueEntry) []opKey {
 // beforehand.
 func TestKVBriefFlow(t *testing.T) {
 	t.Parallel()
-	_, c, ctx := kvEnv(t)
-	kv := c.KeyValue("app-config")
+	kvTransports(t, func(t *testing.T, client func(org string) *natsgw.Client, ctx context.Context) {
+		c := client("acme")
+		kv := c.KeyValue("app-config")
 
-	_, err := kv.Get(ctx, "database.host")
-	testutil.ErrIs(t, err, natsgw.ErrNotFound, "get before any put (no bucket)")
+		_, err := kv.Get(ctx, "database.host")
+		testutil.ErrIs(t, err, natsgw.ErrNotFound, "get before any put (no bucket)")
 
-	r1, err := kv.Put(ctx, "database.host", []byte("localhost"))
-	testutil.NoErr(t, err, "put database.host")
-	r2, err := kv.Put(ctx, "database.port", []byte("5432"))
-	testutil.NoErr(t, err, "put database.port")
-	_, err = kv.Put(ctx, "cache.ttl", []byte("300"))
-	testutil.NoErr(t, err, "put cache.ttl")
+		r1, err := kv.Put(ctx, "database.host", []byte("localhost"))
+		testutil.NoErr(t, err, "put database.host")
+		r2, err := kv.Put(ctx, "database.port", []byte("5432"))
+		testutil.NoErr(t, err, "put database.port")
+		_, err = kv.Put(ctx, "cache.ttl", []byte("300"))
+		testutil.NoErr(t, err, "put cache.ttl")
 
-	e, err := kv.Get(ctx, "database.host")
-	testutil.NoErr(t, err, "get database.host")
-	testutil.Equal(t, string(e.Value), "localhost", "value")
-	testutil.Equal(t, e.Revision, r1, "revision")
-	testutil.Equal(t, e.Operation, natsgw.KeyValuePut, "operation")
-	testutil.Equal(t, e.Bucket, "app-config", "bucket")
-	if time.Since(e.Created) > time.Minute || e.Created.After(time.Now().Add(time.Second)) {
-		t.Fatalf("created %v is not about now", e.Created)
-	}
-	if r2 <= r1 {
-		t.Fatalf("revisions %d then %d do not increase", r1, r2)
-	}
+		e, err := kv.Get(ctx, "database.host")
+		testutil.NoErr(t, err, "get database.host")
+		testutil.Equal(t, string(e.Value), "localhost", "value")
+		testutil.Equal(t, e.Revision, r1, "revision")
+		testutil.Equal(t, e.Operation, natsgw.KeyValuePut, "operation")
+		testutil.Equal(t, e.Bucket, "app-config", "bucket")
+		if time.Since(e.Created) > time.Minute || e.Created.After(time.Now().Add(time.Second)) {
+			t.Fatalf("created %v is not about now", e.Created)
+		}
+		if r2 <= r1 {
+			t.Fatalf("revisions %d then %d do not increase", r1, r2)
+		}
 
-	keys, err := kv.Keys(ctx)
-	testutil.NoErr(t, err, "keys")
-	testutil.Equal(t, keys, []string{"cache.ttl", "database.host", "database.port"}, "keys")
+		keys, err := kv.Keys(ctx)
+		testutil.NoErr(t, err, "keys")
+		testutil.Equal(t, keys, []string{"cache.ttl", "database.host", "database.port"}, "keys")
 
-	testutil.NoErr(t, kv.Delete(ctx, "cache.ttl"), "delete cache.ttl")
-	_, err = kv.Get(ctx, "cache.ttl")
-	testutil.ErrIs(t, err, natsgw.ErrNotFound, "get deleted key")
-	keys, err = kv.Keys(ctx)
-	testutil.NoErr(t, err, "keys after delete")
-	testutil.Equal(t, keys, []string{"database.host", "database.port"}, "keys after delete")
+		testutil.NoErr(t, kv.Delete(ctx, "cache.ttl"), "delete cache.ttl")
+		_, err = kv.Get(ctx, "cache.ttl")
+		testutil.ErrIs(t, err, natsgw.ErrNotFound, "get deleted key")
+		keys, err = kv.Keys(ctx)
+		testutil.NoErr(t, err, "keys after delete")
+		testutil.Equal(t, keys, []string{"database.host", "database.port"}, "keys after delete")
 
-	st, err := kv.Status(ctx)
-	testutil.NoErr(t, err, "status of the auto-created bucket")
-	testutil.Equal(t, st.Config, natsgw.KeyValueConfig{History: 5, Replicas: 1, LimitMarkerTTL: time.Second}, "default config")
-	if !st.KeyTTLAllowed {
-		t.Fatal("auto-created bucket does not allow per-key TTL")
-	}
-	testutil.Equal(t, st.Values, uint64(4), "values (3 puts and a tombstone)")
+		st, err := kv.Status(ctx)
+		testutil.NoErr(t, err, "status of the auto-created bucket")
+		testutil.Equal(t, st.Config, natsgw.KeyValueConfig{History: 5, Replicas: 1, LimitMarkerTTL: time.Second}, "default config")
+		if !st.KeyTTLAllowed {
+			t.Fatal("auto-created bucket does not allow per-key TTL")
+		}
+		testutil.Equal(t, st.Values, uint64(4), "values (3 puts and a tombstone)")
+	})
 }
 
 func TestKVRevisionsIncreasePerBucket(t *testing.T) {
@@ -174,75 +201,79 @@ func TestKVBinaryAndEmptyValues(t *testing.T) {
 
 func TestKVCompareAndSwap(t *testing.T) {
 	t.Parallel()
-	_, c, ctx := kvEnv(t)
-	kv := c.KeyValue("cas")
+	kvTransports(t, func(t *testing.T, client func(org string) *natsgw.Client, ctx context.Context) {
+		c := client("acme")
+		kv := c.KeyValue("cas")
 
-	_, err := kv.Update(ctx, "counter", []byte("1"), 1)
-	testutil.ErrIs(t, err, natsgw.ErrFailedPrecondition, "update of a key in a new bucket")
-	r1, err := kv.Put(ctx, "counter", []byte("1"))
-	testutil.NoErr(t, err, "put")
-	r2, err := kv.Update(ctx, "counter", []byte("2"), r1)
-	testutil.NoErr(t, err, "update at the latest revision")
-	_, err = kv.Update(ctx, "counter", []byte("x"), r1)
-	testutil.ErrIs(t, err, natsgw.ErrFailedPrecondition, "update at a stale revision")
-	e, err := kv.Get(ctx, "counter")
-	testutil.NoErr(t, err, "get")
-	testutil.Equal(t, string(e.Value), "2", "value after the conflict")
+		_, err := kv.Update(ctx, "counter", []byte("1"), 1)
+		testutil.ErrIs(t, err, natsgw.ErrFailedPrecondition, "update of a key in a new bucket")
+		r1, err := kv.Put(ctx, "counter", []byte("1"))
+		testutil.NoErr(t, err, "put")
+		r2, err := kv.Update(ctx, "counter", []byte("2"), r1)
+		testutil.NoErr(t, err, "update at the latest revision")
+		_, err = kv.Update(ctx, "counter", []byte("x"), r1)
+		testutil.ErrIs(t, err, natsgw.ErrFailedPrecondition, "update at a stale revision")
+		e, err := kv.Get(ctx, "counter")
+		testutil.NoErr(t, err, "get")
+		testutil.Equal(t, string(e.Value), "2", "value after the conflict")
 
-	// Two writers race from the same revision: exactly one wins.
-	var wg sync.WaitGroup
-	results := make(chan error, 2)
-	for i := range 2 {
-		wg.Go(func() {
-			_, err := kv.Update(ctx, "counter", fmt.Appendf(nil, "w%d", i), r2)
-			results <- err
-		})
-	}
-	wg.Wait()
-	close(results)
-	var wins, conflicts int
-	for err := range results {
-		switch {
-		case err == nil:
-			wins++
-		case errors.Is(err, natsgw.ErrFailedPrecondition):
-			conflicts++
-		default:
-			t.Fatalf("racing update: %v", err)
+		// Two writers race from the same revision: exactly one wins.
+		var wg sync.WaitGroup
+		results := make(chan error, 2)
+		for i := range 2 {
+			wg.Go(func() {
+				_, err := kv.Update(ctx, "counter", fmt.Appendf(nil, "w%d", i), r2)
+				results <- err
+			})
 		}
-	}
-	testutil.Equal(t, [2]int{wins, conflicts}, [2]int{1, 1}, "wins and conflicts")
+		wg.Wait()
+		close(results)
+		var wins, conflicts int
+		for err := range results {
+			switch {
+			case err == nil:
+				wins++
+			case errors.Is(err, natsgw.ErrFailedPrecondition):
+				conflicts++
+			default:
+				t.Fatalf("racing update: %v", err)
+			}
+		}
+		testutil.Equal(t, [2]int{wins, conflicts}, [2]int{1, 1}, "wins and conflicts")
 
-	e, err = kv.Get(ctx, "counter")
-	testutil.NoErr(t, err, "get")
-	testutil.ErrIs(t, kv.Delete(ctx, "counter", natsgw.WithExpectedRevision(r1)), natsgw.ErrFailedPrecondition, "delete at a stale revision")
-	testutil.ErrIs(t, kv.Purge(ctx, "counter", natsgw.WithExpectedRevision(r1)), natsgw.ErrFailedPrecondition, "purge at a stale revision")
-	testutil.NoErr(t, kv.Delete(ctx, "counter", natsgw.WithExpectedRevision(e.Revision)), "delete at the latest revision")
-	_, err = kv.Get(ctx, "counter")
-	testutil.ErrIs(t, err, natsgw.ErrNotFound, "get after delete")
+		e, err = kv.Get(ctx, "counter")
+		testutil.NoErr(t, err, "get")
+		testutil.ErrIs(t, kv.Delete(ctx, "counter", natsgw.WithExpectedRevision(r1)), natsgw.ErrFailedPrecondition, "delete at a stale revision")
+		testutil.ErrIs(t, kv.Purge(ctx, "counter", natsgw.WithExpectedRevision(r1)), natsgw.ErrFailedPrecondition, "purge at a stale revision")
+		testutil.NoErr(t, kv.Delete(ctx, "counter", natsgw.WithExpectedRevision(e.Revision)), "delete at the latest revision")
+		_, err = kv.Get(ctx, "counter")
+		testutil.ErrIs(t, err, natsgw.ErrNotFound, "get after delete")
+	})
 }
 
 func TestKVCreateIfAbsent(t *testing.T) {
 	t.Parallel()
-	_, c, ctx := kvEnv(t)
-	kv := c.KeyValue("locks")
+	kvTransports(t, func(t *testing.T, client func(org string) *natsgw.Client, ctx context.Context) {
+		c := client("acme")
+		kv := c.KeyValue("locks")
 
-	r, err := kv.Create(ctx, "job.1", []byte("worker-a"))
-	testutil.NoErr(t, err, "create in a new bucket")
-	_, err = kv.Create(ctx, "job.1", []byte("worker-b"))
-	testutil.ErrIs(t, err, natsgw.ErrAlreadyExists, "create of an existing key")
-	e, err := kv.Get(ctx, "job.1")
-	testutil.NoErr(t, err, "get")
-	testutil.Equal(t, [2]any{string(e.Value), e.Revision}, [2]any{"worker-a", r}, "the first create stands")
+		r, err := kv.Create(ctx, "job.1", []byte("worker-a"))
+		testutil.NoErr(t, err, "create in a new bucket")
+		_, err = kv.Create(ctx, "job.1", []byte("worker-b"))
+		testutil.ErrIs(t, err, natsgw.ErrAlreadyExists, "create of an existing key")
+		e, err := kv.Get(ctx, "job.1")
+		testutil.NoErr(t, err, "get")
+		testutil.Equal(t, [2]any{string(e.Value), e.Revision}, [2]any{"worker-a", r}, "the first create stands")
 
-	testutil.NoErr(t, kv.Delete(ctx, "job.1"), "delete")
-	_, err = kv.Create(ctx, "job.1", []byte("worker-b"))
-	testutil.NoErr(t, err, "create after delete")
-	testutil.NoErr(t, kv.Purge(ctx, "job.1"), "purge")
-	_, err = kv.Create(ctx, "job.1", []byte("worker-c"))
-	testutil.NoErr(t, err, "create after purge")
-	_, err = kv.Create(ctx, "job.1", nil)
-	testutil.ErrIs(t, err, natsgw.ErrAlreadyExists, "create again")
+		testutil.NoErr(t, kv.Delete(ctx, "job.1"), "delete")
+		_, err = kv.Create(ctx, "job.1", []byte("worker-b"))
+		testutil.NoErr(t, err, "create after delete")
+		testutil.NoErr(t, kv.Purge(ctx, "job.1"), "purge")
+		_, err = kv.Create(ctx, "job.1", []byte("worker-c"))
+		testutil.NoErr(t, err, "create after purge")
+		_, err = kv.Create(ctx, "job.1", nil)
+		testutil.ErrIs(t, err, natsgw.ErrAlreadyExists, "create again")
+	})
 }
 
 func TestKVKeyTTL(t *testing.T) {
@@ -621,152 +652,154 @@ func TestKVSameBucketTwoOrgs(t *testing.T) {
 // other orgs (including the look-alike "acme-x") see nothing of it.
 func TestKVCrossOrg(t *testing.T) {
 	t.Parallel()
-	srv := natsgwtest.NewServer(t)
-	ctx := testutil.Context(t)
-	acme := srv.Client(t, natsgw.WithOrg("acme"))
-	ax := acme.KeyValue("x")
-	_, err := acme.CreateKeyValue(ctx, "x", natsgw.KeyValueConfig{History: 10, Description: "acme's"})
-	testutil.NoErr(t, err, "acme creates x")
-	r, err := ax.Put(ctx, "k", []byte("acme"))
-	testutil.NoErr(t, err, "acme put")
-	_, err = acme.KeyValue("y-z").Put(ctx, "k", []byte("acme"))
-	testutil.NoErr(t, err, "acme put in y-z")
+	kvTransports(t, func(t *testing.T, client func(org string) *natsgw.Client, ctx context.Context) {
+		acme := client("acme")
+		ax := acme.KeyValue("x")
+		_, err := acme.CreateKeyValue(ctx, "x", natsgw.KeyValueConfig{History: 10, Description: "acme's"})
+		testutil.NoErr(t, err, "acme creates x")
+		r, err := ax.Put(ctx, "k", []byte("acme"))
+		testutil.NoErr(t, err, "acme put")
+		_, err = acme.KeyValue("y-z").Put(ctx, "k", []byte("acme"))
+		testutil.NoErr(t, err, "acme put in y-z")
 
-	check := func() {
-		t.Helper()
-		e, err := ax.Get(ctx, "k")
-		testutil.NoErr(t, err, "acme get")
-		testutil.Equal(t, [2]any{string(e.Value), e.Revision}, [2]any{"acme", r}, "acme's key is untouched")
-		st, err := ax.Status(ctx)
-		testutil.NoErr(t, err, "acme status")
-		testutil.Equal(t, [2]any{st.Config.History, st.Config.Description}, [2]any{10, "acme's"}, "acme's config is untouched")
-	}
-
-	for _, org := range []string{"bob", "acme-x", "acme-y", "x"} {
-		other := srv.Client(t, natsgw.WithOrg(org))
-		for _, bucket := range []string{"x", "y-z", "z"} {
-			kv := other.KeyValue(bucket)
-			what := func(rpc string) string { return fmt.Sprintf("org %s bucket %s: %s", org, bucket, rpc) }
-			_, err := kv.Status(ctx)
-			testutil.ErrIs(t, err, natsgw.ErrNotFound, what("GetBucket"))
-			_, err = other.UpdateKeyValue(ctx, bucket, natsgw.KeyValueConfig{History: 1})
-			testutil.ErrIs(t, err, natsgw.ErrNotFound, what("UpdateBucket"))
-			testutil.ErrIs(t, other.DeleteKeyValue(ctx, bucket), natsgw.ErrNotFound, what("DeleteBucket"))
-			_, err = kv.Get(ctx, "k")
-			testutil.ErrIs(t, err, natsgw.ErrNotFound, what("Get"))
-			_, err = kv.GetRevision(ctx, "k", r)
-			testutil.ErrIs(t, err, natsgw.ErrNotFound, what("Get at a revision"))
-			testutil.ErrIs(t, kv.Delete(ctx, "k"), natsgw.ErrNotFound, what("Delete"))
-			testutil.ErrIs(t, kv.Purge(ctx, "k"), natsgw.ErrNotFound, what("Purge"))
-			_, err = kv.Keys(ctx)
-			testutil.ErrIs(t, err, natsgw.ErrNotFound, what("Keys"))
-			_, err = kv.History(ctx, "k")
-			testutil.ErrIs(t, err, natsgw.ErrNotFound, what("History"))
-			_, err = kv.Watch(ctx, ">")
-			testutil.ErrIs(t, err, natsgw.ErrNotFound, what("Watch"))
-			list, err := other.ListKeyValues(ctx)
-			testutil.NoErr(t, err, what("ListBuckets"))
-			testutil.Equal(t, len(list), 0, what("ListBuckets"))
+		check := func() {
+			t.Helper()
+			e, err := ax.Get(ctx, "k")
+			testutil.NoErr(t, err, "acme get")
+			testutil.Equal(t, [2]any{string(e.Value), e.Revision}, [2]any{"acme", r}, "acme's key is untouched")
+			st, err := ax.Status(ctx)
+			testutil.NoErr(t, err, "acme status")
+			testutil.Equal(t, [2]any{st.Config.History, st.Config.Description}, [2]any{10, "acme's"}, "acme's config is untouched")
 		}
-		check()
 
-		// Writes create the other org's own bucket, never touch acme's.
-		kv := other.KeyValue("x")
-		_, err := kv.Update(ctx, "k", []byte(org), r)
-		testutil.ErrIs(t, err, natsgw.ErrFailedPrecondition, org+": Update at acme's revision")
-		_, err = kv.Create(ctx, "k", []byte(org))
-		testutil.NoErr(t, err, org+": Create")
-		_, err = kv.Put(ctx, "k", []byte(org))
-		testutil.NoErr(t, err, org+": Put")
-		_, err = other.CreateKeyValue(ctx, "y-z", natsgw.KeyValueConfig{History: 3})
-		testutil.NoErr(t, err, org+": CreateBucket of a name acme has")
-		_, err = other.UpdateKeyValue(ctx, "x", natsgw.KeyValueConfig{History: 2})
-		testutil.NoErr(t, err, org+": UpdateBucket of its own x")
-		check()
-		list, err := other.ListKeyValues(ctx)
-		testutil.NoErr(t, err, org+": ListBuckets")
-		testutil.Equal(t, len(list), 2, org+": its own buckets")
-		testutil.Equal(t, [2]string{list[0].Bucket, list[1].Bucket}, [2]string{"x", "y-z"}, org+": its own buckets")
-		w, err := kv.Watch(ctx, ">")
-		testutil.NoErr(t, err, org+": Watch its own x")
-		testutil.Equal(t, opKeys(initDone(t, w)), []opKey{{natsgw.KeyValuePut, "k", org}}, org+": its own values")
-		w.Stop()
-		h, err := kv.History(ctx, "k")
-		testutil.NoErr(t, err, org+": History")
-		testutil.Equal(t, len(h), 2, org+": its own history")
-		keys, err := kv.Keys(ctx)
-		testutil.NoErr(t, err, org+": Keys")
-		testutil.Equal(t, keys, []string{"k"}, org+": its own keys")
-		testutil.NoErr(t, kv.Purge(ctx, "k"), org+": Purge")
-		testutil.NoErr(t, kv.Delete(ctx, "k"), org+": Delete")
-		testutil.NoErr(t, other.DeleteKeyValue(ctx, "x"), org+": DeleteBucket")
-		check()
-	}
-	list, err := acme.ListKeyValues(ctx)
-	testutil.NoErr(t, err, "acme ListBuckets")
-	testutil.Equal(t, len(list), 2, "acme's buckets")
-	testutil.Equal(t, [2]string{list[0].Bucket, list[1].Bucket}, [2]string{"x", "y-z"}, "acme's buckets")
+		for _, org := range []string{"bob", "acme-x", "acme-y", "x"} {
+			other := client(org)
+			for _, bucket := range []string{"x", "y-z", "z"} {
+				kv := other.KeyValue(bucket)
+				what := func(rpc string) string { return fmt.Sprintf("org %s bucket %s: %s", org, bucket, rpc) }
+				_, err := kv.Status(ctx)
+				testutil.ErrIs(t, err, natsgw.ErrNotFound, what("GetBucket"))
+				_, err = other.UpdateKeyValue(ctx, bucket, natsgw.KeyValueConfig{History: 1})
+				testutil.ErrIs(t, err, natsgw.ErrNotFound, what("UpdateBucket"))
+				testutil.ErrIs(t, other.DeleteKeyValue(ctx, bucket), natsgw.ErrNotFound, what("DeleteBucket"))
+				_, err = kv.Get(ctx, "k")
+				testutil.ErrIs(t, err, natsgw.ErrNotFound, what("Get"))
+				_, err = kv.GetRevision(ctx, "k", r)
+				testutil.ErrIs(t, err, natsgw.ErrNotFound, what("Get at a revision"))
+				testutil.ErrIs(t, kv.Delete(ctx, "k"), natsgw.ErrNotFound, what("Delete"))
+				testutil.ErrIs(t, kv.Purge(ctx, "k"), natsgw.ErrNotFound, what("Purge"))
+				_, err = kv.Keys(ctx)
+				testutil.ErrIs(t, err, natsgw.ErrNotFound, what("Keys"))
+				_, err = kv.History(ctx, "k")
+				testutil.ErrIs(t, err, natsgw.ErrNotFound, what("History"))
+				_, err = kv.Watch(ctx, ">")
+				testutil.ErrIs(t, err, natsgw.ErrNotFound, what("Watch"))
+				list, err := other.ListKeyValues(ctx)
+				testutil.NoErr(t, err, what("ListBuckets"))
+				testutil.Equal(t, len(list), 0, what("ListBuckets"))
+			}
+			check()
+
+			// Writes create the other org's own bucket, never touch acme's.
+			kv := other.KeyValue("x")
+			_, err := kv.Update(ctx, "k", []byte(org), r)
+			testutil.ErrIs(t, err, natsgw.ErrFailedPrecondition, org+": Update at acme's revision")
+			_, err = kv.Create(ctx, "k", []byte(org))
+			testutil.NoErr(t, err, org+": Create")
+			_, err = kv.Put(ctx, "k", []byte(org))
+			testutil.NoErr(t, err, org+": Put")
+			_, err = other.CreateKeyValue(ctx, "y-z", natsgw.KeyValueConfig{History: 3})
+			testutil.NoErr(t, err, org+": CreateBucket of a name acme has")
+			_, err = other.UpdateKeyValue(ctx, "x", natsgw.KeyValueConfig{History: 2})
+			testutil.NoErr(t, err, org+": UpdateBucket of its own x")
+			check()
+			list, err := other.ListKeyValues(ctx)
+			testutil.NoErr(t, err, org+": ListBuckets")
+			testutil.Equal(t, len(list), 2, org+": its own buckets")
+			testutil.Equal(t, [2]string{list[0].Bucket, list[1].Bucket}, [2]string{"x", "y-z"}, org+": its own buckets")
+			w, err := kv.Watch(ctx, ">")
+			testutil.NoErr(t, err, org+": Watch its own x")
+			testutil.Equal(t, opKeys(initDone(t, w)), []opKey{{natsgw.KeyValuePut, "k", org}}, org+": its own values")
+			w.Stop()
+			h, err := kv.History(ctx, "k")
+			testutil.NoErr(t, err, org+": History")
+			testutil.Equal(t, len(h), 2, org+": its own history")
+			keys, err := kv.Keys(ctx)
+			testutil.NoErr(t, err, org+": Keys")
+			testutil.Equal(t, keys, []string{"k"}, org+": its own keys")
+			testutil.NoErr(t, kv.Purge(ctx, "k"), org+": Purge")
+			testutil.NoErr(t, kv.Delete(ctx, "k"), org+": Delete")
+			testutil.NoErr(t, other.DeleteKeyValue(ctx, "x"), org+": DeleteBucket")
+			check()
+		}
+		list, err := acme.ListKeyValues(ctx)
+		testutil.NoErr(t, err, "acme ListBuckets")
+		testutil.Equal(t, len(list), 2, "acme's buckets")
+		testutil.Equal(t, [2]string{list[0].Bucket, list[1].Bucket}, [2]string{"x", "y-z"}, "acme's buckets")
+	})
 }
 
 func TestKVInvalidNames(t *testing.T) {
 	t.Parallel()
-	_, c, ctx := kvEnv(t)
-	for _, b := range []string{"", "a.b", "a b", "a*", ">", "a/b", "KV_x$", strings.Repeat("b", 129)} {
-		kv := c.KeyValue(b)
-		_, err := kv.Put(ctx, "k", nil)
-		kvField(t, err, "bucket", fmt.Sprintf("put to bucket %q", b))
-		_, err = kv.Get(ctx, "k")
-		kvField(t, err, "bucket", fmt.Sprintf("get from bucket %q", b))
-		_, err = kv.Watch(ctx, ">")
-		kvField(t, err, "bucket", fmt.Sprintf("watch bucket %q", b))
-		_, err = c.CreateKeyValue(ctx, b, natsgw.KeyValueConfig{})
-		kvField(t, err, "bucket", fmt.Sprintf("create bucket %q", b))
-		kvField(t, c.DeleteKeyValue(ctx, b), "bucket", fmt.Sprintf("delete bucket %q", b))
-	}
-	kv := c.KeyValue("ok")
-	for _, k := range []string{"", ".a", "a.", "a..b", "a b", "a*", "*", ">", "a.>", "ä", "a\x00", "a:b", strings.Repeat("k", 1025)} {
-		_, err := kv.Put(ctx, k, nil)
-		kvField(t, err, "key", fmt.Sprintf("put key %q", k))
-		_, err = kv.Create(ctx, k, nil)
-		kvField(t, err, "key", fmt.Sprintf("create key %q", k))
-		_, err = kv.Update(ctx, k, nil, 1)
-		kvField(t, err, "key", fmt.Sprintf("update key %q", k))
-		_, err = kv.Get(ctx, k)
-		kvField(t, err, "key", fmt.Sprintf("get key %q", k))
-		kvField(t, kv.Delete(ctx, k), "key", fmt.Sprintf("delete key %q", k))
-		kvField(t, kv.Purge(ctx, k), "key", fmt.Sprintf("purge key %q", k))
-		_, err = kv.History(ctx, k)
-		kvField(t, err, "key", fmt.Sprintf("history of key %q", k))
-	}
-	// Good keys, including every allowed character.
-	for _, k := range []string{"a", "A-Z_a=z/0.9", "/", "=.-._"} {
-		_, err := kv.Put(ctx, k, []byte(k))
-		testutil.NoErr(t, err, fmt.Sprintf("put key %q", k))
-	}
-	for _, p := range []string{"a*", "a.>.b", "a..b", ".", "a.**", "a b"} {
-		_, err := kv.Watch(ctx, p)
-		kvField(t, err, "key", fmt.Sprintf("watch pattern %q", p))
-	}
-	_, err := kv.Update(ctx, "k", nil, 0)
-	kvField(t, err, "revision", "update at revision 0")
+	kvTransports(t, func(t *testing.T, client func(org string) *natsgw.Client, ctx context.Context) {
+		c := client("acme")
+		for _, b := range []string{"", "a.b", "a b", "a*", ">", "a/b", "KV_x$", strings.Repeat("b", 129)} {
+			kv := c.KeyValue(b)
+			_, err := kv.Put(ctx, "k", nil)
+			kvField(t, err, "bucket", fmt.Sprintf("put to bucket %q", b))
+			_, err = kv.Get(ctx, "k")
+			kvField(t, err, "bucket", fmt.Sprintf("get from bucket %q", b))
+			_, err = kv.Watch(ctx, ">")
+			kvField(t, err, "bucket", fmt.Sprintf("watch bucket %q", b))
+			_, err = c.CreateKeyValue(ctx, b, natsgw.KeyValueConfig{})
+			kvField(t, err, "bucket", fmt.Sprintf("create bucket %q", b))
+			kvField(t, c.DeleteKeyValue(ctx, b), "bucket", fmt.Sprintf("delete bucket %q", b))
+		}
+		kv := c.KeyValue("ok")
+		for _, k := range []string{"", ".a", "a.", "a..b", "a b", "a*", "*", ">", "a.>", "ä", "a\x00", "a:b", strings.Repeat("k", 1025)} {
+			_, err := kv.Put(ctx, k, nil)
+			kvField(t, err, "key", fmt.Sprintf("put key %q", k))
+			_, err = kv.Create(ctx, k, nil)
+			kvField(t, err, "key", fmt.Sprintf("create key %q", k))
+			_, err = kv.Update(ctx, k, nil, 1)
+			kvField(t, err, "key", fmt.Sprintf("update key %q", k))
+			_, err = kv.Get(ctx, k)
+			kvField(t, err, "key", fmt.Sprintf("get key %q", k))
+			kvField(t, kv.Delete(ctx, k), "key", fmt.Sprintf("delete key %q", k))
+			kvField(t, kv.Purge(ctx, k), "key", fmt.Sprintf("purge key %q", k))
+			_, err = kv.History(ctx, k)
+			kvField(t, err, "key", fmt.Sprintf("history of key %q", k))
+		}
+		// Good keys, including every allowed character.
+		for _, k := range []string{"a", "A-Z_a=z/0.9", "/", "=.-._"} {
+			_, err := kv.Put(ctx, k, []byte(k))
+			testutil.NoErr(t, err, fmt.Sprintf("put key %q", k))
+		}
+		for _, p := range []string{"a*", "a.>.b", "a..b", ".", "a.**", "a b"} {
+			_, err := kv.Watch(ctx, p)
+			kvField(t, err, "key", fmt.Sprintf("watch pattern %q", p))
+		}
+		_, err := kv.Update(ctx, "k", nil, 0)
+		kvField(t, err, "revision", "update at revision 0")
 
-	for _, tc := range []struct {
-		cfg   natsgw.KeyValueConfig
-		field string
-	}{
-		{natsgw.KeyValueConfig{History: 65}, "config.history"},
-		{natsgw.KeyValueConfig{TTL: 1500 * time.Millisecond}, "config.ttl"},
-		{natsgw.KeyValueConfig{TTL: time.Millisecond}, "config.ttl"},
-		{natsgw.KeyValueConfig{LimitMarkerTTL: 500 * time.Millisecond}, "config.limit_marker_ttl"},
-		{natsgw.KeyValueConfig{MaxBytes: -1}, "config.max_bytes"},
-		{natsgw.KeyValueConfig{MaxValueSize: -1}, "config.max_value_size"},
-		{natsgw.KeyValueConfig{Replicas: 6}, "config.replicas"},
-		{natsgw.KeyValueConfig{Description: strings.Repeat("d", 4097)}, "config.description"},
-		{natsgw.KeyValueConfig{Replicas: 3}, "config"}, // JetStream: not clustered
-	} {
-		_, err := c.CreateKeyValue(ctx, "cfg", tc.cfg)
-		kvField(t, err, tc.field, fmt.Sprintf("create with %+v", tc.cfg))
-	}
+		for _, tc := range []struct {
+			cfg   natsgw.KeyValueConfig
+			field string
+		}{
+			{natsgw.KeyValueConfig{History: 65}, "config.history"},
+			{natsgw.KeyValueConfig{TTL: 1500 * time.Millisecond}, "config.ttl"},
+			{natsgw.KeyValueConfig{TTL: time.Millisecond}, "config.ttl"},
+			{natsgw.KeyValueConfig{LimitMarkerTTL: 500 * time.Millisecond}, "config.limit_marker_ttl"},
+			{natsgw.KeyValueConfig{MaxBytes: -1}, "config.max_bytes"},
+			{natsgw.KeyValueConfig{MaxValueSize: -1}, "config.max_value_size"},
+			{natsgw.KeyValueConfig{Replicas: 6}, "config.replicas"},
+			{natsgw.KeyValueConfig{Description: strings.Repeat("d", 4097)}, "config.description"},
+			{natsgw.KeyValueConfig{Replicas: 3}, "config"}, // JetStream: not clustered
+		} {
+			_, err := c.CreateKeyValue(ctx, "cfg", tc.cfg)
+			kvField(t, err, tc.field, fmt.Sprintf("create with %+v", tc.cfg))
+		}
+	})
 }
 
 func TestKVLimits(t *testing.T) {

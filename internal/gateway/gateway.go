@@ -47,6 +47,11 @@ type Config struct {
 	Connections func() int
 	// Logger receives handler logs. Nil discards them.
 	Logger *slog.Logger
+	// OpDone, when set, is told of every operation carried inside a stream
+	// rather than as a call of its own (KeyValueService/Session), under the
+	// full method name of its unary form, when it ends: the server records
+	// it as it records unary calls.
+	OpDone func(ctx context.Context, method string, start time.Time, err error)
 }
 
 // Gateway serves the natsgw gRPC services. Build it with New, call Start

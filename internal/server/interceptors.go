@@ -176,6 +176,13 @@ func (in *interceptors) stream(srv any, ss grpc.ServerStream, info *grpc.StreamS
 	return err
 }
 
+// opDone records an operation carried inside a stream (see
+// gateway.Config.OpDone) as unary records a call.
+func (in *interceptors) opDone(ctx context.Context, method string, start time.Time, err error) {
+	logCall(ctx, in.log, method, start, err)
+	in.m.unaryDone(method, start, err)
+}
+
 func logCall(ctx context.Context, log *slog.Logger, method string, start time.Time, err error) {
 	level := slog.LevelDebug
 	if code := status.Code(err); code == codes.Internal || code == codes.Unknown {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
@@ -101,5 +102,14 @@ func TestInterceptors(t *testing.T) {
 	err = in.stream(nil, &fakeStream{ctx: ctx}, sinfo, func(any, grpc.ServerStream) error { panic("boom") })
 	if status.Code(err) != codes.Internal {
 		t.Fatalf("stream panic: %v", err)
+	}
+
+	// Operations carried by a stream count as calls of their method.
+	in.opDone(ctx, method, time.Now(), status.Error(codes.AlreadyExists, "x"))
+	if calls(codes.AlreadyExists) != 1 {
+		t.Fatalf("operation: AlreadyExists calls %v", calls(codes.AlreadyExists))
+	}
+	if d := series(t, reg, "natsgw_grpc_unary_seconds"); d[method+" "] != 3 {
+		t.Fatalf("durations %v, want 3 of %s", d, method)
 	}
 }

@@ -18,7 +18,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
 		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "natsgw_grpc_calls_total",
-			Help: "gRPC calls handled, by method and status code.",
+			Help: "gRPC calls handled, by method and status code; operations carried by KeyValueService/Session count under the method of their unary form.",
 		}, []string{"method", "code"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "natsgw_grpc_unary_seconds",

@@ -176,6 +176,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	if s.embedded != nil {
 		mode, conns = natsgwv1.NatsMode_NATS_MODE_EMBEDDED, s.embedded.NumClients
 	}
+	in := &interceptors{log: s.log, m: newMetrics(s.reg), auth: s.auth, limit: newStreamLimiter(s.cfg.MaxStreamsPerOrg)}
 	if s.gw, err = gateway.New(gateway.Config{
 		Conn:        s.nc,
 		Mapper:      s.mapper,
@@ -184,6 +185,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		Version:     s.version,
 		Connections: conns,
 		Logger:      s.log,
+		OpDone:      in.opDone,
 	}); err != nil {
 		return err
 	}
@@ -191,7 +193,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		return err
 	}
 
-	s.grpc = grpc.NewServer(s.grpcOptions(maxPayload)...)
+	s.grpc = grpc.NewServer(s.grpcOptions(maxPayload, in)...)
 	s.gw.Register(s.grpc)
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
@@ -264,8 +266,7 @@ const (
 // while they last.
 const streamWorkers = 64
 
-func (s *Server) grpcOptions(maxPayload int) []grpc.ServerOption {
-	in := &interceptors{log: s.log, m: newMetrics(s.reg), auth: s.auth, limit: newStreamLimiter(s.cfg.MaxStreamsPerOrg)}
+func (s *Server) grpcOptions(maxPayload int, in *interceptors) []grpc.ServerOption {
 	return []grpc.ServerOption{
 		// Room for a max-size message plus its headers and framing; batches
 		// beyond this are refused by gRPC with ResourceExhausted.

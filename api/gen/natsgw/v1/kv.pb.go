@@ -9,6 +9,7 @@ package natsgwv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	anypb "google.golang.org/protobuf/types/known/anypb"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
@@ -1909,11 +1910,433 @@ func (x *KeyValueServiceWatchResponse) GetInitDone() bool {
 	return false
 }
 
+// KeyValueServiceSessionRequest is one operation sent on a Session.
+type KeyValueServiceSessionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Chosen by the client and returned in the operation's response. The
+	// gateway does not interpret it; keep it unique among the operations in
+	// flight.
+	Id uint64 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Optional time limit of the operation, like a unary call's deadline
+	// (DEADLINE_EXCEEDED when it runs out). Unset: until the stream ends.
+	Timeout *durationpb.Duration `protobuf:"bytes,2,opt,name=timeout,proto3" json:"timeout,omitempty"`
+	// The operation: exactly one.
+	//
+	// Types that are valid to be assigned to Operation:
+	//
+	//	*KeyValueServiceSessionRequest_Get
+	//	*KeyValueServiceSessionRequest_Put
+	//	*KeyValueServiceSessionRequest_Create
+	//	*KeyValueServiceSessionRequest_Update
+	//	*KeyValueServiceSessionRequest_Delete
+	//	*KeyValueServiceSessionRequest_Purge
+	Operation     isKeyValueServiceSessionRequest_Operation `protobuf_oneof:"operation"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KeyValueServiceSessionRequest) Reset() {
+	*x = KeyValueServiceSessionRequest{}
+	mi := &file_natsgw_v1_kv_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KeyValueServiceSessionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KeyValueServiceSessionRequest) ProtoMessage() {}
+
+func (x *KeyValueServiceSessionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_natsgw_v1_kv_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KeyValueServiceSessionRequest.ProtoReflect.Descriptor instead.
+func (*KeyValueServiceSessionRequest) Descriptor() ([]byte, []int) {
+	return file_natsgw_v1_kv_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *KeyValueServiceSessionRequest) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *KeyValueServiceSessionRequest) GetTimeout() *durationpb.Duration {
+	if x != nil {
+		return x.Timeout
+	}
+	return nil
+}
+
+func (x *KeyValueServiceSessionRequest) GetOperation() isKeyValueServiceSessionRequest_Operation {
+	if x != nil {
+		return x.Operation
+	}
+	return nil
+}
+
+func (x *KeyValueServiceSessionRequest) GetGet() *KeyValueServiceGetRequest {
+	if x != nil {
+		if x, ok := x.Operation.(*KeyValueServiceSessionRequest_Get); ok {
+			return x.Get
+		}
+	}
+	return nil
+}
+
+func (x *KeyValueServiceSessionRequest) GetPut() *KeyValueServicePutRequest {
+	if x != nil {
+		if x, ok := x.Operation.(*KeyValueServiceSessionRequest_Put); ok {
+			return x.Put
+		}
+	}
+	return nil
+}
+
+func (x *KeyValueServiceSessionRequest) GetCreate() *KeyValueServiceCreateRequest {
+	if x != nil {
+		if x, ok := x.Operation.(*KeyValueServiceSessionRequest_Create); ok {
+			return x.Create
+		}
+	}
+	return nil
+}
+
+func (x *KeyValueServiceSessionRequest) GetUpdate() *KeyValueServiceUpdateRequest {
+	if x != nil {
+		if x, ok := x.Operation.(*KeyValueServiceSessionRequest_Update); ok {
+			return x.Update
+		}
+	}
+	return nil
+}
+
+func (x *KeyValueServiceSessionRequest) GetDelete() *KeyValueServiceDeleteRequest {
+	if x != nil {
+		if x, ok := x.Operation.(*KeyValueServiceSessionRequest_Delete); ok {
+			return x.Delete
+		}
+	}
+	return nil
+}
+
+func (x *KeyValueServiceSessionRequest) GetPurge() *KeyValueServicePurgeRequest {
+	if x != nil {
+		if x, ok := x.Operation.(*KeyValueServiceSessionRequest_Purge); ok {
+			return x.Purge
+		}
+	}
+	return nil
+}
+
+type isKeyValueServiceSessionRequest_Operation interface {
+	isKeyValueServiceSessionRequest_Operation()
+}
+
+type KeyValueServiceSessionRequest_Get struct {
+	// Get, as the Get RPC.
+	Get *KeyValueServiceGetRequest `protobuf:"bytes,3,opt,name=get,proto3,oneof"`
+}
+
+type KeyValueServiceSessionRequest_Put struct {
+	// Put, as the Put RPC.
+	Put *KeyValueServicePutRequest `protobuf:"bytes,4,opt,name=put,proto3,oneof"`
+}
+
+type KeyValueServiceSessionRequest_Create struct {
+	// Create, as the Create RPC.
+	Create *KeyValueServiceCreateRequest `protobuf:"bytes,5,opt,name=create,proto3,oneof"`
+}
+
+type KeyValueServiceSessionRequest_Update struct {
+	// Update, as the Update RPC.
+	Update *KeyValueServiceUpdateRequest `protobuf:"bytes,6,opt,name=update,proto3,oneof"`
+}
+
+type KeyValueServiceSessionRequest_Delete struct {
+	// Delete, as the Delete RPC.
+	Delete *KeyValueServiceDeleteRequest `protobuf:"bytes,7,opt,name=delete,proto3,oneof"`
+}
+
+type KeyValueServiceSessionRequest_Purge struct {
+	// Purge, as the Purge RPC.
+	Purge *KeyValueServicePurgeRequest `protobuf:"bytes,8,opt,name=purge,proto3,oneof"`
+}
+
+func (*KeyValueServiceSessionRequest_Get) isKeyValueServiceSessionRequest_Operation() {}
+
+func (*KeyValueServiceSessionRequest_Put) isKeyValueServiceSessionRequest_Operation() {}
+
+func (*KeyValueServiceSessionRequest_Create) isKeyValueServiceSessionRequest_Operation() {}
+
+func (*KeyValueServiceSessionRequest_Update) isKeyValueServiceSessionRequest_Operation() {}
+
+func (*KeyValueServiceSessionRequest_Delete) isKeyValueServiceSessionRequest_Operation() {}
+
+func (*KeyValueServiceSessionRequest_Purge) isKeyValueServiceSessionRequest_Operation() {}
+
+// KeyValueServiceSessionResponse is the outcome of one Session operation.
+type KeyValueServiceSessionResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The id of the request.
+	Id uint64 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The result, of the request's kind, or the error.
+	//
+	// Types that are valid to be assigned to Result:
+	//
+	//	*KeyValueServiceSessionResponse_Error
+	//	*KeyValueServiceSessionResponse_Get
+	//	*KeyValueServiceSessionResponse_Put
+	//	*KeyValueServiceSessionResponse_Create
+	//	*KeyValueServiceSessionResponse_Update
+	//	*KeyValueServiceSessionResponse_Delete
+	//	*KeyValueServiceSessionResponse_Purge
+	Result        isKeyValueServiceSessionResponse_Result `protobuf_oneof:"result"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KeyValueServiceSessionResponse) Reset() {
+	*x = KeyValueServiceSessionResponse{}
+	mi := &file_natsgw_v1_kv_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KeyValueServiceSessionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KeyValueServiceSessionResponse) ProtoMessage() {}
+
+func (x *KeyValueServiceSessionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_natsgw_v1_kv_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KeyValueServiceSessionResponse.ProtoReflect.Descriptor instead.
+func (*KeyValueServiceSessionResponse) Descriptor() ([]byte, []int) {
+	return file_natsgw_v1_kv_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *KeyValueServiceSessionResponse) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *KeyValueServiceSessionResponse) GetResult() isKeyValueServiceSessionResponse_Result {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
+func (x *KeyValueServiceSessionResponse) GetError() *KeyValueSessionError {
+	if x != nil {
+		if x, ok := x.Result.(*KeyValueServiceSessionResponse_Error); ok {
+			return x.Error
+		}
+	}
+	return nil
+}
+
+func (x *KeyValueServiceSessionResponse) GetGet() *KeyValueServiceGetResponse {
+	if x != nil {
+		if x, ok := x.Result.(*KeyValueServiceSessionResponse_Get); ok {
+			return x.Get
+		}
+	}
+	return nil
+}
+
+func (x *KeyValueServiceSessionResponse) GetPut() *KeyValueServicePutResponse {
+	if x != nil {
+		if x, ok := x.Result.(*KeyValueServiceSessionResponse_Put); ok {
+			return x.Put
+		}
+	}
+	return nil
+}
+
+func (x *KeyValueServiceSessionResponse) GetCreate() *KeyValueServiceCreateResponse {
+	if x != nil {
+		if x, ok := x.Result.(*KeyValueServiceSessionResponse_Create); ok {
+			return x.Create
+		}
+	}
+	return nil
+}
+
+func (x *KeyValueServiceSessionResponse) GetUpdate() *KeyValueServiceUpdateResponse {
+	if x != nil {
+		if x, ok := x.Result.(*KeyValueServiceSessionResponse_Update); ok {
+			return x.Update
+		}
+	}
+	return nil
+}
+
+func (x *KeyValueServiceSessionResponse) GetDelete() *KeyValueServiceDeleteResponse {
+	if x != nil {
+		if x, ok := x.Result.(*KeyValueServiceSessionResponse_Delete); ok {
+			return x.Delete
+		}
+	}
+	return nil
+}
+
+func (x *KeyValueServiceSessionResponse) GetPurge() *KeyValueServicePurgeResponse {
+	if x != nil {
+		if x, ok := x.Result.(*KeyValueServiceSessionResponse_Purge); ok {
+			return x.Purge
+		}
+	}
+	return nil
+}
+
+type isKeyValueServiceSessionResponse_Result interface {
+	isKeyValueServiceSessionResponse_Result()
+}
+
+type KeyValueServiceSessionResponse_Error struct {
+	// The error the unary RPC would have returned.
+	Error *KeyValueSessionError `protobuf:"bytes,2,opt,name=error,proto3,oneof"`
+}
+
+type KeyValueServiceSessionResponse_Get struct {
+	// The result of a get.
+	Get *KeyValueServiceGetResponse `protobuf:"bytes,3,opt,name=get,proto3,oneof"`
+}
+
+type KeyValueServiceSessionResponse_Put struct {
+	// The result of a put.
+	Put *KeyValueServicePutResponse `protobuf:"bytes,4,opt,name=put,proto3,oneof"`
+}
+
+type KeyValueServiceSessionResponse_Create struct {
+	// The result of a create.
+	Create *KeyValueServiceCreateResponse `protobuf:"bytes,5,opt,name=create,proto3,oneof"`
+}
+
+type KeyValueServiceSessionResponse_Update struct {
+	// The result of an update.
+	Update *KeyValueServiceUpdateResponse `protobuf:"bytes,6,opt,name=update,proto3,oneof"`
+}
+
+type KeyValueServiceSessionResponse_Delete struct {
+	// The result of a delete.
+	Delete *KeyValueServiceDeleteResponse `protobuf:"bytes,7,opt,name=delete,proto3,oneof"`
+}
+
+type KeyValueServiceSessionResponse_Purge struct {
+	// The result of a purge.
+	Purge *KeyValueServicePurgeResponse `protobuf:"bytes,8,opt,name=purge,proto3,oneof"`
+}
+
+func (*KeyValueServiceSessionResponse_Error) isKeyValueServiceSessionResponse_Result() {}
+
+func (*KeyValueServiceSessionResponse_Get) isKeyValueServiceSessionResponse_Result() {}
+
+func (*KeyValueServiceSessionResponse_Put) isKeyValueServiceSessionResponse_Result() {}
+
+func (*KeyValueServiceSessionResponse_Create) isKeyValueServiceSessionResponse_Result() {}
+
+func (*KeyValueServiceSessionResponse_Update) isKeyValueServiceSessionResponse_Result() {}
+
+func (*KeyValueServiceSessionResponse_Delete) isKeyValueServiceSessionResponse_Result() {}
+
+func (*KeyValueServiceSessionResponse_Purge) isKeyValueServiceSessionResponse_Result() {}
+
+// KeyValueSessionError is a failed Session operation: the fields of a gRPC
+// status (google.rpc.Status), so clients can rebuild it.
+type KeyValueSessionError struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The gRPC status code.
+	Code int32 `protobuf:"varint,1,opt,name=code,proto3" json:"code,omitempty"`
+	// The message: names the field and the rule, or the limit.
+	Message string `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	// The status details (google.rpc.BadRequest, google.rpc.ErrorInfo).
+	Details       []*anypb.Any `protobuf:"bytes,3,rep,name=details,proto3" json:"details,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KeyValueSessionError) Reset() {
+	*x = KeyValueSessionError{}
+	mi := &file_natsgw_v1_kv_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KeyValueSessionError) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KeyValueSessionError) ProtoMessage() {}
+
+func (x *KeyValueSessionError) ProtoReflect() protoreflect.Message {
+	mi := &file_natsgw_v1_kv_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KeyValueSessionError.ProtoReflect.Descriptor instead.
+func (*KeyValueSessionError) Descriptor() ([]byte, []int) {
+	return file_natsgw_v1_kv_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *KeyValueSessionError) GetCode() int32 {
+	if x != nil {
+		return x.Code
+	}
+	return 0
+}
+
+func (x *KeyValueSessionError) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *KeyValueSessionError) GetDetails() []*anypb.Any {
+	if x != nil {
+		return x.Details
+	}
+	return nil
+}
+
 var File_natsgw_v1_kv_proto protoreflect.FileDescriptor
 
 const file_natsgw_v1_kv_proto_rawDesc = "" +
 	"\n" +
-	"\x12natsgw/v1/kv.proto\x12\tnatsgw.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd9\x02\n" +
+	"\x12natsgw/v1/kv.proto\x12\tnatsgw.v1\x1a\x19google/protobuf/any.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd9\x02\n" +
 	"\x14KeyValueBucketConfig\x12 \n" +
 	"\vdescription\x18\x01 \x01(\tR\vdescription\x12\x18\n" +
 	"\ahistory\x18\x02 \x01(\rR\ahistory\x12+\n" +
@@ -2010,7 +2433,31 @@ const file_natsgw_v1_kv_proto_rawDesc = "" +
 	"\x14resume_from_revision\x18\x05 \x01(\x04R\x12resumeFromRevision\"o\n" +
 	"\x1cKeyValueServiceWatchResponse\x122\n" +
 	"\aentries\x18\x01 \x03(\v2\x18.natsgw.v1.KeyValueEntryR\aentries\x12\x1b\n" +
-	"\tinit_done\x18\x02 \x01(\bR\binitDone*n\n" +
+	"\tinit_done\x18\x02 \x01(\bR\binitDone\"\xee\x03\n" +
+	"\x1dKeyValueServiceSessionRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x123\n" +
+	"\atimeout\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\atimeout\x128\n" +
+	"\x03get\x18\x03 \x01(\v2$.natsgw.v1.KeyValueServiceGetRequestH\x00R\x03get\x128\n" +
+	"\x03put\x18\x04 \x01(\v2$.natsgw.v1.KeyValueServicePutRequestH\x00R\x03put\x12A\n" +
+	"\x06create\x18\x05 \x01(\v2'.natsgw.v1.KeyValueServiceCreateRequestH\x00R\x06create\x12A\n" +
+	"\x06update\x18\x06 \x01(\v2'.natsgw.v1.KeyValueServiceUpdateRequestH\x00R\x06update\x12A\n" +
+	"\x06delete\x18\a \x01(\v2'.natsgw.v1.KeyValueServiceDeleteRequestH\x00R\x06delete\x12>\n" +
+	"\x05purge\x18\b \x01(\v2&.natsgw.v1.KeyValueServicePurgeRequestH\x00R\x05purgeB\v\n" +
+	"\toperation\"\xf6\x03\n" +
+	"\x1eKeyValueServiceSessionResponse\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x127\n" +
+	"\x05error\x18\x02 \x01(\v2\x1f.natsgw.v1.KeyValueSessionErrorH\x00R\x05error\x129\n" +
+	"\x03get\x18\x03 \x01(\v2%.natsgw.v1.KeyValueServiceGetResponseH\x00R\x03get\x129\n" +
+	"\x03put\x18\x04 \x01(\v2%.natsgw.v1.KeyValueServicePutResponseH\x00R\x03put\x12B\n" +
+	"\x06create\x18\x05 \x01(\v2(.natsgw.v1.KeyValueServiceCreateResponseH\x00R\x06create\x12B\n" +
+	"\x06update\x18\x06 \x01(\v2(.natsgw.v1.KeyValueServiceUpdateResponseH\x00R\x06update\x12B\n" +
+	"\x06delete\x18\a \x01(\v2(.natsgw.v1.KeyValueServiceDeleteResponseH\x00R\x06delete\x12?\n" +
+	"\x05purge\x18\b \x01(\v2'.natsgw.v1.KeyValueServicePurgeResponseH\x00R\x05purgeB\b\n" +
+	"\x06result\"t\n" +
+	"\x14KeyValueSessionError\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\x05R\x04code\x12\x18\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\x12.\n" +
+	"\adetails\x18\x03 \x03(\v2\x14.google.protobuf.AnyR\adetails*n\n" +
 	"\x0fKeyValueStorage\x12!\n" +
 	"\x1dKEY_VALUE_STORAGE_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16KEY_VALUE_STORAGE_FILE\x10\x01\x12\x1c\n" +
@@ -2019,8 +2466,7 @@ const file_natsgw_v1_kv_proto_rawDesc = "" +
 	"\x1fKEY_VALUE_OPERATION_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17KEY_VALUE_OPERATION_PUT\x10\x01\x12\x1e\n" +
 	"\x1aKEY_VALUE_OPERATION_DELETE\x10\x02\x12\x1d\n" +
-	"\x19KEY_VALUE_OPERATION_PURGE\x10\x032\xe0\n" +
-	"\n" +
+	"\x19KEY_VALUE_OPERATION_PURGE\x10\x032\xc4\v\n" +
 	"\x0fKeyValueService\x12m\n" +
 	"\fCreateBucket\x12-.natsgw.v1.KeyValueServiceCreateBucketRequest\x1a..natsgw.v1.KeyValueServiceCreateBucketResponse\x12m\n" +
 	"\fUpdateBucket\x12-.natsgw.v1.KeyValueServiceUpdateBucketRequest\x1a..natsgw.v1.KeyValueServiceUpdateBucketResponse\x12m\n" +
@@ -2035,7 +2481,8 @@ const file_natsgw_v1_kv_proto_rawDesc = "" +
 	"\x05Purge\x12&.natsgw.v1.KeyValueServicePurgeRequest\x1a'.natsgw.v1.KeyValueServicePurgeResponse\x12W\n" +
 	"\x04Keys\x12%.natsgw.v1.KeyValueServiceKeysRequest\x1a&.natsgw.v1.KeyValueServiceKeysResponse0\x01\x12`\n" +
 	"\aHistory\x12(.natsgw.v1.KeyValueServiceHistoryRequest\x1a).natsgw.v1.KeyValueServiceHistoryResponse0\x01\x12Z\n" +
-	"\x05Watch\x12&.natsgw.v1.KeyValueServiceWatchRequest\x1a'.natsgw.v1.KeyValueServiceWatchResponse0\x01B5Z3github.com/natsgw/natsgw/api/gen/natsgw/v1;natsgwv1b\x06proto3"
+	"\x05Watch\x12&.natsgw.v1.KeyValueServiceWatchRequest\x1a'.natsgw.v1.KeyValueServiceWatchResponse0\x01\x12b\n" +
+	"\aSession\x12(.natsgw.v1.KeyValueServiceSessionRequest\x1a).natsgw.v1.KeyValueServiceSessionResponse(\x010\x01B5Z3github.com/natsgw/natsgw/api/gen/natsgw/v1;natsgwv1b\x06proto3"
 
 var (
 	file_natsgw_v1_kv_proto_rawDescOnce sync.Once
@@ -2050,7 +2497,7 @@ func file_natsgw_v1_kv_proto_rawDescGZIP() []byte {
 }
 
 var file_natsgw_v1_kv_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_natsgw_v1_kv_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
+var file_natsgw_v1_kv_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_natsgw_v1_kv_proto_goTypes = []any{
 	(KeyValueStorage)(0),                        // 0: natsgw.v1.KeyValueStorage
 	(KeyValueOperation)(0),                      // 1: natsgw.v1.KeyValueOperation
@@ -2085,16 +2532,20 @@ var file_natsgw_v1_kv_proto_goTypes = []any{
 	(*KeyValueServiceHistoryResponse)(nil),      // 30: natsgw.v1.KeyValueServiceHistoryResponse
 	(*KeyValueServiceWatchRequest)(nil),         // 31: natsgw.v1.KeyValueServiceWatchRequest
 	(*KeyValueServiceWatchResponse)(nil),        // 32: natsgw.v1.KeyValueServiceWatchResponse
-	(*durationpb.Duration)(nil),                 // 33: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),               // 34: google.protobuf.Timestamp
+	(*KeyValueServiceSessionRequest)(nil),       // 33: natsgw.v1.KeyValueServiceSessionRequest
+	(*KeyValueServiceSessionResponse)(nil),      // 34: natsgw.v1.KeyValueServiceSessionResponse
+	(*KeyValueSessionError)(nil),                // 35: natsgw.v1.KeyValueSessionError
+	(*durationpb.Duration)(nil),                 // 36: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),               // 37: google.protobuf.Timestamp
+	(*anypb.Any)(nil),                           // 38: google.protobuf.Any
 }
 var file_natsgw_v1_kv_proto_depIdxs = []int32{
-	33, // 0: natsgw.v1.KeyValueBucketConfig.ttl:type_name -> google.protobuf.Duration
+	36, // 0: natsgw.v1.KeyValueBucketConfig.ttl:type_name -> google.protobuf.Duration
 	0,  // 1: natsgw.v1.KeyValueBucketConfig.storage:type_name -> natsgw.v1.KeyValueStorage
-	33, // 2: natsgw.v1.KeyValueBucketConfig.limit_marker_ttl:type_name -> google.protobuf.Duration
+	36, // 2: natsgw.v1.KeyValueBucketConfig.limit_marker_ttl:type_name -> google.protobuf.Duration
 	2,  // 3: natsgw.v1.KeyValueBucketInfo.config:type_name -> natsgw.v1.KeyValueBucketConfig
-	34, // 4: natsgw.v1.KeyValueBucketInfo.created:type_name -> google.protobuf.Timestamp
-	34, // 5: natsgw.v1.KeyValueEntry.created:type_name -> google.protobuf.Timestamp
+	37, // 4: natsgw.v1.KeyValueBucketInfo.created:type_name -> google.protobuf.Timestamp
+	37, // 5: natsgw.v1.KeyValueEntry.created:type_name -> google.protobuf.Timestamp
 	1,  // 6: natsgw.v1.KeyValueEntry.operation:type_name -> natsgw.v1.KeyValueOperation
 	2,  // 7: natsgw.v1.KeyValueServiceCreateBucketRequest.config:type_name -> natsgw.v1.KeyValueBucketConfig
 	3,  // 8: natsgw.v1.KeyValueServiceCreateBucketResponse.info:type_name -> natsgw.v1.KeyValueBucketInfo
@@ -2102,43 +2553,60 @@ var file_natsgw_v1_kv_proto_depIdxs = []int32{
 	3,  // 10: natsgw.v1.KeyValueServiceUpdateBucketResponse.info:type_name -> natsgw.v1.KeyValueBucketInfo
 	3,  // 11: natsgw.v1.KeyValueServiceGetBucketResponse.info:type_name -> natsgw.v1.KeyValueBucketInfo
 	3,  // 12: natsgw.v1.KeyValueServiceListBucketsResponse.buckets:type_name -> natsgw.v1.KeyValueBucketInfo
-	33, // 13: natsgw.v1.KeyValueServiceCreateRequest.ttl:type_name -> google.protobuf.Duration
+	36, // 13: natsgw.v1.KeyValueServiceCreateRequest.ttl:type_name -> google.protobuf.Duration
 	4,  // 14: natsgw.v1.KeyValueServiceGetResponse.entry:type_name -> natsgw.v1.KeyValueEntry
 	4,  // 15: natsgw.v1.KeyValueServiceHistoryResponse.entries:type_name -> natsgw.v1.KeyValueEntry
 	4,  // 16: natsgw.v1.KeyValueServiceWatchResponse.entries:type_name -> natsgw.v1.KeyValueEntry
-	5,  // 17: natsgw.v1.KeyValueService.CreateBucket:input_type -> natsgw.v1.KeyValueServiceCreateBucketRequest
-	7,  // 18: natsgw.v1.KeyValueService.UpdateBucket:input_type -> natsgw.v1.KeyValueServiceUpdateBucketRequest
-	9,  // 19: natsgw.v1.KeyValueService.DeleteBucket:input_type -> natsgw.v1.KeyValueServiceDeleteBucketRequest
-	11, // 20: natsgw.v1.KeyValueService.GetBucket:input_type -> natsgw.v1.KeyValueServiceGetBucketRequest
-	13, // 21: natsgw.v1.KeyValueService.ListBuckets:input_type -> natsgw.v1.KeyValueServiceListBucketsRequest
-	15, // 22: natsgw.v1.KeyValueService.Put:input_type -> natsgw.v1.KeyValueServicePutRequest
-	17, // 23: natsgw.v1.KeyValueService.Create:input_type -> natsgw.v1.KeyValueServiceCreateRequest
-	19, // 24: natsgw.v1.KeyValueService.Update:input_type -> natsgw.v1.KeyValueServiceUpdateRequest
-	21, // 25: natsgw.v1.KeyValueService.Get:input_type -> natsgw.v1.KeyValueServiceGetRequest
-	23, // 26: natsgw.v1.KeyValueService.Delete:input_type -> natsgw.v1.KeyValueServiceDeleteRequest
-	25, // 27: natsgw.v1.KeyValueService.Purge:input_type -> natsgw.v1.KeyValueServicePurgeRequest
-	27, // 28: natsgw.v1.KeyValueService.Keys:input_type -> natsgw.v1.KeyValueServiceKeysRequest
-	29, // 29: natsgw.v1.KeyValueService.History:input_type -> natsgw.v1.KeyValueServiceHistoryRequest
-	31, // 30: natsgw.v1.KeyValueService.Watch:input_type -> natsgw.v1.KeyValueServiceWatchRequest
-	6,  // 31: natsgw.v1.KeyValueService.CreateBucket:output_type -> natsgw.v1.KeyValueServiceCreateBucketResponse
-	8,  // 32: natsgw.v1.KeyValueService.UpdateBucket:output_type -> natsgw.v1.KeyValueServiceUpdateBucketResponse
-	10, // 33: natsgw.v1.KeyValueService.DeleteBucket:output_type -> natsgw.v1.KeyValueServiceDeleteBucketResponse
-	12, // 34: natsgw.v1.KeyValueService.GetBucket:output_type -> natsgw.v1.KeyValueServiceGetBucketResponse
-	14, // 35: natsgw.v1.KeyValueService.ListBuckets:output_type -> natsgw.v1.KeyValueServiceListBucketsResponse
-	16, // 36: natsgw.v1.KeyValueService.Put:output_type -> natsgw.v1.KeyValueServicePutResponse
-	18, // 37: natsgw.v1.KeyValueService.Create:output_type -> natsgw.v1.KeyValueServiceCreateResponse
-	20, // 38: natsgw.v1.KeyValueService.Update:output_type -> natsgw.v1.KeyValueServiceUpdateResponse
-	22, // 39: natsgw.v1.KeyValueService.Get:output_type -> natsgw.v1.KeyValueServiceGetResponse
-	24, // 40: natsgw.v1.KeyValueService.Delete:output_type -> natsgw.v1.KeyValueServiceDeleteResponse
-	26, // 41: natsgw.v1.KeyValueService.Purge:output_type -> natsgw.v1.KeyValueServicePurgeResponse
-	28, // 42: natsgw.v1.KeyValueService.Keys:output_type -> natsgw.v1.KeyValueServiceKeysResponse
-	30, // 43: natsgw.v1.KeyValueService.History:output_type -> natsgw.v1.KeyValueServiceHistoryResponse
-	32, // 44: natsgw.v1.KeyValueService.Watch:output_type -> natsgw.v1.KeyValueServiceWatchResponse
-	31, // [31:45] is the sub-list for method output_type
-	17, // [17:31] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	36, // 17: natsgw.v1.KeyValueServiceSessionRequest.timeout:type_name -> google.protobuf.Duration
+	21, // 18: natsgw.v1.KeyValueServiceSessionRequest.get:type_name -> natsgw.v1.KeyValueServiceGetRequest
+	15, // 19: natsgw.v1.KeyValueServiceSessionRequest.put:type_name -> natsgw.v1.KeyValueServicePutRequest
+	17, // 20: natsgw.v1.KeyValueServiceSessionRequest.create:type_name -> natsgw.v1.KeyValueServiceCreateRequest
+	19, // 21: natsgw.v1.KeyValueServiceSessionRequest.update:type_name -> natsgw.v1.KeyValueServiceUpdateRequest
+	23, // 22: natsgw.v1.KeyValueServiceSessionRequest.delete:type_name -> natsgw.v1.KeyValueServiceDeleteRequest
+	25, // 23: natsgw.v1.KeyValueServiceSessionRequest.purge:type_name -> natsgw.v1.KeyValueServicePurgeRequest
+	35, // 24: natsgw.v1.KeyValueServiceSessionResponse.error:type_name -> natsgw.v1.KeyValueSessionError
+	22, // 25: natsgw.v1.KeyValueServiceSessionResponse.get:type_name -> natsgw.v1.KeyValueServiceGetResponse
+	16, // 26: natsgw.v1.KeyValueServiceSessionResponse.put:type_name -> natsgw.v1.KeyValueServicePutResponse
+	18, // 27: natsgw.v1.KeyValueServiceSessionResponse.create:type_name -> natsgw.v1.KeyValueServiceCreateResponse
+	20, // 28: natsgw.v1.KeyValueServiceSessionResponse.update:type_name -> natsgw.v1.KeyValueServiceUpdateResponse
+	24, // 29: natsgw.v1.KeyValueServiceSessionResponse.delete:type_name -> natsgw.v1.KeyValueServiceDeleteResponse
+	26, // 30: natsgw.v1.KeyValueServiceSessionResponse.purge:type_name -> natsgw.v1.KeyValueServicePurgeResponse
+	38, // 31: natsgw.v1.KeyValueSessionError.details:type_name -> google.protobuf.Any
+	5,  // 32: natsgw.v1.KeyValueService.CreateBucket:input_type -> natsgw.v1.KeyValueServiceCreateBucketRequest
+	7,  // 33: natsgw.v1.KeyValueService.UpdateBucket:input_type -> natsgw.v1.KeyValueServiceUpdateBucketRequest
+	9,  // 34: natsgw.v1.KeyValueService.DeleteBucket:input_type -> natsgw.v1.KeyValueServiceDeleteBucketRequest
+	11, // 35: natsgw.v1.KeyValueService.GetBucket:input_type -> natsgw.v1.KeyValueServiceGetBucketRequest
+	13, // 36: natsgw.v1.KeyValueService.ListBuckets:input_type -> natsgw.v1.KeyValueServiceListBucketsRequest
+	15, // 37: natsgw.v1.KeyValueService.Put:input_type -> natsgw.v1.KeyValueServicePutRequest
+	17, // 38: natsgw.v1.KeyValueService.Create:input_type -> natsgw.v1.KeyValueServiceCreateRequest
+	19, // 39: natsgw.v1.KeyValueService.Update:input_type -> natsgw.v1.KeyValueServiceUpdateRequest
+	21, // 40: natsgw.v1.KeyValueService.Get:input_type -> natsgw.v1.KeyValueServiceGetRequest
+	23, // 41: natsgw.v1.KeyValueService.Delete:input_type -> natsgw.v1.KeyValueServiceDeleteRequest
+	25, // 42: natsgw.v1.KeyValueService.Purge:input_type -> natsgw.v1.KeyValueServicePurgeRequest
+	27, // 43: natsgw.v1.KeyValueService.Keys:input_type -> natsgw.v1.KeyValueServiceKeysRequest
+	29, // 44: natsgw.v1.KeyValueService.History:input_type -> natsgw.v1.KeyValueServiceHistoryRequest
+	31, // 45: natsgw.v1.KeyValueService.Watch:input_type -> natsgw.v1.KeyValueServiceWatchRequest
+	33, // 46: natsgw.v1.KeyValueService.Session:input_type -> natsgw.v1.KeyValueServiceSessionRequest
+	6,  // 47: natsgw.v1.KeyValueService.CreateBucket:output_type -> natsgw.v1.KeyValueServiceCreateBucketResponse
+	8,  // 48: natsgw.v1.KeyValueService.UpdateBucket:output_type -> natsgw.v1.KeyValueServiceUpdateBucketResponse
+	10, // 49: natsgw.v1.KeyValueService.DeleteBucket:output_type -> natsgw.v1.KeyValueServiceDeleteBucketResponse
+	12, // 50: natsgw.v1.KeyValueService.GetBucket:output_type -> natsgw.v1.KeyValueServiceGetBucketResponse
+	14, // 51: natsgw.v1.KeyValueService.ListBuckets:output_type -> natsgw.v1.KeyValueServiceListBucketsResponse
+	16, // 52: natsgw.v1.KeyValueService.Put:output_type -> natsgw.v1.KeyValueServicePutResponse
+	18, // 53: natsgw.v1.KeyValueService.Create:output_type -> natsgw.v1.KeyValueServiceCreateResponse
+	20, // 54: natsgw.v1.KeyValueService.Update:output_type -> natsgw.v1.KeyValueServiceUpdateResponse
+	22, // 55: natsgw.v1.KeyValueService.Get:output_type -> natsgw.v1.KeyValueServiceGetResponse
+	24, // 56: natsgw.v1.KeyValueService.Delete:output_type -> natsgw.v1.KeyValueServiceDeleteResponse
+	26, // 57: natsgw.v1.KeyValueService.Purge:output_type -> natsgw.v1.KeyValueServicePurgeResponse
+	28, // 58: natsgw.v1.KeyValueService.Keys:output_type -> natsgw.v1.KeyValueServiceKeysResponse
+	30, // 59: natsgw.v1.KeyValueService.History:output_type -> natsgw.v1.KeyValueServiceHistoryResponse
+	32, // 60: natsgw.v1.KeyValueService.Watch:output_type -> natsgw.v1.KeyValueServiceWatchResponse
+	34, // 61: natsgw.v1.KeyValueService.Session:output_type -> natsgw.v1.KeyValueServiceSessionResponse
+	47, // [47:62] is the sub-list for method output_type
+	32, // [32:47] is the sub-list for method input_type
+	32, // [32:32] is the sub-list for extension type_name
+	32, // [32:32] is the sub-list for extension extendee
+	0,  // [0:32] is the sub-list for field type_name
 }
 
 func init() { file_natsgw_v1_kv_proto_init() }
@@ -2146,13 +2614,30 @@ func file_natsgw_v1_kv_proto_init() {
 	if File_natsgw_v1_kv_proto != nil {
 		return
 	}
+	file_natsgw_v1_kv_proto_msgTypes[31].OneofWrappers = []any{
+		(*KeyValueServiceSessionRequest_Get)(nil),
+		(*KeyValueServiceSessionRequest_Put)(nil),
+		(*KeyValueServiceSessionRequest_Create)(nil),
+		(*KeyValueServiceSessionRequest_Update)(nil),
+		(*KeyValueServiceSessionRequest_Delete)(nil),
+		(*KeyValueServiceSessionRequest_Purge)(nil),
+	}
+	file_natsgw_v1_kv_proto_msgTypes[32].OneofWrappers = []any{
+		(*KeyValueServiceSessionResponse_Error)(nil),
+		(*KeyValueServiceSessionResponse_Get)(nil),
+		(*KeyValueServiceSessionResponse_Put)(nil),
+		(*KeyValueServiceSessionResponse_Create)(nil),
+		(*KeyValueServiceSessionResponse_Update)(nil),
+		(*KeyValueServiceSessionResponse_Delete)(nil),
+		(*KeyValueServiceSessionResponse_Purge)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_natsgw_v1_kv_proto_rawDesc), len(file_natsgw_v1_kv_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   31,
+			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -33,6 +33,7 @@ const (
 	KeyValueService_Keys_FullMethodName         = "/natsgw.v1.KeyValueService/Keys"
 	KeyValueService_History_FullMethodName      = "/natsgw.v1.KeyValueService/History"
 	KeyValueService_Watch_FullMethodName        = "/natsgw.v1.KeyValueService/Watch"
+	KeyValueService_Session_FullMethodName      = "/natsgw.v1.KeyValueService/Session"
 )
 
 // KeyValueServiceClient is the client API for KeyValueService service.
@@ -115,6 +116,17 @@ type KeyValueServiceClient interface {
 	// init_done set, then every change as it happens, until the client cancels
 	// or the gateway shuts down (UNAVAILABLE). Entries come in revision order.
 	Watch(ctx context.Context, in *KeyValueServiceWatchRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[KeyValueServiceWatchResponse], error)
+	// Session carries single-key operations (Get, Put, Create, Update,
+	// Delete, Purge) on any of the caller's buckets over one long-lived
+	// stream: each request has an id, each gets exactly one response with that
+	// id, holding the operation's result or its error (the status the unary
+	// RPC would have returned). Operations run concurrently, so responses may
+	// come in any order. It spares every operation the setup of a gRPC call;
+	// the Go SDK sends its single-key operations this way. The stream ends
+	// when the client closes its side (after the responses of everything it
+	// sent), or with UNAVAILABLE when the gateway shuts down (operations whose
+	// response did not arrive may or may not have been done).
+	Session(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[KeyValueServiceSessionRequest, KeyValueServiceSessionResponse], error)
 }
 
 type keyValueServiceClient struct {
@@ -292,6 +304,19 @@ func (c *keyValueServiceClient) Watch(ctx context.Context, in *KeyValueServiceWa
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type KeyValueService_WatchClient = grpc.ServerStreamingClient[KeyValueServiceWatchResponse]
 
+func (c *keyValueServiceClient) Session(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[KeyValueServiceSessionRequest, KeyValueServiceSessionResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &KeyValueService_ServiceDesc.Streams[3], KeyValueService_Session_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[KeyValueServiceSessionRequest, KeyValueServiceSessionResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type KeyValueService_SessionClient = grpc.BidiStreamingClient[KeyValueServiceSessionRequest, KeyValueServiceSessionResponse]
+
 // KeyValueServiceServer is the server API for KeyValueService service.
 // All implementations must embed UnimplementedKeyValueServiceServer
 // for forward compatibility.
@@ -372,6 +397,17 @@ type KeyValueServiceServer interface {
 	// init_done set, then every change as it happens, until the client cancels
 	// or the gateway shuts down (UNAVAILABLE). Entries come in revision order.
 	Watch(*KeyValueServiceWatchRequest, grpc.ServerStreamingServer[KeyValueServiceWatchResponse]) error
+	// Session carries single-key operations (Get, Put, Create, Update,
+	// Delete, Purge) on any of the caller's buckets over one long-lived
+	// stream: each request has an id, each gets exactly one response with that
+	// id, holding the operation's result or its error (the status the unary
+	// RPC would have returned). Operations run concurrently, so responses may
+	// come in any order. It spares every operation the setup of a gRPC call;
+	// the Go SDK sends its single-key operations this way. The stream ends
+	// when the client closes its side (after the responses of everything it
+	// sent), or with UNAVAILABLE when the gateway shuts down (operations whose
+	// response did not arrive may or may not have been done).
+	Session(grpc.BidiStreamingServer[KeyValueServiceSessionRequest, KeyValueServiceSessionResponse]) error
 	mustEmbedUnimplementedKeyValueServiceServer()
 }
 
@@ -423,6 +459,9 @@ func (UnimplementedKeyValueServiceServer) History(*KeyValueServiceHistoryRequest
 }
 func (UnimplementedKeyValueServiceServer) Watch(*KeyValueServiceWatchRequest, grpc.ServerStreamingServer[KeyValueServiceWatchResponse]) error {
 	return status.Errorf(codes.Unimplemented, "method Watch not implemented")
+}
+func (UnimplementedKeyValueServiceServer) Session(grpc.BidiStreamingServer[KeyValueServiceSessionRequest, KeyValueServiceSessionResponse]) error {
+	return status.Errorf(codes.Unimplemented, "method Session not implemented")
 }
 func (UnimplementedKeyValueServiceServer) mustEmbedUnimplementedKeyValueServiceServer() {}
 func (UnimplementedKeyValueServiceServer) testEmbeddedByValue()                         {}
@@ -676,6 +715,13 @@ func _KeyValueService_Watch_Handler(srv interface{}, stream grpc.ServerStream) e
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type KeyValueService_WatchServer = grpc.ServerStreamingServer[KeyValueServiceWatchResponse]
 
+func _KeyValueService_Session_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(KeyValueServiceServer).Session(&grpc.GenericServerStream[KeyValueServiceSessionRequest, KeyValueServiceSessionResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type KeyValueService_SessionServer = grpc.BidiStreamingServer[KeyValueServiceSessionRequest, KeyValueServiceSessionResponse]
+
 // KeyValueService_ServiceDesc is the grpc.ServiceDesc for KeyValueService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -743,6 +789,12 @@ var KeyValueService_ServiceDesc = grpc.ServiceDesc{
 			StreamName:    "Watch",
 			Handler:       _KeyValueService_Watch_Handler,
 			ServerStreams: true,
+		},
+		{
+			StreamName:    "Session",
+			Handler:       _KeyValueService_Session_Handler,
+			ServerStreams: true,
+			ClientStreams: true,
 		},
 	},
 	Metadata: "natsgw/v1/kv.proto",
