@@ -353,7 +353,10 @@ type KeyWatcher struct {
 // Updates is the channel of entries, in revision order: first the current
 // entries, then one nil entry marking that they are all delivered (exactly
 // once; first with WithUpdatesOnly), then every change as it happens. It is
-// closed when the watch ends (see Err).
+// closed when the watch ends (see Err). A watch re-opened after losing its
+// gateway continues with every revision after the last one delivered; if
+// that happens before the marker, keys changed meanwhile may show an older
+// revision before their latest.
 func (w *KeyWatcher) Updates() <-chan *KeyValueEntry { return w.updates }
 
 // Stop ends the watch; Updates is closed soon after. Safe to call more than
@@ -364,9 +367,11 @@ func (w *KeyWatcher) Stop() {
 }
 
 // Err is why the watch ended, once Updates is closed: nil after Stop, the
-// context's end or the Client's Close; otherwise the gateway's error (for
-// example ErrUnavailable when it shut down: watch again with
-// WithResumeFromRevision to continue where you were).
+// context's end or the Client's Close; otherwise an error the watch cannot
+// recover from (ErrNotFound when the bucket was deleted). A lost connection
+// to the gateway does not end a watch: it is re-opened with backoff from the
+// revision after the last one delivered (reported as KeyWatchLost and
+// KeyWatchRestored events).
 func (w *KeyWatcher) Err() error {
 	select {
 	case <-w.done:
@@ -412,6 +417,7 @@ func (kv *KeyValue) Watch(ctx context.Context, pattern string, opts ...KVWatchOp
 		return nil, convertError(err)
 	}
 	w := &KeyWatcher{updates: make(chan *KeyValueEntry, watchBuffer), cancel: cancel, done: make(chan struct{})}
+	kw := &keyWatch{kv: kv, req: req, out: w.updates}
 	kv.c.wg.Add(1)
 	go func() {
 		defer kv.c.wg.Done()
@@ -419,40 +425,118 @@ func (kv *KeyValue) Watch(ctx context.Context, pattern string, opts ...KVWatchOp
 		defer close(w.updates)
 		defer stop()
 		defer cancel()
-		w.err = kv.deliver(ctx, stream, first, w.updates)
+		w.err = kw.run(ctx, stream, first)
 	}()
 	return w, nil
 }
 
-// deliver copies a watch stream into out until it ends; nil for an end the
-// caller asked for.
-func (kv *KeyValue) deliver(ctx context.Context, stream natsgwv1.KeyValueService_WatchClient, r *natsgwv1.KeyValueServiceWatchResponse, out chan<- *KeyValueEntry) error {
+// keyWatch follows a watch across streams: when one breaks, the next
+// resumes after the last revision delivered.
+type keyWatch struct {
+	kv  *KeyValue
+	req *natsgwv1.KeyValueServiceWatchRequest
+	out chan<- *KeyValueEntry
+
+	next     uint64 // the revision after the last entry delivered; 0: none yet
+	initDone bool   // the init marker was delivered
+	last     uint64 // the bucket's last revision when the watch started
+}
+
+// run delivers entries until ctx ends (nil) or a permanent error.
+func (kw *keyWatch) run(ctx context.Context, stream natsgwv1.KeyValueService_WatchClient, first *natsgwv1.KeyValueServiceWatchResponse) error {
+	log, bucket, pattern := kw.kv.c.log, kw.kv.bucket, kw.req.GetKey()
+	event := func(e Event) {
+		if kw.kv.c.onEvent != nil {
+			e.Bucket, e.Subject = bucket, pattern
+			kw.kv.c.onEvent(e)
+		}
+	}
+	for {
+		err := kw.deliver(ctx, stream, first)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if permanent(err) {
+			return err
+		}
+		log.Warn("natsgw: key watch lost; re-opening", "bucket", bucket, "pattern", pattern, "err", err)
+		event(Event{Kind: KeyWatchLost, Err: err})
+		for attempt := 0; ; attempt++ {
+			select {
+			case <-time.After(backoffDelay(attempt)):
+			case <-ctx.Done():
+				return nil
+			}
+			stream, first, err = kw.open(ctx)
+			if err == nil {
+				break
+			}
+			if ctx.Err() != nil {
+				return nil
+			}
+			if permanent(err) {
+				return err
+			}
+		}
+		log.Info("natsgw: key watch restored", "bucket", bucket, "pattern", pattern, "from_revision", kw.next)
+		event(Event{Kind: KeyWatchRestored})
+	}
+}
+
+// open re-opens the watch where it left off and reads its first response.
+func (kw *keyWatch) open(ctx context.Context) (natsgwv1.KeyValueService_WatchClient, *natsgwv1.KeyValueServiceWatchResponse, error) {
+	req := kw.req // nothing delivered yet: start over
+	if kw.next > 0 || kw.initDone {
+		from := kw.next
+		if from == 0 {
+			from = kw.last + 1
+		}
+		req = &natsgwv1.KeyValueServiceWatchRequest{Bucket: kw.req.GetBucket(), Key: kw.req.GetKey(), ResumeFromRevision: from}
+	}
+	stream, err := kw.kv.svc.Watch(ctx, req)
+	if err != nil {
+		return nil, nil, convertError(err)
+	}
+	first, err := stream.Recv()
+	if err != nil {
+		return nil, nil, watchEnd(err)
+	}
+	return stream, first, nil
+}
+
+// deliver copies a watch stream into kw.out until it ends, starting with
+// r; the init marker goes out once over all streams.
+func (kw *keyWatch) deliver(ctx context.Context, stream natsgwv1.KeyValueService_WatchClient, r *natsgwv1.KeyValueServiceWatchResponse) error {
 	for {
 		for _, p := range r.GetEntries() {
 			select {
-			case out <- kv.entry(p):
+			case kw.out <- kw.kv.entry(p):
+				kw.next = p.GetRevision() + 1
 			case <-ctx.Done():
 				return nil
 			}
 		}
-		if r.GetInitDone() {
+		if r.GetInitDone() && !kw.initDone {
 			select {
-			case out <- nil:
+			case kw.out <- nil:
+				kw.initDone, kw.last = true, r.GetLastRevision()
 			case <-ctx.Done():
 				return nil
 			}
 		}
 		var err error
 		if r, err = stream.Recv(); err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			if errors.Is(err, io.EOF) {
-				return fmt.Errorf("%w: the gateway ended the watch", ErrUnavailable)
-			}
-			return convertError(err)
+			return watchEnd(err)
 		}
 	}
+}
+
+// watchEnd converts the error that ended a watch stream.
+func watchEnd(err error) error {
+	if errors.Is(err, io.EOF) {
+		return fmt.Errorf("%w: the gateway ended the watch", ErrUnavailable)
+	}
+	return convertError(err)
 }
 
 // KeyValueConfig configures a bucket. Zero fields take the defaults, which

@@ -953,34 +953,67 @@ func TestKVTwoGateways(t *testing.T) {
 	testutil.Equal(t, string(e.Value), "again", "value")
 }
 
-// TestKVWatchGatewayStops: a watch ends with ErrUnavailable when its gateway
-// shuts down, and resumes from the last revision it saw on a new gateway.
-func TestKVWatchGatewayStops(t *testing.T) {
+// TestKVWatchGatewayRestart: watches survive the restart of their gateway
+// (stateless, in front of a NATS that stays up): each resumes after the last
+// revision it delivered, so changes made while the gateway was down arrive,
+// once, in order, with no second init marker; a watch that had delivered
+// nothing resumes after the revision the bucket had when it started (so
+// not with b's earlier value).
+func TestKVWatchGatewayRestart(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	srv := natsgwtest.NewServer(t, natsgwtest.WithDataDir(dir))
-	c := srv.Client(t, natsgw.WithOrg("acme"))
+	core := natsgwtest.NewServer(t, natsgwtest.WithNATSListener())
+	gw := natsgwtest.NewServer(t, natsgwtest.WithNATSURL(core.NATSURL()))
+	events := make(chan natsgw.Event, 16)
+	c := gw.Client(t, natsgw.WithOrg("acme"), natsgw.WithEventHandler(func(e natsgw.Event) { events <- e }))
 	ctx := testutil.Context(t)
-	kv := c.KeyValue("w")
-	r, err := kv.Put(ctx, "a", []byte("1"))
-	testutil.NoErr(t, err, "put")
-	w, err := kv.Watch(ctx, ">")
-	testutil.NoErr(t, err, "watch")
-	testutil.Equal(t, len(initDone(t, w)), 1, "initial values")
-	srv.Restart()
-	for range w.Updates() {
-	}
-	testutil.ErrIs(t, w.Err(), natsgw.ErrUnavailable, "watch error after the gateway stopped")
+	writer := core.Client(t, natsgw.WithOrg("acme")).KeyValue("w")
+	_, err := writer.Put(ctx, "a", []byte("1"))
+	testutil.NoErr(t, err, "put a")
+	_, err = writer.Put(ctx, "b", []byte("0"))
+	testutil.NoErr(t, err, "put b")
 
-	// The client reconnects with backoff: retry until the gateway is back.
-	testutil.Poll(t, "put after the restart", func() error {
-		_, err := kv.Put(ctx, "b", []byte("2"))
-		return err
+	kv := c.KeyValue("w")
+	all, err := kv.Watch(ctx, ">")
+	testutil.NoErr(t, err, "watch")
+	defer all.Stop()
+	fresh, err := kv.Watch(ctx, "b", natsgw.WithUpdatesOnly())
+	testutil.NoErr(t, err, "watch updates only")
+	defer fresh.Stop()
+	testutil.Equal(t, opKeys(initDone(t, all)), []opKey{{natsgw.KeyValuePut, "a", "1"}, {natsgw.KeyValuePut, "b", "0"}}, "initial values")
+	testutil.Equal(t, len(initDone(t, fresh)), 0, "updates only: no initial values")
+
+	gw.Restart(func() {
+		_, err := writer.Put(ctx, "b", []byte("2"))
+		testutil.NoErr(t, err, "put b while the gateway is down")
+		testutil.NoErr(t, writer.Delete(ctx, "a"), "delete a while the gateway is down")
 	})
-	w, err = kv.Watch(ctx, ">", natsgw.WithResumeFromRevision(r+1))
-	testutil.NoErr(t, err, "resume")
-	defer w.Stop()
-	testutil.Equal(t, opKeys(initDone(t, w)), []opKey{{natsgw.KeyValuePut, "b", "2"}}, "resumed entries")
+	_, err = writer.Put(ctx, "b", []byte("3"))
+	testutil.NoErr(t, err, "put b after the restart")
+
+	want := []opKey{{natsgw.KeyValuePut, "b", "2"}, {natsgw.KeyValueDelete, "a", ""}, {natsgw.KeyValuePut, "b", "3"}}
+	var got []opKey
+	for range want {
+		got = append(got, opKeys([]*natsgw.KeyValueEntry{nextEntry(t, all, "change after the restart")})...)
+	}
+	testutil.Equal(t, got, want, "changes across the restart")
+	got = nil
+	for range 2 {
+		got = append(got, opKeys([]*natsgw.KeyValueEntry{nextEntry(t, fresh, "change of b after the restart")})...)
+	}
+	testutil.Equal(t, got, []opKey{want[0], want[2]}, "updates only: the changes of b across the restart")
+
+	lost := map[string]int{}
+	for range 4 {
+		e := testutil.Recv(t, events, "watch events")
+		if e.Bucket != "w" || (e.Subject != "" && e.Subject != "b") {
+			t.Fatalf("event %+v names another watch", e)
+		}
+		lost[e.Subject+" "+e.Kind.String()]++
+	}
+	testutil.Equal(t, lost, map[string]int{
+		" key watch lost": 1, " key watch restored": 1, "b key watch lost": 1, "b key watch restored": 1,
+	}, "events")
+	testutil.NoRecv(t, all.Updates(), "a duplicate or a second init marker")
 }
 
 // TestKVWatchBucketDeleted: deleting a watched bucket ends the watch with

@@ -52,6 +52,12 @@ const (
 	SubscriptionLost EventKind = iota + 1
 	// SubscriptionRestored: the subscription is active again.
 	SubscriptionRestored
+	// KeyWatchLost: the stream of a KeyValue.Watch broke; the client is
+	// re-opening it with backoff, from the revision after the last one
+	// delivered, so no change is missed.
+	KeyWatchLost
+	// KeyWatchRestored: the watch is following changes again.
+	KeyWatchRestored
 )
 
 func (k EventKind) String() string {
@@ -60,14 +66,23 @@ func (k EventKind) String() string {
 		return "subscription lost"
 	case SubscriptionRestored:
 		return "subscription restored"
+	case KeyWatchLost:
+		return "key watch lost"
+	case KeyWatchRestored:
+		return "key watch restored"
 	}
 	return "unknown event"
 }
 
-// Event reports a change in a subscription's or responder's connection.
+// Event reports a change in the connection of a subscription, a responder
+// or a key-value watch.
 type Event struct {
-	Kind    EventKind
+	Kind EventKind
+	// Subject is the subscription's subject, or the watch's key pattern.
 	Subject string
-	// Err is why the subscription was lost (SubscriptionLost only).
+	// Bucket is the watched bucket (KeyWatch events only).
+	Bucket string
+	// Err is why the stream was lost (SubscriptionLost and KeyWatchLost
+	// only).
 	Err error
 }

@@ -239,10 +239,14 @@ func (s *Server) NATSURL() string { return s.current().NATSClientURL() }
 // Restart stops the gateway (and its embedded NATS) and starts it again on
 // the same address and data directory, as an operator restart would. Open
 // streams see the shutdown; SDK subscriptions re-establish themselves.
-func (s *Server) Restart() {
+// whileDown runs after the stop and before the start.
+func (s *Server) Restart(whileDown ...func()) {
 	s.tb.Helper()
 	addr := s.Addr()
 	s.stop()
+	for _, f := range whileDown {
+		f()
+	}
 	s.cfg.Listen = addr
 	if s.cfg.DataDir == "" && s.cfg.NATSURL == "" {
 		s.tb.Fatal("natsgwtest: no data dir to restart with")

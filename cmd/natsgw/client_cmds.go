@@ -180,7 +180,8 @@ func countFlag(cmd *cobra.Command, n *int, what string) {
 	cmd.Flags().IntVarP(n, "count", "c", 0, what)
 }
 
-// eventPrinter reports subscriptions lost and restored on stderr.
+// eventPrinter reports subscriptions and watches lost and restored on
+// stderr.
 func (g *globals) eventPrinter() natsgw.Option {
 	return natsgw.WithEventHandler(func(e natsgw.Event) {
 		switch e.Kind {
@@ -188,6 +189,10 @@ func (g *globals) eventPrinter() natsgw.Option {
 			fmt.Fprintf(g.stderr, "%s: subscription to %q lost (%s); re-subscribing...\n", time.Now().Format(time.TimeOnly), e.Subject, errText(e.Err))
 		case natsgw.SubscriptionRestored:
 			fmt.Fprintf(g.stderr, "%s: subscription to %q restored\n", time.Now().Format(time.TimeOnly), e.Subject)
+		case natsgw.KeyWatchLost:
+			fmt.Fprintf(g.stderr, "%s: watch of %q in bucket %q lost (%s); re-opening...\n", time.Now().Format(time.TimeOnly), e.Subject, e.Bucket, errText(e.Err))
+		case natsgw.KeyWatchRestored:
+			fmt.Fprintf(g.stderr, "%s: watch of %q in bucket %q restored\n", time.Now().Format(time.TimeOnly), e.Subject, e.Bucket)
 		}
 	})
 }

@@ -623,7 +623,7 @@ printed. If the gateway goes away the watch fails; run it again with
 }
 
 func (g *globals) kvWatch(ctx context.Context, bucket, pattern string, count int, asJSON bool, opts []natsgw.KVWatchOption) error {
-	c, err := g.dial(ctx)
+	c, err := g.dial(ctx, g.eventPrinter())
 	if err != nil {
 		return err
 	}

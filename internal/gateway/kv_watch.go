@@ -154,6 +154,21 @@ func (s *kvServer) Watch(req *natsgwv1.KeyValueServiceWatchRequest, stream natsg
 		opts = append(opts, jetstream.UpdatesOnly())
 	}
 	action := fmt.Sprintf("watch %q in bucket %q", pattern, b.name)
+	// The last revision before the watcher starts: where a client that
+	// saw no entry resumes.
+	var last uint64
+	err = s.withBucket(ctx, b, false, func(kv jetstream.KeyValue) error {
+		st, err := kv.Status(ctx)
+		if err == nil {
+			if si := bucketStatus(st).StreamInfo(); si != nil {
+				last = si.State.LastSeq
+			}
+		}
+		return err
+	})
+	if err != nil {
+		return s.kvError(ctx, action, b, err)
+	}
 	w, err := s.watch(ctx, b, pattern, opts...)
 	if err != nil {
 		return s.kvError(ctx, action, b, err)
@@ -161,7 +176,10 @@ func (s *kvServer) Watch(req *natsgwv1.KeyValueServiceWatchRequest, stream natsg
 	defer stopWatcher(w)
 	resp := &natsgwv1.KeyValueServiceWatchResponse{}
 	send := func(entries []*natsgwv1.KeyValueEntry, initDone bool) error {
-		resp.Entries, resp.InitDone = entries, initDone
+		resp.Entries, resp.InitDone, resp.LastRevision = entries, initDone, 0
+		if initDone {
+			resp.LastRevision = last
+		}
 		return stream.Send(resp)
 	}
 	if req.GetUpdatesOnly() {

@@ -1861,7 +1861,12 @@ type KeyValueServiceWatchResponse struct {
 	Entries []*KeyValueEntry `protobuf:"bytes,1,rep,name=entries,proto3" json:"entries,omitempty"`
 	// Set in exactly one response, with no entries: every current entry has
 	// been sent; what follows are changes.
-	InitDone      bool `protobuf:"varint,2,opt,name=init_done,json=initDone,proto3" json:"init_done,omitempty"`
+	InitDone bool `protobuf:"varint,2,opt,name=init_done,json=initDone,proto3" json:"init_done,omitempty"`
+	// Set with init_done: the bucket's latest revision (of any key) just
+	// before the watch started. Every change after it that matches is
+	// delivered, so a client that lost the stream before seeing any entry
+	// resumes from last_revision + 1 (after seeing revision N, from N + 1).
+	LastRevision  uint64 `protobuf:"varint,3,opt,name=last_revision,json=lastRevision,proto3" json:"last_revision,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1908,6 +1913,13 @@ func (x *KeyValueServiceWatchResponse) GetInitDone() bool {
 		return x.InitDone
 	}
 	return false
+}
+
+func (x *KeyValueServiceWatchResponse) GetLastRevision() uint64 {
+	if x != nil {
+		return x.LastRevision
+	}
+	return 0
 }
 
 // KeyValueServiceSessionRequest is one operation sent on a Session.
@@ -2430,10 +2442,11 @@ const file_natsgw_v1_kv_proto_rawDesc = "" +
 	"\x03key\x18\x02 \x01(\tR\x03key\x12'\n" +
 	"\x0finclude_history\x18\x03 \x01(\bR\x0eincludeHistory\x12!\n" +
 	"\fupdates_only\x18\x04 \x01(\bR\vupdatesOnly\x120\n" +
-	"\x14resume_from_revision\x18\x05 \x01(\x04R\x12resumeFromRevision\"o\n" +
+	"\x14resume_from_revision\x18\x05 \x01(\x04R\x12resumeFromRevision\"\x94\x01\n" +
 	"\x1cKeyValueServiceWatchResponse\x122\n" +
 	"\aentries\x18\x01 \x03(\v2\x18.natsgw.v1.KeyValueEntryR\aentries\x12\x1b\n" +
-	"\tinit_done\x18\x02 \x01(\bR\binitDone\"\xee\x03\n" +
+	"\tinit_done\x18\x02 \x01(\bR\binitDone\x12#\n" +
+	"\rlast_revision\x18\x03 \x01(\x04R\flastRevision\"\xee\x03\n" +
 	"\x1dKeyValueServiceSessionRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x123\n" +
 	"\atimeout\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\atimeout\x128\n" +

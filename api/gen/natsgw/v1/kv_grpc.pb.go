@@ -115,6 +115,8 @@ type KeyValueServiceClient interface {
 	// revision, or every revision from a given one), then one response with
 	// init_done set, then every change as it happens, until the client cancels
 	// or the gateway shuts down (UNAVAILABLE). Entries come in revision order.
+	// A client that loses the stream resumes with resume_from_revision (see
+	// KeyValueServiceWatchResponse.last_revision).
 	Watch(ctx context.Context, in *KeyValueServiceWatchRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[KeyValueServiceWatchResponse], error)
 	// Session carries single-key operations (Get, Put, Create, Update,
 	// Delete, Purge) on any of the caller's buckets over one long-lived
@@ -396,6 +398,8 @@ type KeyValueServiceServer interface {
 	// revision, or every revision from a given one), then one response with
 	// init_done set, then every change as it happens, until the client cancels
 	// or the gateway shuts down (UNAVAILABLE). Entries come in revision order.
+	// A client that loses the stream resumes with resume_from_revision (see
+	// KeyValueServiceWatchResponse.last_revision).
 	Watch(*KeyValueServiceWatchRequest, grpc.ServerStreamingServer[KeyValueServiceWatchResponse]) error
 	// Session carries single-key operations (Get, Put, Create, Update,
 	// Delete, Purge) on any of the caller's buckets over one long-lived
