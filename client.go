@@ -188,11 +188,31 @@ type Health struct {
 	Connections uint64
 	// Reason says why the gateway is unhealthy.
 	Reason string
+	// NATSRTT is the round trip of a NATS ping from the gateway (deep
+	// checks only).
+	NATSRTT time.Duration
+	// JetStreamRTT is how long the gateway took to write a JetStream
+	// message and read it back (deep checks only).
+	JetStreamRTT time.Duration
+}
+
+// HealthOption configures Client.Health.
+type HealthOption func(*natsgwv1.HealthRequest)
+
+// DeepHealth makes Health also measure a NATS round trip and write and read
+// back a JetStream message, so that Healthy means storage works too. The
+// gateway reuses a deep result for up to a second.
+func DeepHealth() HealthOption {
+	return func(r *natsgwv1.HealthRequest) { r.Deep = true }
 }
 
 // Health asks the gateway how it is.
-func (c *Client) Health(ctx context.Context) (*Health, error) {
-	r, err := c.admin.Health(ctx, &natsgwv1.HealthRequest{})
+func (c *Client) Health(ctx context.Context, opts ...HealthOption) (*Health, error) {
+	req := &natsgwv1.HealthRequest{}
+	for _, opt := range opts {
+		opt(req)
+	}
+	r, err := c.admin.Health(ctx, req)
 	if err != nil {
 		return nil, convertError(err)
 	}
@@ -205,6 +225,8 @@ func (c *Client) Health(ctx context.Context) (*Health, error) {
 		Embedded:       r.GetMode() == natsgwv1.NatsMode_NATS_MODE_EMBEDDED,
 		Connections:    r.GetConnections(),
 		Reason:         r.GetReason(),
+		NATSRTT:        r.GetNatsRtt().AsDuration(),
+		JetStreamRTT:   r.GetJetstreamRtt().AsDuration(),
 	}, nil
 }
 

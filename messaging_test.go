@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/natsgw/natsgw"
@@ -41,6 +42,53 @@ func TestHealth(t *testing.T) {
 	if h.Connections < 1 {
 		t.Errorf("Connections = %d, want at least the gateway's own", h.Connections)
 	}
+}
+
+// TestDeepHealth: a deep check writes and reads JetStream, in a bucket no
+// organization sees, and recreates that bucket when it is gone.
+func TestDeepHealth(t *testing.T) {
+	t.Parallel()
+	srv := natsgwtest.NewServer(t, natsgwtest.WithNATSListener())
+	c := srv.Client(t, natsgw.WithOrg("acme"))
+	ctx := testutil.Context(t)
+	h, err := c.Health(ctx)
+	testutil.NoErr(t, err, "health")
+	testutil.Equal(t, [2]time.Duration{h.NATSRTT, h.JetStreamRTT}, [2]time.Duration{}, "round trips of a plain check")
+	h, err = c.Health(ctx, natsgw.DeepHealth())
+	testutil.NoErr(t, err, "deep health")
+	if !h.Healthy || h.Reason != "" || h.NATSRTT <= 0 || h.JetStreamRTT <= 0 {
+		t.Fatalf("deep health = %+v, want healthy with both round trips", h)
+	}
+
+	js, err := jetstream.New(srv.NATS(t))
+	testutil.NoErr(t, err, "jetstream")
+	kv, err := js.KeyValue(ctx, "_natsgw_health")
+	testutil.NoErr(t, err, "the health bucket")
+	st, err := kv.Status(ctx)
+	testutil.NoErr(t, err, "health bucket status")
+	testutil.Equal(t, [2]any{st.Values(), st.BackingStore()}, [2]any{uint64(1), "JetStream"}, "one key")
+	for _, org := range []string{"acme", "default", "natsgw"} {
+		oc := srv.Client(t, natsgw.WithOrg(org))
+		list, err := oc.ListKeyValues(ctx)
+		testutil.NoErr(t, err, org+": list buckets")
+		testutil.Equal(t, len(list), 0, org+": buckets")
+		stats, err := oc.Statistics(ctx)
+		testutil.NoErr(t, err, org+": statistics")
+		testutil.Equal(t, stats.KeyValueBuckets, uint64(0), org+": key-value buckets in the statistics")
+	}
+
+	testutil.NoErr(t, js.DeleteKeyValue(ctx, "_natsgw_health"), "delete the health bucket")
+	testutil.Poll(t, "deep health recreating its bucket", func() error {
+		h, err := c.Health(ctx, natsgw.DeepHealth())
+		if err != nil {
+			return err
+		}
+		if !h.Healthy {
+			return fmt.Errorf("unhealthy: %s", h.Reason)
+		}
+		_, err = js.KeyValue(ctx, "_natsgw_health")
+		return err
+	})
 }
 
 func TestPublishPayloads(t *testing.T) {

@@ -302,6 +302,17 @@ func TestHealth(t *testing.T) {
 	var h jsonHealth
 	testutil.NoErr(t, json.Unmarshal([]byte(c.ok("health", "--json")), &h), "decode health")
 	testutil.Equal(t, h.Healthy && h.NATSConnected && h.JetStreamEnabled && h.Mode == "embedded", true, "healthy")
+	if h.NATSRTT != 0 || h.JetStreamRTT != 0 {
+		t.Errorf("plain health reports round trips: %+v", h)
+	}
+	if out := c.ok("health", "--deep"); !strings.Contains(out, "NATS RTT:") || !strings.Contains(out, "JetStream write+read:") {
+		t.Errorf("health --deep output lacks the round trips:\n%s", out)
+	}
+	h = jsonHealth{}
+	testutil.NoErr(t, json.Unmarshal([]byte(c.ok("health", "--deep", "--json")), &h), "decode deep health")
+	if !h.Healthy || h.NATSRTT <= 0 || h.JetStreamRTT <= 0 {
+		t.Errorf("health --deep --json = %+v, want healthy with round trips", h)
+	}
 
 	out = c.ok("version")
 	if !strings.HasPrefix(out, "client:  ") || !strings.Contains(out, "gateway: devel at "+c.addr) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -22,16 +23,23 @@ type jsonHealth struct {
 	Mode             string `json:"mode"`
 	Connections      uint64 `json:"connections"`
 	Reason           string `json:"reason,omitempty"`
+	// Deep checks only, in seconds.
+	NATSRTT      float64 `json:"nats_rtt_seconds,omitempty"`
+	JetStreamRTT float64 `json:"jetstream_rtt_seconds,omitempty"`
 }
 
 func newHealthCmd(g *globals) *cobra.Command {
-	var asJSON bool
+	var asJSON, deep bool
 	cmd := &cobra.Command{
 		Use:   "health",
 		Short: "Ask the gateway how it is (exit status 0 only when healthy)",
 		Long: `Ask the gateway how it is and print a summary (--json: a JSON object with
 healthy, nats_connected, jetstream_enabled, nats_server_version,
 gateway_version, mode, connections and, when unhealthy, reason).
+
+--deep also has the gateway measure a NATS round trip and write and read back
+a JetStream message (JSON: nats_rtt_seconds, jetstream_rtt_seconds), so that
+healthy means storage works too.
 
 Exit status: 0 when healthy, 1 when unhealthy or not reachable.`,
 		Args: cobra.NoArgs,
@@ -40,8 +48,12 @@ Exit status: 0 when healthy, 1 when unhealthy or not reachable.`,
 			err := g.withClient(cmd.Context(), func(c *natsgw.Client) error {
 				ctx, cancel := g.call(cmd.Context())
 				defer cancel()
+				var opts []natsgw.HealthOption
+				if deep {
+					opts = append(opts, natsgw.DeepHealth())
+				}
 				var err error
-				h, err = c.Health(ctx)
+				h, err = c.Health(ctx, opts...)
 				return g.callError("health", err)
 			})
 			if err != nil {
@@ -53,6 +65,7 @@ Exit status: 0 when healthy, 1 when unhealthy or not reachable.`,
 					Healthy: h.Healthy, NATSConnected: h.NATSConnected, JetStreamEnabled: h.JetStream,
 					NATSVersion: h.NATSVersion, GatewayVersion: h.GatewayVersion, Mode: mode(h),
 					Connections: h.Connections, Reason: h.Reason,
+					NATSRTT: h.NATSRTT.Seconds(), JetStreamRTT: h.JetStreamRTT.Seconds(),
 				})
 			} else {
 				err = printHealth(g, h)
@@ -67,6 +80,7 @@ Exit status: 0 when healthy, 1 when unhealthy or not reachable.`,
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print a JSON object")
+	cmd.Flags().BoolVar(&deep, "deep", false, "also check a NATS round trip and a JetStream write and read")
 	return cmd
 }
 
@@ -89,6 +103,10 @@ func printHealth(g *globals, h *natsgw.Health) error {
 	fmt.Fprintf(w, "JetStream:\t%s\n", map[bool]string{true: "enabled", false: "not available"}[h.JetStream])
 	if h.Embedded {
 		fmt.Fprintf(w, "connections:\t%d\n", h.Connections)
+	}
+	if h.NATSRTT > 0 || h.JetStreamRTT > 0 {
+		fmt.Fprintf(w, "NATS RTT:\t%s\n", h.NATSRTT.Round(time.Microsecond))
+		fmt.Fprintf(w, "JetStream write+read:\t%s\n", h.JetStreamRTT.Round(time.Microsecond))
 	}
 	return w.Flush()
 }

@@ -9,6 +9,7 @@ package natsgwv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	durationpb "google.golang.org/protobuf/types/known/durationpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
@@ -281,7 +282,12 @@ func (x *GetStatisticsResponse) GetSince() *timestamppb.Timestamp {
 
 // HealthRequest is the input of Health.
 type HealthRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Also measure a NATS round trip and write and read back a JetStream
+	// message (an in-memory key of a bucket outside every organization), so
+	// that healthy means storage works too. A deep result is reused for up to
+	// one second.
+	Deep          bool `protobuf:"varint,1,opt,name=deep,proto3" json:"deep,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -316,6 +322,13 @@ func (*HealthRequest) Descriptor() ([]byte, []int) {
 	return file_natsgw_v1_admin_proto_rawDescGZIP(), []int{2}
 }
 
+func (x *HealthRequest) GetDeep() bool {
+	if x != nil {
+		return x.Deep
+	}
+	return false
+}
+
 // HealthResponse is the output of Health.
 type HealthResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -335,7 +348,11 @@ type HealthResponse struct {
 	// gateway's own).
 	Connections uint64 `protobuf:"varint,7,opt,name=connections,proto3" json:"connections,omitempty"`
 	// Why the gateway is unhealthy; empty when healthy.
-	Reason        string `protobuf:"bytes,8,opt,name=reason,proto3" json:"reason,omitempty"`
+	Reason string `protobuf:"bytes,8,opt,name=reason,proto3" json:"reason,omitempty"`
+	// Deep checks only: the round trip of a NATS ping from the gateway.
+	NatsRtt *durationpb.Duration `protobuf:"bytes,9,opt,name=nats_rtt,json=natsRtt,proto3" json:"nats_rtt,omitempty"`
+	// Deep checks only: how long the JetStream write and read back took.
+	JetstreamRtt  *durationpb.Duration `protobuf:"bytes,10,opt,name=jetstream_rtt,json=jetstreamRtt,proto3" json:"jetstream_rtt,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -426,11 +443,25 @@ func (x *HealthResponse) GetReason() string {
 	return ""
 }
 
+func (x *HealthResponse) GetNatsRtt() *durationpb.Duration {
+	if x != nil {
+		return x.NatsRtt
+	}
+	return nil
+}
+
+func (x *HealthResponse) GetJetstreamRtt() *durationpb.Duration {
+	if x != nil {
+		return x.JetstreamRtt
+	}
+	return nil
+}
+
 var File_natsgw_v1_admin_proto protoreflect.FileDescriptor
 
 const file_natsgw_v1_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x15natsgw/v1/admin.proto\x12\tnatsgw.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x16\n" +
+	"\x15natsgw/v1/admin.proto\x12\tnatsgw.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x16\n" +
 	"\x14GetStatisticsRequest\"\xc9\x03\n" +
 	"\x15GetStatisticsResponse\x12\x18\n" +
 	"\astreams\x18\x01 \x01(\x04R\astreams\x12\x1c\n" +
@@ -448,8 +479,9 @@ const file_natsgw_v1_admin_proto_rawDesc = "" +
 	"\bin_bytes\x18\v \x01(\x04R\ainBytes\x12\x19\n" +
 	"\bout_msgs\x18\f \x01(\x04R\aoutMsgs\x12\x1b\n" +
 	"\tout_bytes\x18\r \x01(\x04R\boutBytes\x120\n" +
-	"\x05since\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\x05since\"\x0f\n" +
-	"\rHealthRequest\"\xba\x02\n" +
+	"\x05since\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\x05since\"#\n" +
+	"\rHealthRequest\x12\x12\n" +
+	"\x04deep\x18\x01 \x01(\bR\x04deep\"\xb0\x03\n" +
 	"\x0eHealthResponse\x12\x18\n" +
 	"\ahealthy\x18\x01 \x01(\bR\ahealthy\x12%\n" +
 	"\x0enats_connected\x18\x02 \x01(\bR\rnatsConnected\x12+\n" +
@@ -458,7 +490,10 @@ const file_natsgw_v1_admin_proto_rawDesc = "" +
 	"\x0fgateway_version\x18\x05 \x01(\tR\x0egatewayVersion\x12'\n" +
 	"\x04mode\x18\x06 \x01(\x0e2\x13.natsgw.v1.NatsModeR\x04mode\x12 \n" +
 	"\vconnections\x18\a \x01(\x04R\vconnections\x12\x16\n" +
-	"\x06reason\x18\b \x01(\tR\x06reason*U\n" +
+	"\x06reason\x18\b \x01(\tR\x06reason\x124\n" +
+	"\bnats_rtt\x18\t \x01(\v2\x19.google.protobuf.DurationR\anatsRtt\x12>\n" +
+	"\rjetstream_rtt\x18\n" +
+	" \x01(\v2\x19.google.protobuf.DurationR\fjetstreamRtt*U\n" +
 	"\bNatsMode\x12\x19\n" +
 	"\x15NATS_MODE_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12NATS_MODE_EMBEDDED\x10\x01\x12\x16\n" +
@@ -488,19 +523,22 @@ var file_natsgw_v1_admin_proto_goTypes = []any{
 	(*HealthRequest)(nil),         // 3: natsgw.v1.HealthRequest
 	(*HealthResponse)(nil),        // 4: natsgw.v1.HealthResponse
 	(*timestamppb.Timestamp)(nil), // 5: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 6: google.protobuf.Duration
 }
 var file_natsgw_v1_admin_proto_depIdxs = []int32{
 	5, // 0: natsgw.v1.GetStatisticsResponse.since:type_name -> google.protobuf.Timestamp
 	0, // 1: natsgw.v1.HealthResponse.mode:type_name -> natsgw.v1.NatsMode
-	3, // 2: natsgw.v1.AdminService.Health:input_type -> natsgw.v1.HealthRequest
-	1, // 3: natsgw.v1.AdminService.GetStatistics:input_type -> natsgw.v1.GetStatisticsRequest
-	4, // 4: natsgw.v1.AdminService.Health:output_type -> natsgw.v1.HealthResponse
-	2, // 5: natsgw.v1.AdminService.GetStatistics:output_type -> natsgw.v1.GetStatisticsResponse
-	4, // [4:6] is the sub-list for method output_type
-	2, // [2:4] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	6, // 2: natsgw.v1.HealthResponse.nats_rtt:type_name -> google.protobuf.Duration
+	6, // 3: natsgw.v1.HealthResponse.jetstream_rtt:type_name -> google.protobuf.Duration
+	3, // 4: natsgw.v1.AdminService.Health:input_type -> natsgw.v1.HealthRequest
+	1, // 5: natsgw.v1.AdminService.GetStatistics:input_type -> natsgw.v1.GetStatisticsRequest
+	4, // 6: natsgw.v1.AdminService.Health:output_type -> natsgw.v1.HealthResponse
+	2, // 7: natsgw.v1.AdminService.GetStatistics:output_type -> natsgw.v1.GetStatisticsResponse
+	6, // [6:8] is the sub-list for method output_type
+	4, // [4:6] is the sub-list for method input_type
+	4, // [4:4] is the sub-list for extension type_name
+	4, // [4:4] is the sub-list for extension extendee
+	0, // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_natsgw_v1_admin_proto_init() }
