@@ -445,6 +445,9 @@ type keyWatch struct {
 // run delivers entries until ctx ends (nil) or a permanent error.
 func (kw *keyWatch) run(ctx context.Context, stream natsgwv1.KeyValueService_WatchClient, first *natsgwv1.KeyValueServiceWatchResponse) error {
 	log, bucket, pattern := kw.kv.c.log, kw.kv.bucket, kw.req.GetKey()
+	if pattern == "" {
+		pattern = ">"
+	}
 	event := func(e Event) {
 		if kw.kv.c.onEvent != nil {
 			e.Bucket, e.Subject = bucket, pattern

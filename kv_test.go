@@ -1005,13 +1005,13 @@ func TestKVWatchGatewayRestart(t *testing.T) {
 	lost := map[string]int{}
 	for range 4 {
 		e := testutil.Recv(t, events, "watch events")
-		if e.Bucket != "w" || (e.Subject != "" && e.Subject != "b") {
+		if e.Bucket != "w" || (e.Subject != ">" && e.Subject != "b") {
 			t.Fatalf("event %+v names another watch", e)
 		}
 		lost[e.Subject+" "+e.Kind.String()]++
 	}
 	testutil.Equal(t, lost, map[string]int{
-		" key watch lost": 1, " key watch restored": 1, "b key watch lost": 1, "b key watch restored": 1,
+		"> key watch lost": 1, "> key watch restored": 1, "b key watch lost": 1, "b key watch restored": 1,
 	}, "events")
 	testutil.NoRecv(t, all.Updates(), "a duplicate or a second init marker")
 }
