@@ -356,7 +356,9 @@ type KeyWatcher struct {
 // closed when the watch ends (see Err). A watch re-opened after losing its
 // gateway continues with every revision after the last one delivered; if
 // that happens before the marker, keys changed meanwhile may show an older
-// revision before their latest.
+// revision before their latest. A Purge removes its key's earlier revisions,
+// including any not yet delivered: the watch then sees the purge without
+// them.
 func (w *KeyWatcher) Updates() <-chan *KeyValueEntry { return w.updates }
 
 // Stop ends the watch; Updates is closed soon after. Safe to call more than

@@ -117,6 +117,9 @@ type KeyValueServiceClient interface {
 	// or the gateway shuts down (UNAVAILABLE). Entries come in revision order.
 	// A client that loses the stream resumes with resume_from_revision (see
 	// KeyValueServiceWatchResponse.last_revision).
+	// A purge removes its key's earlier revisions, including any not yet sent
+	// to a watcher (NATS semantics): the watcher then sees the purge without
+	// them.
 	Watch(ctx context.Context, in *KeyValueServiceWatchRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[KeyValueServiceWatchResponse], error)
 	// Session carries single-key operations (Get, Put, Create, Update,
 	// Delete, Purge) on any of the caller's buckets over one long-lived
@@ -400,6 +403,9 @@ type KeyValueServiceServer interface {
 	// or the gateway shuts down (UNAVAILABLE). Entries come in revision order.
 	// A client that loses the stream resumes with resume_from_revision (see
 	// KeyValueServiceWatchResponse.last_revision).
+	// A purge removes its key's earlier revisions, including any not yet sent
+	// to a watcher (NATS semantics): the watcher then sees the purge without
+	// them.
 	Watch(*KeyValueServiceWatchRequest, grpc.ServerStreamingServer[KeyValueServiceWatchResponse]) error
 	// Session carries single-key operations (Get, Put, Create, Update,
 	// Delete, Purge) on any of the caller's buckets over one long-lived
