@@ -5,7 +5,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/natsgw/natsgw"
+	"github.com/natsgw/natsgw/internal/natsembed"
 	"github.com/natsgw/natsgw/internal/testutil"
 	"github.com/natsgw/natsgw/natsgwtest"
 )
@@ -149,4 +153,86 @@ func TestDeadLettersOnceAcrossInstances(t *testing.T) {
 		testutil.NoErr(t, err, "info")
 		testutil.Equal(t, si.State.Msgs, uint64(n), "dead letters")
 	}
+}
+
+// TestDeadLettersKeptWhileNoGatewayRuns: a message that reaches max_deliver
+// while no gateway instance runs is dead-lettered by the next one to start:
+// the instances keep NATS's advisories in a stream.
+func TestDeadLettersKeptWhileNoGatewayRuns(t *testing.T) {
+	t.Parallel()
+	ctx := testutil.Context(t)
+	ns, err := natsembed.New(natsembed.Config{DataDir: t.TempDir(), Listen: "127.0.0.1:0", MaxPayload: 8 << 20})
+	testutil.NoErr(t, err, "nats server")
+	testutil.NoErr(t, ns.Start(ctx), "start nats")
+	t.Cleanup(ns.Shutdown)
+
+	first := natsgwtest.NewServer(t, natsgwtest.WithNATSURL(ns.ClientURL()))
+	c := first.Client(t, natsgw.WithOrg("acme"))
+	tasksStream(t, c, natsgw.LimitsRetention)
+	mustCreateConsumer(t, c, "TASKS", natsgw.ConsumerConfig{Name: "worker-1", AckWait: 300 * time.Millisecond, MaxDeliver: 1, DeadLetter: true})
+	ack, err := c.PublishToStream(ctx, "TASKS", "tasks.email", []byte("poison"))
+	testutil.NoErr(t, err, "publish")
+	testutil.Equal(t, pullOne(t, c, "TASKS", "worker-1").Deliveries, uint64(1), "the only delivery")
+	first.Stop()
+
+	// Past the ack wait NATS gives the message up and says so; no gateway
+	// hears it, the advisory stream keeps it.
+	nc, err := nats.Connect(ns.ClientURL())
+	testutil.NoErr(t, err, "connect")
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	testutil.NoErr(t, err, "jetstream")
+	kept := func(n uint64) func() error {
+		return func() error {
+			s, err := js.Stream(ctx, "_natsgw_advisories")
+			if err != nil {
+				return err
+			}
+			if got := s.CachedInfo().State.Msgs; got != n {
+				return fmt.Errorf("it keeps %d advisories", got)
+			}
+			return nil
+		}
+	}
+	testutil.Poll(t, "the advisory kept", kept(1))
+
+	second := natsgwtest.NewServer(t, natsgwtest.WithNATSURL(ns.ClientURL()))
+	c = second.Client(t, natsgw.WithOrg("acme"))
+	waitStreamMsgs(t, c, "_dlq_TASKS", 1)
+	dl, err := c.StreamMessage(ctx, "_dlq_TASKS", 1)
+	testutil.NoErr(t, err, "read the dead letter")
+	testutil.Equal(t, [4]string{string(dl.Data), dl.Header.Get("Natsgw-Dlq-Reason"), dl.Header.Get("Natsgw-Dlq-Sequence"), dl.Header.Get("Natsgw-Dlq-Consumer")},
+		[4]string{"poison", "max_deliveries", fmt.Sprint(ack.Sequence), "worker-1"}, "dead letter")
+	testutil.Poll(t, "the advisory handled", kept(0))
+}
+
+// TestRawTermGoesToDeadLetters: a message terminated by a plain NATS client
+// (not through the gateway) is dead-lettered from its advisory, with the
+// client's reason.
+func TestRawTermGoesToDeadLetters(t *testing.T) {
+	t.Parallel()
+	srv, c, ctx := jsSetup(t, natsgwtest.WithNATSListener())
+	tasksStream(t, c, natsgw.LimitsRetention)
+	mustCreateConsumer(t, c, "TASKS", natsgw.ConsumerConfig{Name: "w", DeadLetter: true})
+	ack, err := c.PublishToStream(ctx, "TASKS", "tasks.a", []byte("bad"))
+	testutil.NoErr(t, err, "publish")
+
+	js, err := jetstream.New(srv.NATS(t))
+	testutil.NoErr(t, err, "jetstream")
+	cons, err := js.Consumer(ctx, "tenant_acme_TASKS", "w")
+	testutil.NoErr(t, err, "raw consumer")
+	batch, err := cons.Fetch(1, jetstream.FetchMaxWait(testutil.Eventually))
+	testutil.NoErr(t, err, "fetch")
+	var m jetstream.Msg
+	for m = range batch.Messages() {
+		testutil.NoErr(t, m.TermWithReason("raw reason"), "term")
+	}
+	if m == nil {
+		t.Fatalf("fetch: nothing (%v)", batch.Error())
+	}
+	waitStreamMsgs(t, c, "_dlq_TASKS", 1)
+	dl, err := c.StreamMessage(ctx, "_dlq_TASKS", 1)
+	testutil.NoErr(t, err, "dead letter")
+	testutil.Equal(t, [3]string{dl.Header.Get("Natsgw-Dlq-Sequence"), dl.Header.Get("Natsgw-Dlq-Reason"), dl.Header.Get("Natsgw-Dlq-Term-Reason")},
+		[3]string{fmt.Sprint(ack.Sequence), "terminated", "raw reason"}, "dead letter headers")
 }

@@ -43,10 +43,12 @@ func ackPayload(kind natsgwv1.AckKind, delay time.Duration, reason string) []byt
 		}
 		return []byte("-NAK")
 	case natsgwv1.AckKind_ACK_KIND_TERM:
+		// The marker tells the dead-letter handler that this term was
+		// dealt with before it was sent (see dlq.go).
 		if reason != "" {
-			return []byte("+TERM " + reason)
+			return []byte("+TERM " + termMarker + " " + reason)
 		}
-		return []byte("+TERM")
+		return []byte("+TERM " + termMarker)
 	case natsgwv1.AckKind_ACK_KIND_IN_PROGRESS:
 		return []byte("+WPI")
 	}

@@ -30,13 +30,19 @@ import (
 //     redelivered and nothing is lost.
 //   - NATS's advisories $JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.<stream>.<consumer>
 //     (a message reached max_deliver) and ...MSG_TERMINATED... (covers terms
-//     that did not go through the gateway). nats-server 2.15 emits the
-//     first when it would deliver the message again: with max_deliver 1 as
-//     soon as the ack wait runs out, otherwise once a pull request is
-//     waiting (a Consume stream always has one; a Pull loop makes one). It
-//     keeps the message in the stream, work queues included. Every gateway
-//     instance subscribes in one queue group, so each advisory is handled
-//     by one instance.
+//     that did not go through the gateway: the gateway's own TERMs carry
+//     termMarker in their reason, and their advisories are skipped).
+//     nats-server 2.15 emits the first when it would deliver the message
+//     again: with max_deliver 1 as soon as the ack wait runs out, otherwise
+//     once a pull request is waiting (a Consume stream always has one; a
+//     Pull loop makes one). It keeps the message in the stream, work queues
+//     included. Advisories are core NATS messages, so the gateway keeps them
+//     in the stream advisoryStream (interest retention, a week at most),
+//     read by one durable consumer per tenant root that every instance
+//     consumes: each advisory is handled by one instance, and those emitted
+//     while no instance runs are handled when one starts. If that stream
+//     cannot be made (an operator's stream already captures the subjects),
+//     the instances subscribe to the advisories in one queue group instead.
 //
 // Every copy is published with Nats-Msg-Id "dlq:<consumer>:<seq>", so the
 // dead-letter stream's duplicate window (2 minutes) drops a second copy of
@@ -46,11 +52,9 @@ import (
 // deletes it: dead-lettering moves it.
 //
 // What is guaranteed: a term through the gateway is copied before it takes
-// effect. A max_deliver dead letter is copied when some gateway instance is
-// connected as NATS emits the advisory (advisories are core NATS messages,
-// not stored); if none is, the message stays in its stream (limits and
-// interest retention keep it as usual; a work queue keeps it as well) and
-// can be found with GetConsumer's counters and GetStreamMessage.
+// effect. A max_deliver dead letter is copied once some gateway instance
+// reads its advisory, within the advisory stream's week, if the message is
+// still in its stream then (limits retention may have dropped it).
 
 // Headers of a dead letter.
 const (
@@ -69,23 +73,51 @@ const (
 	advisoryMaxDeliveries = "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES."
 	advisoryTerminated    = "$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED."
 	// dlqQueue is the queue group all gateway instances share for
-	// advisories.
+	// advisories when they cannot keep them in advisoryStream.
 	dlqQueue = "natsgw-dead-letters"
 	// dlqTimeout bounds the handling of one advisory.
 	dlqTimeout = 10 * time.Second
+
+	// advisoryStream keeps the advisories for the instances: its leading
+	// '_' no organization's stream name can have.
+	advisoryStream    = "_natsgw_advisories"
+	advisoryMaxAge    = 7 * 24 * time.Hour
+	advisoryMaxBytes  = 256 << 20
+	advisoryRetry     = 5 * time.Second // delay of a failed advisory's retry
+	advisoryAttempts  = 10
+	advisoryBatch     = 16
+	advisoryAckWait   = 3 * dlqTimeout
+	advisoryStopAfter = dlqTimeout + time.Second // bound on stop's wait
+
+	// termMarker starts the reason of every TERM the gateway sends, so that
+	// the advisory of a term already copied is not copied again.
+	termMarker = "[natsgw]"
 )
 
 // deadLetters copies messages to dead-letter streams.
 type deadLetters struct {
 	g    *Gateway
-	subs []*nats.Subscription
+	subs []*nats.Subscription     // fallback: core subscriptions
+	cc   jetstream.ConsumeContext // advisories kept in advisoryStream
 }
 
 func newDeadLetters(g *Gateway) *deadLetters { return &deadLetters{g: g} }
 
 func (d *deadLetters) start() error {
+	ctx, cancel := context.WithTimeout(context.Background(), dlqTimeout)
+	defer cancel()
+	err := d.startDurable(ctx)
+	if err == nil {
+		return nil
+	}
+	d.g.log.Warn("cannot keep consumer advisories in a stream; dead letters of max_deliver need a running gateway when NATS emits them",
+		"stream", advisoryStream, "err", err)
 	for _, prefix := range []string{advisoryMaxDeliveries, advisoryTerminated} {
-		sub, err := d.g.nc.QueueSubscribe(prefix+">", dlqQueue, d.onAdvisory)
+		sub, err := d.g.nc.QueueSubscribe(prefix+">", dlqQueue, func(m *nats.Msg) {
+			if err := d.handle(m.Subject, m.Data); err != nil {
+				d.g.log.Warn("dead letter not copied", "advisory", m.Subject, "err", err)
+			}
+		})
 		if err != nil {
 			d.stop()
 			return err
@@ -95,11 +127,70 @@ func (d *deadLetters) start() error {
 	return nil
 }
 
+// startDurable makes advisoryStream and this root's consumer of it, and
+// consumes it.
+func (d *deadLetters) startDurable(ctx context.Context) error {
+	js := d.g.js
+	_, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        advisoryStream,
+		Description: "natsgw: consumer advisories kept until a gateway has handled their dead letters",
+		Subjects:    []string{advisoryMaxDeliveries + ">", advisoryTerminated + ">"},
+		Retention:   jetstream.InterestPolicy,
+		Storage:     jetstream.FileStorage,
+		MaxAge:      advisoryMaxAge,
+		MaxBytes:    advisoryMaxBytes,
+		Discard:     jetstream.DiscardOld,
+		Replicas:    1,
+	})
+	if err != nil {
+		return fmt.Errorf("stream: %w", err)
+	}
+	cons, err := js.CreateOrUpdateConsumer(ctx, advisoryStream, jetstream.ConsumerConfig{
+		Durable:           "deadletters-" + d.g.m.Root(),
+		Description:       "natsgw instances with tenant root " + d.g.m.Root(),
+		AckPolicy:         jetstream.AckExplicitPolicy,
+		AckWait:           advisoryAckWait,
+		MaxDeliver:        advisoryAttempts,
+		MaxAckPending:     4 * advisoryBatch,
+		InactiveThreshold: advisoryMaxAge,
+	})
+	if err != nil {
+		return fmt.Errorf("consumer: %w", err)
+	}
+	d.cc, err = cons.Consume(d.onStored, jetstream.PullMaxMessages(advisoryBatch),
+		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+			d.g.log.Debug("consuming advisories", "err", err)
+		}))
+	if err != nil {
+		return fmt.Errorf("consume: %w", err)
+	}
+	return nil
+}
+
+// onStored handles one kept advisory: acked when done (or not for natsgw),
+// retried later when the copy failed.
+func (d *deadLetters) onStored(m jetstream.Msg) {
+	if err := d.handle(m.Subject(), m.Data()); err != nil {
+		d.g.log.Warn("dead letter not copied; will retry", "advisory", m.Subject(), "err", err)
+		_ = m.NakWithDelay(advisoryRetry)
+		return
+	}
+	_ = m.Ack()
+}
+
 func (d *deadLetters) stop() {
 	for _, s := range d.subs {
 		_ = s.Unsubscribe()
 	}
 	d.subs = nil
+	if d.cc != nil {
+		d.cc.Stop()
+		select {
+		case <-d.cc.Closed():
+		case <-time.After(advisoryStopAfter):
+		}
+		d.cc = nil
+	}
 }
 
 // advisory holds the fields natsgw reads from both advisories
@@ -112,34 +203,39 @@ type advisory struct {
 	Reason     string `json:"reason"`
 }
 
-// onAdvisory runs on the subscription's goroutine: advisories are handled
-// one at a time, each bounded by dlqTimeout.
-func (d *deadLetters) onAdvisory(m *nats.Msg) {
+// handle copies the dead letter an advisory announces, if its consumer
+// wants dead letters. It returns an error only when a copy failed (worth a
+// retry); advisories that concern no dead letter are no error. Each is
+// bounded by dlqTimeout.
+func (d *deadLetters) handle(subject string, data []byte) error {
 	var a advisory
-	if err := json.Unmarshal(m.Data, &a); err != nil {
-		return
+	if err := json.Unmarshal(data, &a); err != nil {
+		return nil
 	}
 	org, name, ok := d.g.m.SplitName(a.Stream)
 	if !ok || a.StreamSeq == 0 {
-		return // not a stream of an organization
+		return nil // not a stream of an organization
 	}
 	st, err := d.g.m.Stream(org, name)
 	if err != nil || st.DeadLetterFor() != "" || tenant.ValidateName(a.Consumer) != nil {
-		return
+		return nil
 	}
 	reason := reasonTerminated
-	if strings.HasPrefix(m.Subject, advisoryMaxDeliveries) {
+	if strings.HasPrefix(subject, advisoryMaxDeliveries) {
 		reason = reasonMaxDeliveries
+	} else if strings.HasPrefix(a.Reason, termMarker) {
+		return nil // the gateway's own TERM: copied before it was sent
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), dlqTimeout)
 	defer cancel()
 	cons, err := d.g.consumerInfo(ctx, st, a.Consumer)
 	if err != nil || !deadLetterOn(cons.Config) {
-		return // gone, or no dead letters wanted
+		return nil // gone, or no dead letters wanted
 	}
 	if err := d.copy(ctx, org, st, a.Consumer, a.StreamSeq, a.Deliveries, reason, a.Reason); err != nil {
-		d.g.log.Warn("dead letter not copied", "stream", a.Stream, "consumer", a.Consumer, "seq", a.StreamSeq, "reason", reason, "err", err)
+		return fmt.Errorf("stream %s consumer %s seq %d (%s): %w", a.Stream, a.Consumer, a.StreamSeq, reason, err)
 	}
+	return nil
 }
 
 // beforeTerm copies the messages of ops (TERM operations) whose consumer
