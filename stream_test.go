@@ -65,6 +65,7 @@ func TestTaskQueueFlow(t *testing.T) {
 				testutil.Equal(t, m.Sequence, seqs[i], "sequence")
 				testutil.Equal(t, m.Deliveries, uint64(1), "delivery count")
 				testutil.Equal(t, m.Subject, "tasks.processing", "subject")
+				testutil.Equal(t, len(m.Header), 0, "headers (the publisher set none)")
 				var task map[string]any
 				testutil.NoErr(t, json.Unmarshal(m.Data, &task), "task json")
 				testutil.NoErr(t, c.AckMessage(ctx, "TASKS", "worker-1", m.Sequence), "ack_message")
@@ -131,6 +132,7 @@ func TestStreamManagement(t *testing.T) {
 	m, err := c.StreamMessage(ctx, "EVENTS", 3)
 	testutil.NoErr(t, err, "get by sequence")
 	testutil.Equal(t, [3]string{m.Subject, string(m.Data), m.Header.Get("n")}, [3]string{"events.order.created", "2", "2"}, "message 3")
+	testutil.Equal(t, m.Header, natsgw.Header{"n": {"2"}}, "headers of message 3: the publisher's only")
 	last, err := c.LastStreamMessage(ctx, "EVENTS", "events.user.login")
 	testutil.NoErr(t, err, "get last by subject")
 	testutil.Equal(t, last.Sequence, uint64(4), "last login")

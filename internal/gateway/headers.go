@@ -77,6 +77,25 @@ func fromNATSHeader(h nats.Header) map[string]*natsgwv1.HeaderValues {
 	return out
 }
 
+// fromStoredHeader converts the headers of a stream message for delivery,
+// without the Nats-Expected-* headers: conditions the publish was checked
+// against (the gateway sets Nats-Expected-Stream on every PublishToStream),
+// which mean nothing to a reader and would show the stream's NATS name.
+func fromStoredHeader(h nats.Header) map[string]*natsgwv1.HeaderValues {
+	out := fromNATSHeader(h)
+	for k := range out {
+		if len(k) >= len(expectedHeaderPrefix) && strings.EqualFold(k[:len(expectedHeaderPrefix)], expectedHeaderPrefix) {
+			delete(out, k)
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+const expectedHeaderPrefix = "Nats-Expected-"
+
 // headerSize is the number of bytes h adds to a NATS message, exactly as
 // nats.go encodes it (values trimmed of surrounding spaces and tabs), so that
 // the payload limit can be checked before publishing.

@@ -105,7 +105,7 @@ func (g *Gateway) consumedOut(org string, st tenant.Stream, m *nats.Msg) (*natsg
 	return &natsgwv1.ConsumedMessage{
 		Subject:          subj,
 		Data:             m.Data,
-		Headers:          fromNATSHeader(m.Header),
+		Headers:          fromStoredHeader(m.Header),
 		AckToken:         m.Reply,
 		Stream:           st.Name(),
 		Consumer:         tok.Consumer,

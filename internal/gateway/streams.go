@@ -519,7 +519,7 @@ func (g *Gateway) getStoredMsg(ctx context.Context, st tenant.Stream, req any) (
 
 func storedMsgOut(st tenant.Stream, m *jetstream.RawStreamMsg) *natsgwv1.StoredMessage {
 	subj, _ := st.ClientSubject(m.Subject) // "" can only mean a foreign subject; never reveal it
-	return &natsgwv1.StoredMessage{Subject: subj, Sequence: m.Sequence, Data: m.Data, Headers: fromNATSHeader(m.Header), Time: optTimestamp(m.Time)}
+	return &natsgwv1.StoredMessage{Subject: subj, Sequence: m.Sequence, Data: m.Data, Headers: fromStoredHeader(m.Header), Time: optTimestamp(m.Time)}
 }
 
 func (s *streamServer) DeleteStreamMessage(ctx context.Context, req *natsgwv1.DeleteStreamMessageRequest) (*natsgwv1.DeleteStreamMessageResponse, error) {
