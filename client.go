@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"strings"
 	"sync"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/connectivity"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 
@@ -75,8 +77,16 @@ func Dial(ctx context.Context, target string, opts ...Option) (*Client, error) {
 	if o.token != "" {
 		md.Set("authorization", "Bearer "+o.token)
 	}
+	creds := insecure.NewCredentials()
+	if o.tls != nil {
+		if strings.HasPrefix(target, "consul:") && o.tls.ServerName == "" {
+			// gRPC would check the certificate against the service name.
+			return nil, fmt.Errorf("natsgw: dial %s: WithTLS with a consul:// target needs tls.Config.ServerName, the name in the gateways' certificates", target)
+		}
+		creds = credentials.NewTLS(o.tls)
+	}
 	dialOpts := []grpc.DialOption{
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithTransportCredentials(creds),
 		grpc.WithInitialWindowSize(streamWindow),
 		grpc.WithInitialConnWindowSize(connWindow),
 		grpc.WithResolvers(consulBuilder{}),

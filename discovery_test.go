@@ -63,6 +63,29 @@ func TestDialNoGateway(t *testing.T) {
 	testutil.ErrIs(t, err, natsgw.ErrUnavailable, "dial a closed port")
 }
 
+// TestConsulTLSCheck: a TLS gateway registers a health check that speaks
+// TLS, and the SDK reaches it through Consul.
+func TestConsulTLSCheck(t *testing.T) {
+	t.Parallel()
+	agent := testutil.NewFakeConsul(t)
+	srv := natsgwtest.NewServer(t, natsgwtest.WithConsul(agent.URL, "gw-tls"), natsgwtest.WithTLS())
+	services := agent.Services()
+	testutil.Equal(t, len(services), 1, "registered instances")
+	testutil.Equal(t, [2]bool{services[0].Check.GRPCUseTLS, services[0].Check.TLSSkipVerify}, [2]bool{true, true}, "TLS health check")
+	target := "consul://" + strings.TrimPrefix(agent.URL, "http://") + "/gw-tls"
+	_, err := natsgw.Dial(testutil.Context(t), target, natsgw.WithTLS(srv.ClientTLSConfig()))
+	if err == nil || !strings.Contains(err.Error(), "ServerName") {
+		t.Fatalf("TLS through Consul without a server name: %v, want an error naming ServerName", err)
+	}
+	tc := srv.ClientTLSConfig()
+	tc.ServerName = "localhost" // in the certificate
+	c, err := natsgw.Dial(testutil.Context(t), target, natsgw.WithTLS(tc))
+	testutil.NoErr(t, err, "dial through Consul over TLS")
+	defer c.Close()
+	_, err = c.Health(testutil.Context(t))
+	testutil.NoErr(t, err, "health")
+}
+
 func TestDialDNS(t *testing.T) {
 	t.Parallel()
 	srv := natsgwtest.NewServer(t)

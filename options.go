@@ -1,6 +1,7 @@
 package natsgw
 
 import (
+	"crypto/tls"
 	"log/slog"
 
 	"google.golang.org/grpc"
@@ -14,6 +15,7 @@ type options struct {
 	logger           *slog.Logger
 	onEvent          func(Event)
 	dialOpts         []grpc.DialOption
+	tls              *tls.Config // nil: plaintext
 }
 
 // WithOrg sets the organization to act in (open mode; sent as the
@@ -37,8 +39,26 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l 
 // not block. Default: none.
 func WithEventHandler(f func(Event)) Option { return func(o *options) { o.onEvent = f } }
 
-// WithDialOptions adds gRPC dial options (for example transport credentials
-// for TLS). Default: plaintext, no extra options.
+// WithTLS connects over TLS, verifying the gateway's certificate with cfg
+// (nil: the system's roots and the target's host name). Use it with a
+// gateway started with --tls-cert; tokens (WithToken) should only ever
+// travel over TLS beyond localhost. With a consul:// target, set
+// cfg.ServerName to the name in the gateways' certificates (the target
+// names a service, not a host). Default: plaintext.
+func WithTLS(cfg *tls.Config) Option {
+	return func(o *options) {
+		if cfg == nil {
+			cfg = &tls.Config{}
+		}
+		o.tls = cfg.Clone()
+		if o.tls.MinVersion == 0 {
+			o.tls.MinVersion = tls.VersionTLS12
+		}
+	}
+}
+
+// WithDialOptions adds gRPC dial options, applied after the client's own
+// (for TLS use WithTLS). Default: none.
 func WithDialOptions(opts ...grpc.DialOption) Option {
 	return func(o *options) { o.dialOpts = append(o.dialOpts, opts...) }
 }

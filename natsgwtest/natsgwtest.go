@@ -41,6 +41,7 @@ type settings struct {
 	consulAddr string
 	consulSvc  string
 	maxStreams int
+	tls        bool
 }
 
 // WithMaxPayload sets the gateway's max payload (default 8 MiB).
@@ -108,6 +109,9 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 		cfg.NATSListen = "127.0.0.1:0"
 	}
 	cfg.AuthFile = st.authFile
+	if st.tls {
+		cfg.TLSCert, cfg.TLSKey = newTLSFiles(tb)
+	}
 	if st.consulAddr != "" {
 		cfg.ConsulAddr, cfg.ConsulService = st.consulAddr, st.consulSvc
 	}
@@ -266,12 +270,15 @@ func (s *Server) ReloadAuth() error { return s.current().ReloadAuth() }
 // when the gateway is gone). Cleanup after Stop is a no-op.
 func (s *Server) Stop() { s.stop() }
 
-// Client dials the gateway with opts and closes the client when the test
-// ends.
+// Client dials the gateway with opts (over TLS trusting the gateway's
+// certificate, with WithTLS) and closes the client when the test ends.
 func (s *Server) Client(tb testing.TB, opts ...natsgw.Option) *natsgw.Client {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
+	if tc := s.ClientTLSConfig(); tc != nil {
+		opts = append([]natsgw.Option{natsgw.WithTLS(tc)}, opts...)
+	}
 	c, err := natsgw.Dial(ctx, s.Addr(), opts...)
 	if err != nil {
 		tb.Fatalf("natsgwtest: dial: %v", err)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -383,5 +384,28 @@ func TestEnvironment(t *testing.T) {
 	testutil.Equal(t, string(m.Data), "hi", "data published with NATSGW_ORG=acme")
 	if out := run("health"); !strings.Contains(out, srv.Addr()) {
 		t.Errorf("health did not use NATSGW_SERVER:\n%s", out)
+	}
+}
+
+// TestTLSFlags: --tls-ca connects to a TLS gateway; without it the CLI
+// cannot; a bad CA file is named.
+func TestTLSFlags(t *testing.T) {
+	t.Parallel()
+	srv := natsgwtest.NewServer(t, natsgwtest.WithTLS())
+	c := &cli{tb: t, addr: srv.Addr()}
+	ca, _ := srv.TLSFiles()
+	if out := c.ok("--tls-ca", ca, "pub", "events.a", "hi"); out != "" {
+		t.Errorf("pub over TLS printed %q", out)
+	}
+	if out := c.ok("--tls-ca", ca, "kv", "put", "b", "k", "v"); strings.TrimSpace(out) != "1" {
+		t.Errorf("kv put over TLS printed %q, want revision 1", out)
+	}
+	_, _, err := c.run("", "--timeout", "2s", "health")
+	if err == nil {
+		t.Fatal("plaintext health of a TLS gateway succeeded")
+	}
+	_, _, err = c.run("", "--tls-ca", filepath.Join(t.TempDir(), "missing.pem"), "health")
+	if err == nil || !strings.Contains(err.Error(), "--tls-ca") {
+		t.Fatalf("missing CA file: %v, want an error naming --tls-ca", err)
 	}
 }

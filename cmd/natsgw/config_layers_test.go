@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,5 +44,25 @@ func TestServeConfigLayers(t *testing.T) {
 	_, err = resolveConfig(newServeCmd(os.Stdout, os.Stderr).Flags(), "")
 	if err == nil || !strings.Contains(err.Error(), "NATSGW_MAX_PAYLOAD") {
 		t.Fatalf("bad env value: got %v, want an error naming NATSGW_MAX_PAYLOAD", err)
+	}
+}
+
+// TestServeTLSConfig: --tls-cert and --tls-key come together; a gateway
+// with a broken key pair does not start.
+func TestServeTLSConfig(t *testing.T) {
+	t.Parallel()
+	cmd := newServeCmd(os.Stdout, os.Stderr)
+	testutil.NoErr(t, cmd.ParseFlags([]string{"--tls-cert", "cert.pem"}), "parse flags")
+	_, err := resolveConfig(cmd.Flags(), "")
+	if err == nil || !strings.Contains(err.Error(), "tls-key") {
+		t.Fatalf("tls-cert alone: %v, want an error naming tls-key", err)
+	}
+	dir := t.TempDir()
+	cert, key := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	testutil.NoErr(t, os.WriteFile(cert, []byte("not a certificate"), 0o600), "write")
+	testutil.NoErr(t, os.WriteFile(key, []byte("not a key"), 0o600), "write")
+	err = Run(testutil.Context(t), []string{"serve", "--data", dir, "--listen", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", key}, strings.NewReader(""), io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "tls-cert") {
+		t.Fatalf("serve with a broken key pair: %v, want an error naming tls-cert", err)
 	}
 }

@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -19,6 +22,8 @@ type globals struct {
 	user    string
 	token   string
 	timeout time.Duration
+	tls     bool   // TLS with the system's roots
+	tlsCA   string // TLS trusting this CA file
 
 	stdin          io.Reader
 	stdout, stderr io.Writer
@@ -50,6 +55,8 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	pf.StringVar(&g.org, "org", envOr("NATSGW_ORG", ""), "organization to act in (env NATSGW_ORG; default: the gateway's default)")
 	pf.StringVar(&g.user, "user", envOr("NATSGW_USER", ""), "user to act as (env NATSGW_USER)")
 	pf.StringVar(&g.token, "token", envOr("NATSGW_TOKEN", ""), "bearer token (env NATSGW_TOKEN)")
+	pf.BoolVar(&g.tls, "tls", envOr("NATSGW_TLS", "") == "true", "connect over TLS, verifying the gateway with the system's roots (env NATSGW_TLS=true)")
+	pf.StringVar(&g.tlsCA, "tls-ca", envOr("NATSGW_TLS_CA", ""), "connect over TLS, verifying the gateway with this PEM CA file (env NATSGW_TLS_CA)")
 	pf.DurationVar(&g.timeout, "timeout", 5*time.Second, "timeout of each call to the gateway (connect, pub, req, health, kv; not the lifetime of sub, reply or kv watch)")
 
 	root.AddCommand(newServeCmd(stdout, stderr))
@@ -71,9 +78,28 @@ func (g *globals) dial(ctx context.Context, opts ...natsgw.Option) (*natsgw.Clie
 	if g.token != "" {
 		opts = append(opts, natsgw.WithToken(g.token))
 	}
+	switch {
+	case g.tlsCA != "":
+		pem, err := os.ReadFile(g.tlsCA)
+		if err != nil {
+			return nil, &cliError{msg: fmt.Sprintf("--tls-ca: %v", err), err: err}
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			err := errors.New("no PEM certificate in " + g.tlsCA)
+			return nil, &cliError{msg: "--tls-ca: " + err.Error(), err: err}
+		}
+		opts = append(opts, natsgw.WithTLS(&tls.Config{RootCAs: pool}))
+	case g.tls:
+		opts = append(opts, natsgw.WithTLS(nil))
+	}
 	c, err := natsgw.Dial(ctx, g.server, opts...)
 	if errors.Is(err, natsgw.ErrUnavailable) {
-		return nil, &cliError{msg: fmt.Sprintf("gateway %s is not reachable (is `natsgw serve` running? --server or NATSGW_SERVER choose another)", g.server), err: err}
+		hint := "is `natsgw serve` running? --server or NATSGW_SERVER choose another"
+		if !g.tls && g.tlsCA == "" {
+			hint += "; a gateway serving TLS needs --tls or --tls-ca"
+		}
+		return nil, &cliError{msg: fmt.Sprintf("gateway %s is not reachable (%s)", g.server, hint), err: err}
 	}
 	if err != nil {
 		return nil, g.callError("connect to "+g.server, err)

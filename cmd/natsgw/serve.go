@@ -70,6 +70,8 @@ func bindServeFlags(fs *pflag.FlagSet, cfg *config.Config) {
 	fs.StringVar(&cfg.AuthFile, "auth-file", d.AuthFile, "JSON file of token digests -> identities; turns on token authentication (reloaded on SIGHUP)")
 	fs.StringVar(&cfg.TenantRoot, "tenant-root", d.TenantRoot, "subject token under which organizations live")
 	fs.DurationVar((*time.Duration)(&cfg.ShutdownTimeout), "shutdown-timeout", time.Duration(d.ShutdownTimeout), "how long in-flight calls may take to finish on shutdown")
+	fs.StringVar(&cfg.TLSCert, "tls-cert", d.TLSCert, "PEM certificate (chain) to serve gRPC over TLS with (with --tls-key; reloaded on SIGHUP)")
+	fs.StringVar(&cfg.TLSKey, "tls-key", d.TLSKey, "PEM private key of --tls-cert")
 }
 
 // resolveConfig layers defaults < file < environment < the flags the user
@@ -156,6 +158,9 @@ func serve(ctx context.Context, cfg config.Config, stdout, stderr io.Writer) err
 	if cfg.AuthFile != "" {
 		fmt.Fprintf(stdout, "token authentication on (tokens from %s; SIGHUP reloads)\n", cfg.AuthFile)
 	}
+	if cfg.TLSCert != "" {
+		fmt.Fprintf(stdout, "TLS on (certificate %s; SIGHUP reloads)\n", cfg.TLSCert)
+	}
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -169,10 +174,19 @@ wait:
 			log.Error("gRPC server stopped", "err", err)
 			break wait
 		case <-hup:
-			if err := srv.ReloadAuth(); err != nil {
-				log.Error("auth reload failed; previous tokens stay in force", "err", err)
-			} else {
-				log.Info("auth file reloaded", "file", cfg.AuthFile)
+			if cfg.AuthFile != "" {
+				if err := srv.ReloadAuth(); err != nil {
+					log.Error("auth reload failed; previous tokens stay in force", "err", err)
+				} else {
+					log.Info("auth file reloaded", "file", cfg.AuthFile)
+				}
+			}
+			if cfg.TLSCert != "" {
+				if err := srv.ReloadTLS(); err != nil {
+					log.Error("TLS certificate reload failed; the previous one stays in use", "err", err)
+				} else {
+					log.Info("TLS certificate reloaded", "file", cfg.TLSCert)
+				}
 			}
 		}
 	}

@@ -72,6 +72,11 @@ type Config struct {
 	AuthFile string `json:"auth_file"`
 	// ShutdownTimeout bounds the graceful part of shutdown. Default 10s.
 	ShutdownTimeout Duration `json:"shutdown_timeout"`
+	// TLSCert and TLSKey are PEM files of the certificate (chain) and
+	// private key the gRPC listener serves TLS with. Both empty (default):
+	// plaintext.
+	TLSCert string `json:"tls_cert"`
+	TLSKey  string `json:"tls_key"`
 }
 
 // Defaults.
@@ -182,6 +187,9 @@ func (c Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		return errors.New("shutdown-timeout: must be positive")
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return errors.New("tls-cert, tls-key: give both (or neither, for plaintext)")
 	}
 	return nil
 }

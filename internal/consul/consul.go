@@ -26,6 +26,10 @@ type Service struct {
 	Port    int
 	// Tags are optional Consul tags.
 	Tags []string
+	// TLS: the instance serves gRPC over TLS, so the health check must
+	// too. The check does not verify the certificate (it learns nothing
+	// secret and may not know the CA).
+	TLS bool
 }
 
 // Agent talks to one Consul agent.
@@ -58,6 +62,8 @@ type registration struct {
 
 type check struct {
 	GRPC                           string `json:"GRPC"`
+	GRPCUseTLS                     bool   `json:"GRPCUseTLS,omitempty"`
+	TLSSkipVerify                  bool   `json:"TLSSkipVerify,omitempty"`
 	Interval                       string `json:"Interval"`
 	Timeout                        string `json:"Timeout"`
 	DeregisterCriticalServiceAfter string `json:"DeregisterCriticalServiceAfter"`
@@ -71,6 +77,8 @@ func (a *Agent) Register(ctx context.Context, s Service) error {
 		ID: s.ID, Name: s.Name, Address: s.Address, Port: s.Port, Tags: s.Tags,
 		Check: check{
 			GRPC:                           fmt.Sprintf("%s:%d", s.Address, s.Port),
+			GRPCUseTLS:                     s.TLS,
+			TLSSkipVerify:                  s.TLS,
 			Interval:                       "10s",
 			Timeout:                        "5s",
 			DeregisterCriticalServiceAfter: "1m",

@@ -55,6 +55,7 @@ type Server struct {
 	reg     *prometheus.Registry
 	mapper  tenant.Mapper
 	auth    *authenticator
+	cert    *certificate // nil: plaintext
 
 	embedded  *natsembed.Server
 	nc        *nats.Conn
@@ -94,6 +95,11 @@ func New(cfg config.Config, opts Options) (*Server, error) {
 	if cfg.AuthFile != "" {
 		// Read at New so a bad file fails before anything starts.
 		if s.auth.tokens, err = loadTokens(cfg.AuthFile); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.TLSCert != "" {
+		if s.cert, err = loadCertificate(cfg.TLSCert, cfg.TLSKey); err != nil {
 			return nil, err
 		}
 	}
@@ -243,7 +249,7 @@ func (s *Server) register(ctx context.Context) error {
 		return fmt.Errorf("advertise: port %q: %w", portStr, err)
 	}
 	id := s.cfg.ConsulService + "-" + strings.NewReplacer(":", "-", ".", "-", "[", "", "]", "").Replace(s.advertise)
-	if err := agent.Register(ctx, consul.Service{ID: id, Name: s.cfg.ConsulService, Address: host, Port: port}); err != nil {
+	if err := agent.Register(ctx, consul.Service{ID: id, Name: s.cfg.ConsulService, Address: host, Port: port, TLS: s.cert != nil}); err != nil {
 		return fmt.Errorf("register with Consul: %w", err)
 	}
 	s.consul, s.consulID = agent, id
@@ -267,6 +273,14 @@ const (
 const streamWorkers = 64
 
 func (s *Server) grpcOptions(maxPayload int, in *interceptors) []grpc.ServerOption {
+	opts := s.baseGRPCOptions(maxPayload, in)
+	if s.cert != nil {
+		opts = append(opts, s.cert.serverOption())
+	}
+	return opts
+}
+
+func (s *Server) baseGRPCOptions(maxPayload int, in *interceptors) []grpc.ServerOption {
 	return []grpc.ServerOption{
 		// Room for a max-size message plus its headers and framing; batches
 		// beyond this are refused by gRPC with ResourceExhausted.
@@ -320,6 +334,15 @@ func (s *Server) setServing(ok bool) {
 
 // ReloadAuth re-reads the auth file (token mode only). On error the tokens in
 // force stay unchanged.
+// ReloadTLS re-reads the TLS certificate and key; new connections get
+// them, open ones keep theirs. On error the current certificate stays.
+func (s *Server) ReloadTLS() error {
+	if s.cert == nil {
+		return errors.New("TLS is off (no tls-cert)")
+	}
+	return s.cert.reload()
+}
+
 func (s *Server) ReloadAuth() error {
 	if s.auth.tokens == nil {
 		return errors.New("authentication is off (no auth file)")

@@ -28,7 +28,10 @@ type FakeConsul struct {
 type FakeService struct {
 	ID, Name, Address string
 	Port              int
-	Check             struct{ GRPC string }
+	Check             struct {
+		GRPC                      string
+		GRPCUseTLS, TLSSkipVerify bool
+	}
 }
 
 // NewFakeConsul starts a fake agent, stopped when the test ends.
