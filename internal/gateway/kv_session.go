@@ -24,8 +24,8 @@ const sessionMaxInFlight = 256
 // are reported to Config.OpDone.
 const kvMethod = "/natsgw.v1.KeyValueService/"
 
-// Session runs each request as the unary RPC of its kind would, in its own
-// goroutine, and sends one response per request.
+// Session runs each request as the unary RPC of its kind would, on one of
+// the session's workers, and sends one response per request.
 func (s *kvServer) Session(stream natsgwv1.KeyValueService_SessionServer) error {
 	ctx := stream.Context()
 	if _, err := identity(ctx); err != nil {
