@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"strings"
 	"sync"
 	"time"
 
@@ -74,8 +75,10 @@ type Gateway struct {
 	dlq     *deadLetters
 	confirm *confirmer
 	objects *objectServer
+	kv      *kvServer
 	closing chan struct{}
 	close   sync.Once
+	deleted *nats.Subscription // stream-deleted advisories
 }
 
 // New builds a Gateway; it does no I/O.
@@ -113,6 +116,7 @@ func New(cfg Config) (*Gateway, error) {
 	g.inbox = newInbox(g.m, g.id)
 	g.dlq = newDeadLetters(g)
 	g.confirm = newConfirmer()
+	g.kv = newKVServer(g)
 	if g.objects, err = newObjectServer(g); err != nil {
 		return nil, fmt.Errorf("gateway: object store: %w", err)
 	}
@@ -131,7 +135,24 @@ func (g *Gateway) Start() error {
 	if err := g.dlq.start(); err != nil {
 		return fmt.Errorf("gateway: dead-letter advisories: %w", err)
 	}
+	var err error
+	if g.deleted, err = g.nc.Subscribe(advisoryStreamDeleted+"*", g.onStreamDeleted); err != nil {
+		return fmt.Errorf("gateway: stream-deleted advisories: %w", err)
+	}
 	return g.nc.Flush()
+}
+
+// advisoryStreamDeleted prefixes the advisory NATS publishes when a stream
+// is deleted; its last token is the stream's name.
+const advisoryStreamDeleted = "$JS.EVENT.ADVISORY.STREAM.DELETED."
+
+// onStreamDeleted ends this instance's watches of a deleted KV bucket,
+// whoever deleted it.
+func (g *Gateway) onStreamDeleted(m *nats.Msg) {
+	stream := strings.TrimPrefix(m.Subject, advisoryStreamDeleted)
+	if bucket, ok := strings.CutPrefix(stream, kvStreamPrefix); ok {
+		g.kv.bucketDeleted(bucket)
+	}
 }
 
 // Register adds the gateway's services to s.
@@ -140,7 +161,7 @@ func (g *Gateway) Register(s grpc.ServiceRegistrar) {
 	natsgwv1.RegisterAdminServiceServer(s, &adminServer{g: g})
 	natsgwv1.RegisterStreamServiceServer(s, &streamServer{g: g})
 	natsgwv1.RegisterConsumerServiceServer(s, &consumerServer{g: g})
-	natsgwv1.RegisterKeyValueServiceServer(s, newKVServer(g))
+	natsgwv1.RegisterKeyValueServiceServer(s, g.kv)
 	natsgwv1.RegisterObjectStoreServiceServer(s, g.objects)
 }
 
@@ -153,6 +174,9 @@ func (g *Gateway) Close() {
 		g.inbox.stop()
 		g.dlq.stop()
 		g.confirm.stop()
+		if g.deleted != nil {
+			_ = g.deleted.Unsubscribe()
+		}
 	})
 }
 

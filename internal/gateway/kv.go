@@ -42,12 +42,62 @@ const (
 
 type kvServer struct {
 	natsgwv1.UnimplementedKeyValueServiceServer
-	g     *Gateway
-	cache kvCache
+	g       *Gateway
+	cache   kvCache
+	watches watchSet
 }
 
 func newKVServer(g *Gateway) *kvServer {
-	return &kvServer{g: g, cache: kvCache{m: make(map[string]jetstream.KeyValue)}}
+	return &kvServer{g: g, cache: kvCache{m: make(map[string]jetstream.KeyValue)}, watches: watchSet{m: map[string]map[*watchHandle]struct{}{}}}
+}
+
+// bucketDeleted is told (by NATS's stream-deleted advisory, on every
+// instance) that the NATS bucket name is gone: its handle is dropped and
+// its watches end at once with NOT_FOUND. Without it a watch would notice
+// only when nats.go misses the consumer's heartbeats, 10-20 s later.
+func (s *kvServer) bucketDeleted(name string) {
+	s.cache.drop(name, nil)
+	s.watches.bucketDeleted(name)
+}
+
+// errBucketDeleted is the cause with which a deleted bucket's watches are
+// canceled.
+var errBucketDeleted = errors.New("the bucket was deleted")
+
+// watchSet holds the cancel functions of the open watches by NATS bucket.
+type watchSet struct {
+	mu sync.Mutex
+	m  map[string]map[*watchHandle]struct{}
+}
+
+type watchHandle struct{ cancel context.CancelCauseFunc }
+
+// add registers a watch of bucket; the returned func unregisters it.
+func (w *watchSet) add(bucket string, cancel context.CancelCauseFunc) (remove func()) {
+	h := &watchHandle{cancel: cancel}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.m[bucket] == nil {
+		w.m[bucket] = map[*watchHandle]struct{}{}
+	}
+	w.m[bucket][h] = struct{}{}
+	return func() {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		delete(w.m[bucket], h)
+		if len(w.m[bucket]) == 0 {
+			delete(w.m, bucket)
+		}
+	}
+}
+
+// bucketDeleted cancels every watch of bucket with errBucketDeleted.
+func (w *watchSet) bucketDeleted(bucket string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for h := range w.m[bucket] {
+		h.cancel(errBucketDeleted)
+	}
 }
 
 // kvCache keeps open bucket handles by NATS bucket name, so a Get or Put

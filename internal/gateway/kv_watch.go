@@ -129,11 +129,13 @@ func (s *kvServer) History(req *natsgwv1.KeyValueServiceHistoryRequest, stream n
 }
 
 func (s *kvServer) Watch(req *natsgwv1.KeyValueServiceWatchRequest, stream natsgwv1.KeyValueService_WatchServer) error {
-	ctx := stream.Context()
+	ctx, cancel := context.WithCancelCause(stream.Context())
+	defer cancel(nil)
 	b, err := s.bucket(ctx, req.GetBucket())
 	if err != nil {
 		return err
 	}
+	defer s.watches.add(b.nats, cancel)()
 	pattern := req.GetKey()
 	if pattern == "" {
 		pattern = allKeys
@@ -190,6 +192,9 @@ func (s *kvServer) Watch(req *natsgwv1.KeyValueServiceWatchRequest, stream natsg
 		}
 	}
 	_, err = s.pump(ctx, w, false, send)
+	if errors.Is(context.Cause(ctx), errBucketDeleted) {
+		return notFound("%s: the bucket was deleted", action)
+	}
 	if err != nil {
 		return s.kvError(ctx, action, b, err)
 	}
