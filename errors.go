@@ -3,6 +3,7 @@ package natsgw
 import (
 	"context"
 	"errors"
+	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
@@ -43,6 +44,10 @@ var (
 // request found no responders.
 const ReasonNoResponders = "NO_RESPONDERS"
 
+// ReasonRateLimited is the Reason of an ErrResourceExhausted error from the
+// organization's rate limit (`natsgw serve --org-rate`); see RetryAfter.
+const ReasonRateLimited = "RATE_LIMITED"
+
 // Error is a failed call: the gateway's status code and message.
 type Error struct {
 	// Code is the gRPC status code.
@@ -52,8 +57,12 @@ type Error struct {
 	Message string
 	// Field is the offending request field, for invalid arguments.
 	Field string
-	// Reason is the machine-readable reason, when the gateway gave one.
+	// Reason is the machine-readable reason, when the gateway gave one
+	// (ReasonNoResponders, ReasonRateLimited).
 	Reason string
+	// RetryAfter is how long to wait before retrying, when the gateway said
+	// (a call refused by the organization's rate limit).
+	RetryAfter time.Duration
 
 	sentinel error
 	status   *status.Status
@@ -101,6 +110,8 @@ func convertError(err error) error {
 			}
 		case *errdetails.ErrorInfo:
 			e.Reason = d.GetReason()
+		case *errdetails.RetryInfo:
+			e.RetryAfter = d.GetRetryDelay().AsDuration()
 		}
 	}
 	e.sentinel = sentinelFor(st.Code(), e.Reason)

@@ -42,6 +42,8 @@ type settings struct {
 	consulSvc  string
 	maxStreams int
 	tls        bool
+	orgRate    float64
+	orgBurst   int
 }
 
 // WithMaxPayload sets the gateway's max payload (default 8 MiB).
@@ -73,6 +75,12 @@ func WithConsul(addr, service string) Option {
 // WithMaxStreamsPerOrg sets the cap on one organization's open streaming
 // calls (default 1000; 0 means no limit).
 func WithMaxStreamsPerOrg(n int) Option { return func(s *settings) { s.maxStreams = n } }
+
+// WithOrgRate limits each organization to rate operations per second, with
+// burst saved up (see `natsgw serve --org-rate`). Default: no limit.
+func WithOrgRate(rate float64, burst int) Option {
+	return func(s *settings) { s.orgRate, s.orgBurst = rate, burst }
+}
 
 // WithLogLevel sets the level of gateway logs sent to t.Log (default warn).
 func WithLogLevel(l slog.Level) Option { return func(s *settings) { s.logLevel = l } }
@@ -109,6 +117,7 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 		cfg.NATSListen = "127.0.0.1:0"
 	}
 	cfg.AuthFile = st.authFile
+	cfg.OrgRate, cfg.OrgBurst = st.orgRate, st.orgBurst
 	if st.tls {
 		cfg.TLSCert, cfg.TLSKey = newTLSFiles(tb)
 	}

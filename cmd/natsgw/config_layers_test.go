@@ -66,3 +66,25 @@ func TestServeTLSConfig(t *testing.T) {
 		t.Fatalf("serve with a broken key pair: %v, want an error naming tls-cert", err)
 	}
 }
+
+// TestServeOrgRateConfig: the rate limit flags are checked.
+func TestServeOrgRateConfig(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ args []string }{
+		{[]string{"--org-rate", "-1"}},
+		{[]string{"--org-rate", "NaN"}},
+		{[]string{"--org-rate", "10", "--org-burst", "-5"}},
+	} {
+		cmd := newServeCmd(os.Stdout, os.Stderr)
+		testutil.NoErr(t, cmd.ParseFlags(tc.args), "parse flags")
+		_, err := resolveConfig(cmd.Flags(), "")
+		if err == nil || !strings.Contains(err.Error(), "org-") {
+			t.Errorf("%v: %v, want an error naming the flag", tc.args, err)
+		}
+	}
+	cmd := newServeCmd(os.Stdout, os.Stderr)
+	testutil.NoErr(t, cmd.ParseFlags([]string{"--org-rate", "2.5", "--org-burst", "10"}), "parse flags")
+	cfg, err := resolveConfig(cmd.Flags(), "")
+	testutil.NoErr(t, err, "valid rate")
+	testutil.Equal(t, [2]any{cfg.OrgRate, cfg.OrgBurst}, [2]any{2.5, 10}, "rate and burst")
+}

@@ -72,6 +72,8 @@ func bindServeFlags(fs *pflag.FlagSet, cfg *config.Config) {
 	fs.DurationVar((*time.Duration)(&cfg.ShutdownTimeout), "shutdown-timeout", time.Duration(d.ShutdownTimeout), "how long in-flight calls may take to finish on shutdown")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", d.TLSCert, "PEM certificate (chain) to serve gRPC over TLS with (with --tls-key; reloaded on SIGHUP)")
 	fs.StringVar(&cfg.TLSKey, "tls-key", d.TLSKey, "PEM private key of --tls-cert")
+	fs.Float64Var(&cfg.OrgRate, "org-rate", d.OrgRate, "operations per second each organization may make on this instance (calls, stream openings, published messages, KV operations); 0: no limit")
+	fs.IntVar(&cfg.OrgBurst, "org-burst", d.OrgBurst, "operations an organization may save up (default: one second of --org-rate)")
 }
 
 // resolveConfig layers defaults < file < environment < the flags the user

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/url"
 	"os"
@@ -77,6 +78,13 @@ type Config struct {
 	// plaintext.
 	TLSCert string `json:"tls_cert"`
 	TLSKey  string `json:"tls_key"`
+	// OrgRate caps each organization's operations per second on this
+	// instance (unary calls, stream openings, messages published, KV
+	// operations on a session). 0 (default): no limit.
+	OrgRate float64 `json:"org_rate"`
+	// OrgBurst is how many operations an organization may save up. 0:
+	// one second's worth of OrgRate.
+	OrgBurst int `json:"org_burst"`
 }
 
 // Defaults.
@@ -187,6 +195,12 @@ func (c Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		return errors.New("shutdown-timeout: must be positive")
+	}
+	if c.OrgRate < 0 || math.IsNaN(c.OrgRate) || math.IsInf(c.OrgRate, 0) {
+		return errors.New("org-rate: must be a number of operations per second, at least 0 (0 means no limit)")
+	}
+	if c.OrgBurst < 0 {
+		return errors.New("org-burst: must not be negative (0 means one second's worth of org-rate)")
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return errors.New("tls-cert, tls-key: give both (or neither, for plaintext)")

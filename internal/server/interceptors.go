@@ -131,6 +131,7 @@ type interceptors struct {
 	m     *metrics
 	auth  *authenticator
 	limit *streamLimiter
+	rate  *rateLimiter // nil: no rate limit
 }
 
 // recover turns a panic into Internal so that no client input can take the
@@ -149,7 +150,7 @@ func (in *interceptors) unary(ctx context.Context, req any, info *grpc.UnaryServ
 	start := time.Now()
 	if idCtx, authErr := in.auth.authenticate(ctx, info.FullMethod); authErr != nil {
 		err = authErr
-	} else {
+	} else if err = in.rate.unary(idCtx, req); err == nil {
 		resp, err = h(idCtx, req)
 		logCall(idCtx, in.log, info.FullMethod, start, err)
 	}
@@ -165,8 +166,10 @@ func (in *interceptors) stream(srv any, ss grpc.ServerStream, info *grpc.StreamS
 	start := time.Now()
 	if idCtx, authErr := in.auth.authenticate(ss.Context(), info.FullMethod); authErr != nil {
 		err = authErr
+	} else if rs, rateErr := in.rate.stream(&ctxStream{ServerStream: ss, ctx: idCtx}); rateErr != nil {
+		err = rateErr
 	} else {
-		err = in.limit.stream(srv, &ctxStream{ServerStream: ss, ctx: idCtx}, info, func(srv any, ss grpc.ServerStream) error {
+		err = in.limit.stream(srv, rs, info, func(srv any, ss grpc.ServerStream) error {
 			err := h(srv, ss)
 			logCall(idCtx, in.log, info.FullMethod, start, err)
 			return err

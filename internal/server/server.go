@@ -182,7 +182,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	if s.embedded != nil {
 		mode, conns = natsgwv1.NatsMode_NATS_MODE_EMBEDDED, s.embedded.NumClients
 	}
-	in := &interceptors{log: s.log, m: newMetrics(s.reg), auth: s.auth, limit: newStreamLimiter(s.cfg.MaxStreamsPerOrg)}
+	in := &interceptors{log: s.log, m: newMetrics(s.reg), auth: s.auth, limit: newStreamLimiter(s.cfg.MaxStreamsPerOrg), rate: newRateLimiter(s.cfg.OrgRate, s.cfg.OrgBurst)}
 	if s.gw, err = gateway.New(gateway.Config{
 		Conn:        s.nc,
 		Mapper:      s.mapper,
