@@ -82,14 +82,15 @@ func fromNATSHeader(h nats.Header) map[string]*natsgwv1.HeaderValues {
 // against (the gateway sets Nats-Expected-Stream on every PublishToStream),
 // which mean nothing to a reader and would show the stream's NATS name.
 func fromStoredHeader(h nats.Header) map[string]*natsgwv1.HeaderValues {
-	out := fromNATSHeader(h)
-	for k := range out {
+	var out map[string]*natsgwv1.HeaderValues
+	for k, v := range h {
 		if len(k) >= len(expectedHeaderPrefix) && strings.EqualFold(k[:len(expectedHeaderPrefix)], expectedHeaderPrefix) {
-			delete(out, k)
+			continue
 		}
-	}
-	if len(out) == 0 {
-		return nil
+		if out == nil {
+			out = make(map[string]*natsgwv1.HeaderValues, len(h))
+		}
+		out[k] = &natsgwv1.HeaderValues{Values: v}
 	}
 	return out
 }
