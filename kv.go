@@ -35,13 +35,12 @@ type KeyValue struct {
 	bucket string
 	svc    natsgwv1.KeyValueServiceClient
 	c      *Client
-	ops    *kvSessions
 }
 
 // KeyValue returns the handle of bucket (letters, digits, '_' and '-', 1 to
 // 128 characters). It does no I/O: a bad name is reported by the first call.
 func (c *Client) KeyValue(bucket string) *KeyValue {
-	return &KeyValue{bucket: bucket, svc: c.kv.svc, c: c, ops: c.kv}
+	return &KeyValue{bucket: bucket, svc: c.kv.svc, c: c}
 }
 
 // Bucket is the bucket's name.
@@ -105,7 +104,7 @@ func (kv *KeyValue) entry(p *natsgwv1.KeyValueEntry) *KeyValueEntry {
 // Put stores value under key and returns the new revision.
 func (kv *KeyValue) Put(ctx context.Context, key string, value []byte) (uint64, error) {
 	req := &natsgwv1.KeyValueServicePutRequest{Bucket: kv.bucket, Key: key, Value: value}
-	r, err := kvCall(ctx, kv.ops, &natsgwv1.KeyValueServiceSessionRequest{Operation: &natsgwv1.KeyValueServiceSessionRequest_Put{Put: req}},
+	r, err := kvCall(ctx, kv.c.kv, &natsgwv1.KeyValueServiceSessionRequest{Operation: &natsgwv1.KeyValueServiceSessionRequest_Put{Put: req}},
 		(*natsgwv1.KeyValueServiceSessionResponse).GetPut,
 		func(ctx context.Context) (*natsgwv1.KeyValueServicePutResponse, error) { return kv.svc.Put(ctx, req) })
 	if err != nil {
@@ -140,7 +139,7 @@ func (kv *KeyValue) Create(ctx context.Context, key string, value []byte, opts .
 	if o.ttl != 0 {
 		req.Ttl = durationpb.New(o.ttl)
 	}
-	r, err := kvCall(ctx, kv.ops, &natsgwv1.KeyValueServiceSessionRequest{Operation: &natsgwv1.KeyValueServiceSessionRequest_Create{Create: req}},
+	r, err := kvCall(ctx, kv.c.kv, &natsgwv1.KeyValueServiceSessionRequest{Operation: &natsgwv1.KeyValueServiceSessionRequest_Create{Create: req}},
 		(*natsgwv1.KeyValueServiceSessionResponse).GetCreate,
 		func(ctx context.Context) (*natsgwv1.KeyValueServiceCreateResponse, error) {
 			return kv.svc.Create(ctx, req)
@@ -156,7 +155,7 @@ func (kv *KeyValue) Create(ctx context.Context, key string, value []byte, opts .
 // fails with ErrFailedPrecondition: read the key again and retry.
 func (kv *KeyValue) Update(ctx context.Context, key string, value []byte, revision uint64) (uint64, error) {
 	req := &natsgwv1.KeyValueServiceUpdateRequest{Bucket: kv.bucket, Key: key, Value: value, Revision: revision}
-	r, err := kvCall(ctx, kv.ops, &natsgwv1.KeyValueServiceSessionRequest{Operation: &natsgwv1.KeyValueServiceSessionRequest_Update{Update: req}},
+	r, err := kvCall(ctx, kv.c.kv, &natsgwv1.KeyValueServiceSessionRequest{Operation: &natsgwv1.KeyValueServiceSessionRequest_Update{Update: req}},
 		(*natsgwv1.KeyValueServiceSessionResponse).GetUpdate,
 		func(ctx context.Context) (*natsgwv1.KeyValueServiceUpdateResponse, error) {
 			return kv.svc.Update(ctx, req)
@@ -179,7 +178,7 @@ func (kv *KeyValue) Get(ctx context.Context, key string) (*KeyValueEntry, error)
 // ErrNotFound.
 func (kv *KeyValue) GetRevision(ctx context.Context, key string, revision uint64) (*KeyValueEntry, error) {
 	req := &natsgwv1.KeyValueServiceGetRequest{Bucket: kv.bucket, Key: key, Revision: revision}
-	r, err := kvCall(ctx, kv.ops, &natsgwv1.KeyValueServiceSessionRequest{Operation: &natsgwv1.KeyValueServiceSessionRequest_Get{Get: req}},
+	r, err := kvCall(ctx, kv.c.kv, &natsgwv1.KeyValueServiceSessionRequest{Operation: &natsgwv1.KeyValueServiceSessionRequest_Get{Get: req}},
 		(*natsgwv1.KeyValueServiceSessionResponse).GetGet,
 		func(ctx context.Context) (*natsgwv1.KeyValueServiceGetResponse, error) { return kv.svc.Get(ctx, req) })
 	if err != nil {
@@ -212,7 +211,7 @@ func expectedRevision(opts []KVDeleteOption) uint64 {
 // Deleting a key that has no value succeeds.
 func (kv *KeyValue) Delete(ctx context.Context, key string, opts ...KVDeleteOption) error {
 	req := &natsgwv1.KeyValueServiceDeleteRequest{Bucket: kv.bucket, Key: key, ExpectedRevision: expectedRevision(opts)}
-	_, err := kvCall(ctx, kv.ops, &natsgwv1.KeyValueServiceSessionRequest{Operation: &natsgwv1.KeyValueServiceSessionRequest_Delete{Delete: req}},
+	_, err := kvCall(ctx, kv.c.kv, &natsgwv1.KeyValueServiceSessionRequest{Operation: &natsgwv1.KeyValueServiceSessionRequest_Delete{Delete: req}},
 		(*natsgwv1.KeyValueServiceSessionResponse).GetDelete,
 		func(ctx context.Context) (*natsgwv1.KeyValueServiceDeleteResponse, error) {
 			return kv.svc.Delete(ctx, req)
@@ -223,7 +222,7 @@ func (kv *KeyValue) Delete(ctx context.Context, key string, opts ...KVDeleteOpti
 // Purge marks key deleted and removes its history.
 func (kv *KeyValue) Purge(ctx context.Context, key string, opts ...KVDeleteOption) error {
 	req := &natsgwv1.KeyValueServicePurgeRequest{Bucket: kv.bucket, Key: key, ExpectedRevision: expectedRevision(opts)}
-	_, err := kvCall(ctx, kv.ops, &natsgwv1.KeyValueServiceSessionRequest{Operation: &natsgwv1.KeyValueServiceSessionRequest_Purge{Purge: req}},
+	_, err := kvCall(ctx, kv.c.kv, &natsgwv1.KeyValueServiceSessionRequest{Operation: &natsgwv1.KeyValueServiceSessionRequest_Purge{Purge: req}},
 		(*natsgwv1.KeyValueServiceSessionResponse).GetPurge,
 		func(ctx context.Context) (*natsgwv1.KeyValueServicePurgeResponse, error) {
 			return kv.svc.Purge(ctx, req)
@@ -405,21 +404,15 @@ func (kv *KeyValue) Watch(ctx context.Context, pattern string, opts ...KVWatchOp
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	stop := context.AfterFunc(kv.c.ctx, cancel) // the Client's Close ends the watch
-	stream, err := kv.svc.Watch(ctx, req)
-	var first *natsgwv1.KeyValueServiceWatchResponse
-	if err == nil {
-		first, err = stream.Recv()
-	}
+	kw := &keyWatch{kv: kv, req: req}
+	stream, first, err := kw.open(ctx)
 	if err != nil {
 		stop()
 		cancel()
-		if errors.Is(err, io.EOF) {
-			err = fmt.Errorf("%w: the gateway ended the watch", ErrUnavailable)
-		}
-		return nil, convertError(err)
+		return nil, err
 	}
 	w := &KeyWatcher{updates: make(chan *KeyValueEntry, watchBuffer), cancel: cancel, done: make(chan struct{})}
-	kw := &keyWatch{kv: kv, req: req, out: w.updates}
+	kw.out = w.updates
 	kv.c.wg.Add(1)
 	go func() {
 		defer kv.c.wg.Done()
@@ -488,7 +481,8 @@ func (kw *keyWatch) run(ctx context.Context, stream natsgwv1.KeyValueService_Wat
 	}
 }
 
-// open re-opens the watch where it left off and reads its first response.
+// open opens the watch, or re-opens it where it left off, and reads its
+// first response.
 func (kw *keyWatch) open(ctx context.Context) (natsgwv1.KeyValueService_WatchClient, *natsgwv1.KeyValueServiceWatchResponse, error) {
 	req := kw.req // nothing delivered yet: start over
 	if kw.next > 0 || kw.initDone {

@@ -273,15 +273,7 @@ const (
 const streamWorkers = 64
 
 func (s *Server) grpcOptions(maxPayload int, in *interceptors) []grpc.ServerOption {
-	opts := s.baseGRPCOptions(maxPayload, in)
-	if s.cert != nil {
-		opts = append(opts, s.cert.serverOption())
-	}
-	return opts
-}
-
-func (s *Server) baseGRPCOptions(maxPayload int, in *interceptors) []grpc.ServerOption {
-	return []grpc.ServerOption{
+	opts := []grpc.ServerOption{
 		// Room for a max-size message plus its headers and framing; batches
 		// beyond this are refused by gRPC with ResourceExhausted.
 		grpc.MaxRecvMsgSize(2*maxPayload + 1<<20),
@@ -299,6 +291,10 @@ func (s *Server) baseGRPCOptions(maxPayload int, in *interceptors) []grpc.Server
 		grpc.UnaryInterceptor(in.unary),
 		grpc.StreamInterceptor(in.stream),
 	}
+	if s.cert != nil {
+		opts = append(opts, s.cert.serverOption())
+	}
+	return opts
 }
 
 func (s *Server) startOps() error {
