@@ -300,11 +300,24 @@ func (s *Server) Shutdown() {
 type slogAdapter struct{ l *slog.Logger }
 
 func (a slogAdapter) Noticef(format string, v ...any) { a.log(slog.LevelDebug, format, v) }
-func (a slogAdapter) Warnf(format string, v ...any)   { a.log(slog.LevelWarn, format, v) }
-func (a slogAdapter) Fatalf(format string, v ...any)  { a.log(slog.LevelError, format, v) }
-func (a slogAdapter) Errorf(format string, v ...any)  { a.log(slog.LevelError, format, v) }
-func (a slogAdapter) Debugf(format string, v ...any)  { a.log(slog.LevelDebug, format, v) }
-func (a slogAdapter) Tracef(format string, v ...any)  { a.log(slog.LevelDebug-4, format, v) }
+func (a slogAdapter) Warnf(format string, v ...any) {
+	level := slog.LevelWarn
+	if format == plaintextWarning {
+		// The passwords are the random internal one and the operator's,
+		// which exist in memory anyway: nothing for an operator to act on.
+		level = slog.LevelDebug
+	}
+	a.log(level, format, v)
+}
+
+// plaintextWarning is what nats-server says about users configured with
+// plaintext passwords.
+const plaintextWarning = "Plaintext passwords detected, use nkeys or bcrypt"
+
+func (a slogAdapter) Fatalf(format string, v ...any) { a.log(slog.LevelError, format, v) }
+func (a slogAdapter) Errorf(format string, v ...any) { a.log(slog.LevelError, format, v) }
+func (a slogAdapter) Debugf(format string, v ...any) { a.log(slog.LevelDebug, format, v) }
+func (a slogAdapter) Tracef(format string, v ...any) { a.log(slog.LevelDebug-4, format, v) }
 
 func (a slogAdapter) log(level slog.Level, format string, v []any) {
 	a.l.Log(context.Background(), level, fmt.Sprintf(format, v...), "component", "nats-server")
