@@ -334,8 +334,6 @@ func (s *Server) setServing(ok bool) {
 	s.health.SetServingStatus("", st)
 }
 
-// ReloadAuth re-reads the auth file (token mode only). On error the tokens in
-// force stay unchanged.
 // ReloadTLS re-reads the TLS certificate and key; new connections get
 // them, open ones keep theirs. On error the current certificate stays.
 func (s *Server) ReloadTLS() error {
@@ -345,11 +343,21 @@ func (s *Server) ReloadTLS() error {
 	return s.cert.reload()
 }
 
+// ReloadAuth re-reads the auth file (token mode only) and ends, with
+// Unauthenticated, every open stream whose token it no longer grants the
+// stream's identity. On error the tokens in force stay unchanged.
 func (s *Server) ReloadAuth() error {
 	if s.auth.tokens == nil {
 		return errors.New("authentication is off (no auth file)")
 	}
-	return s.auth.tokens.reload()
+	n, err := s.auth.reload()
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		s.log.Info("streams of revoked tokens ended", "streams", n)
+	}
+	return nil
 }
 
 // ConnectNATS opens a new connection to the server's NATS: in-process when
