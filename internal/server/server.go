@@ -198,12 +198,18 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		Connections: conns,
 		Logger:      s.log,
 		OpDone:      in.opDone,
+
+		MaxBufferedBytesPerOrg: s.cfg.MaxBufferedBytesPerOrg,
 	}); err != nil {
 		return err
 	}
 	if err := s.gw.Start(); err != nil {
 		return err
 	}
+	s.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "natsgw_subscription_buffered_bytes",
+		Help: "Bytes the subscriptions of all organizations hold for slow readers (each org bounded by max-buffered-bytes-per-org).",
+	}, func() float64 { return float64(s.gw.TotalBufferedBytes()) }))
 
 	s.grpc = grpc.NewServer(s.grpcOptions(maxPayload, in)...)
 	s.gw.Register(s.grpc)
@@ -262,6 +268,10 @@ func (s *Server) register(ctx context.Context) error {
 	s.log.Info("registered in Consul", "agent", s.cfg.ConsulAddr, "service", s.cfg.ConsulService, "id", id)
 	return nil
 }
+
+// BufferedBytes reports the bytes org's subscriptions hold on this
+// instance now (bounded by max-buffered-bytes-per-org).
+func (s *Server) BufferedBytes(org string) int64 { return s.gw.BufferedBytes(org) }
 
 // AdvertiseAddr is the address this instance tells others to use.
 func (s *Server) AdvertiseAddr() string { return s.advertise }
