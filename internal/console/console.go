@@ -26,6 +26,7 @@ package console
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"embed"
 	"encoding/base64"
 	"encoding/json"
@@ -106,9 +107,11 @@ func New(cfg Config) *Console {
 	files := http.FileServerFS(static)
 
 	mux := http.NewServeMux()
+	csp := contentSecurityPolicy(static)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-cache")
 		securityHeaders(w)
+		w.Header().Set("Content-Security-Policy", csp)
 		http.ServeFileFS(w, r, static, "index.html")
 	})
 	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheHeaders(files)))
@@ -138,9 +141,26 @@ func (c *Console) Close() {
 	c.mu.Unlock()
 }
 
+// contentSecurityPolicy allows scripts from the console's own files only,
+// plus the page's one inline script, the import map, by its hash.
+func contentSecurityPolicy(static fs.FS) string {
+	script := "'self'"
+	if page, err := fs.ReadFile(static, "index.html"); err == nil {
+		const open, end = `<script type="importmap">`, "</script>"
+		if _, rest, ok := strings.Cut(string(page), open); ok {
+			if body, _, ok := strings.Cut(rest, end); ok {
+				sum := sha256.Sum256([]byte(body))
+				script += " 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+			}
+		}
+	}
+	return "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src " + script +
+		"; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+}
+
 func securityHeaders(w http.ResponseWriter) {
 	h := w.Header()
-	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'")
+	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 }
@@ -162,8 +182,9 @@ type loginRequest struct {
 }
 
 type sessionInfo struct {
-	Org       string `json:"org"`
-	User      string `json:"user"`
+	LoggedIn  bool   `json:"logged_in"`
+	Org       string `json:"org,omitempty"`
+	User      string `json:"user,omitempty"`
 	TokenMode bool   `json:"token_mode"`
 }
 
@@ -216,7 +237,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		SameSite: http.SameSiteStrictMode, MaxAge: int(maxAge / time.Second),
 	})
 	c.log.Info("console login", "org", org, "user", user)
-	writeJSON(w, http.StatusOK, sessionInfo{Org: org, User: user, TokenMode: c.cfg.TokenMode})
+	writeJSON(w, http.StatusOK, sessionInfo{LoggedIn: true, Org: org, User: user, TokenMode: c.cfg.TokenMode})
 }
 
 func (c *Console) logout(w http.ResponseWriter, r *http.Request) {
@@ -232,19 +253,16 @@ func (c *Console) logout(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, struct{}{})
 }
 
-// getSession tells the page who is logged in (401 when nobody is), and
-// whether the login form should ask for a token or an organization.
+// getSession tells the page who is logged in ("logged_in": false when
+// nobody is: the page then shows its login form, which asks for a token or
+// an organization as "token_mode" says).
 func (c *Console) getSession(w http.ResponseWriter, r *http.Request) {
 	s := c.lookup(r)
 	if s == nil {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusUnauthorized)
-		_ = json.NewEncoder(w).Encode(map[string]any{
-			"code": "UNAUTHENTICATED", "message": "not logged in", "token_mode": c.cfg.TokenMode,
-		})
+		writeJSON(w, http.StatusOK, sessionInfo{TokenMode: c.cfg.TokenMode})
 		return
 	}
-	writeJSON(w, http.StatusOK, sessionInfo{Org: s.org, User: s.user, TokenMode: c.cfg.TokenMode})
+	writeJSON(w, http.StatusOK, sessionInfo{LoggedIn: true, Org: s.org, User: s.user, TokenMode: c.cfg.TokenMode})
 }
 
 func (c *Console) lookup(r *http.Request) *session {
