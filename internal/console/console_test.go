@@ -13,6 +13,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -342,8 +343,33 @@ func TestConsoleObjects(t *testing.T) {
 	testutil.Equal(t, resp.Header.Get("X-Object-Sha256"), hex.EncodeToString(sum[:]), "digest header")
 	testutil.Equal(t, resp.Header.Get("Content-Disposition"), `attachment; filename=q4.bin`, "file name")
 
+	t.Run("pagination", func(t *testing.T) {
+		for _, n := range []string{"a", "b"} {
+			code, out := a.do("PUT", "/api/objects/docs/data?name="+n, strings.NewReader(n), true)
+			testutil.Equal(t, code, http.StatusOK, "upload "+n+": "+string(out))
+		}
+		var names []string
+		token := ""
+		for page := 0; page < 5; page++ {
+			code, m := a.rpc("ObjectStoreService/ListObjects", map[string]any{"bucket": "docs", "page_size": 2, "page_token": token})
+			testutil.Equal(t, code, http.StatusOK, fmt.Sprint("list page ", m))
+			objs := m["objects"].([]any)
+			testutil.Equal(t, len(objs) <= 2, true, "page size honoured")
+			for _, o := range objs {
+				names = append(names, o.(map[string]any)["name"].(string))
+			}
+			if token = m["next_page_token"].(string); token == "" {
+				break
+			}
+		}
+		slices.Sort(names)
+		testutil.Equal(t, names, []string{"a", "b", "reports/q4.bin"}, "every object once")
+	})
+
 	o := newBrowser(t, srv.ConsoleURL())
 	o.login(map[string]string{"org": "other"})
+	code, m := o.rpc("ObjectStoreService/ListObjects", map[string]any{"bucket": "docs"})
+	testutil.Equal(t, code, http.StatusNotFound, fmt.Sprint("other org lists acme's bucket: ", m))
 	code, _ = o.do("GET", "/api/objects/docs/data?name="+url.QueryEscape("reports/q4.bin"), nil, false)
 	testutil.Equal(t, code, http.StatusNotFound, "other org's download")
 	code, _ = a.do("PUT", "/api/objects/docs/data?name=x", strings.NewReader("x"), false)
