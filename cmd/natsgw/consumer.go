@@ -177,6 +177,9 @@ func newConsumerNextCmd(g *globals) *cobra.Command {
 	var (
 		count  int
 		noAck  bool
+		nak    bool
+		term   bool
+		reason string
 		asJSON bool
 		wait   time.Duration
 	)
@@ -184,8 +187,11 @@ func newConsumerNextCmd(g *globals) *cobra.Command {
 		Use:   "next STREAM NAME",
 		Short: "Read the next messages through a consumer, print and acknowledge them",
 		Long: `Pull up to --count messages (default 1) through consumer NAME of STREAM,
-print each, and acknowledge it once printed (unless --no-ack: it is then
-delivered again after the consumer's ack wait).
+print each, and acknowledge it once printed. Instead of acknowledging:
+--no-ack leaves it (delivered again after the consumer's ack wait), --nak
+asks for it again now, --term gives up on it (it is not delivered again).
+A message given up on, or past the consumer's --max-deliver, goes to the
+stream "_dlq_STREAM" when the consumer was made with --dead-letter.
 
 Each message prints as one line "SUBJECT DATA", or with --json as a JSON
 object: subject, data (UTF-8) or data_base64, headers, and stream,
@@ -194,6 +200,7 @@ consumer, sequence, consumer_sequence, deliveries, time.
 Waits up to --wait for the first message. Exit status 1 when none came.`,
 		Example: `  natsgw consumer next TASKS worker-1
   natsgw consumer next TASKS worker-1 --count 10 --json
+  natsgw consumer next TASKS worker-1 --term --reason "bad input"   # to _dlq_TASKS with --dead-letter
   natsgw consumer next _dlq_TASKS inspect --no-ack --json`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -217,17 +224,34 @@ Waits up to --wait for the first message. Exit status 1 when none came.`,
 						return err
 					}
 				}
-				if noAck {
-					return nil
-				}
 				actx, cancel := g.call(cmd.Context())
 				defer cancel()
+				switch {
+				case noAck:
+					return nil
+				case nak, term:
+					for _, m := range msgs {
+						if nak {
+							err = g.callError("nak", m.Nak(actx))
+						} else {
+							err = g.callError("terminate", m.TermWithReason(actx, reason))
+						}
+						if err != nil {
+							return err
+						}
+					}
+					return nil
+				}
 				return g.callError("acknowledge", c.AckMsgs(actx, msgs...))
 			})
 		},
 	}
 	cmd.Flags().IntVarP(&count, "count", "c", 1, "read up to this many messages")
 	cmd.Flags().BoolVar(&noAck, "no-ack", false, "do not acknowledge (the messages come back after the ack wait)")
+	cmd.Flags().BoolVar(&nak, "nak", false, "instead of acknowledging, ask for the messages again now (counts toward --max-deliver)")
+	cmd.Flags().BoolVar(&term, "term", false, "instead of acknowledging, give up on the messages (dead letters with --dead-letter)")
+	cmd.Flags().StringVar(&reason, "reason", "", "with --term: why (kept in the dead letter's Natsgw-Dlq-Term-Reason header)")
+	cmd.MarkFlagsMutuallyExclusive("no-ack", "nak", "term")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print each message as a JSON object")
 	cmd.Flags().DurationVar(&wait, "wait", 2*time.Second, "how long to wait for the first message (at most --timeout)")
 	return cmd

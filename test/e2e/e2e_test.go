@@ -67,8 +67,8 @@ func start(t *testing.T, args ...string) *process {
 	return startCmd(t, exec.Command(binary, args...))
 }
 
-// startCmd is start with a prepared command (its Stdout, Stderr and Env
-// are set here).
+// startCmd is start with a prepared command (its Stdout and Stderr are set
+// here, and its Env unless already set).
 func startCmd(t *testing.T, cmd *exec.Cmd) *process {
 	t.Helper()
 	args := cmd.Args[1:]
@@ -79,9 +79,11 @@ func startCmd(t *testing.T, cmd *exec.Cmd) *process {
 		exited: make(chan struct{}),
 	}
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "NATSGW_") {
-			p.cmd.Env = append(p.cmd.Env, kv)
+	if p.cmd.Env == nil {
+		for _, kv := range os.Environ() {
+			if !strings.HasPrefix(kv, "NATSGW_") {
+				p.cmd.Env = append(p.cmd.Env, kv)
+			}
 		}
 	}
 	if err := p.cmd.Start(); err != nil {
