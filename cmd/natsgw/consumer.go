@@ -193,7 +193,8 @@ asks for it again now, --term gives up on it (it is not delivered again).
 A message given up on, or past the consumer's --max-deliver, goes to the
 stream "_dlq_STREAM" when the consumer was made with --dead-letter.
 
-Each message prints as one line "SUBJECT DATA", or with --json as a JSON
+Each message prints as one line "SUBJECT DATA" (quoted with Go escapes when
+it would not print on one line, as in "sub"), or with --json as a JSON
 object: subject, data (UTF-8) or data_base64, headers, and stream,
 consumer, sequence, consumer_sequence, deliveries, time.
 
@@ -204,8 +205,13 @@ Waits up to --wait for the first message. Exit status 1 when none came.`,
   natsgw consumer next _dlq_TASKS inspect --no-ack --json`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if count < 1 || count > 10000 {
-				return fmt.Errorf("--count must be between 1 and 10000 (got %d)", count)
+			switch {
+			case count < 1 || count > 10000:
+				return usagef("--count must be between 1 and 10000 (got %d)", count)
+			case btoi(noAck)+btoi(nak)+btoi(term) > 1:
+				return usagef("give at most one of --no-ack, --nak, --term")
+			case reason != "" && !term:
+				return usagef("--reason goes with --term")
 			}
 			return g.withClient(cmd.Context(), func(c *natsgw.Client) error {
 				ctx, cancel := g.call(cmd.Context())
@@ -251,10 +257,16 @@ Waits up to --wait for the first message. Exit status 1 when none came.`,
 	cmd.Flags().BoolVar(&nak, "nak", false, "instead of acknowledging, ask for the messages again now (counts toward --max-deliver)")
 	cmd.Flags().BoolVar(&term, "term", false, "instead of acknowledging, give up on the messages (dead letters with --dead-letter)")
 	cmd.Flags().StringVar(&reason, "reason", "", "with --term: why (kept in the dead letter's Natsgw-Dlq-Term-Reason header)")
-	cmd.MarkFlagsMutuallyExclusive("no-ack", "nak", "term")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print each message as a JSON object")
 	cmd.Flags().DurationVar(&wait, "wait", 2*time.Second, "how long to wait for the first message (at most --timeout)")
 	return cmd
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // jsonStreamMsg is the --json form of a message read through a consumer.
@@ -283,7 +295,7 @@ func writeStreamMsg(w io.Writer, m *natsgw.StreamMsg, asJSON bool) error {
 	var buf bytes.Buffer
 	buf.WriteString(m.Subject)
 	buf.WriteByte(' ')
-	writeLine(&buf, m.Data)
+	writeOneLine(&buf, m.Data)
 	_, err := w.Write(buf.Bytes())
 	return err
 }

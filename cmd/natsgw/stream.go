@@ -85,7 +85,7 @@ different one it fails ("already exists"). Limits of 0 mean unlimited.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg.Name, cfg.Subjects = args[0], subjects
 			if len(subjects) == 0 {
-				return fmt.Errorf("--subjects is required: the subjects the stream stores, e.g. --subjects 'tasks.>'")
+				return usagef("--subjects is required: the subjects the stream stores, e.g. --subjects 'tasks.>'")
 			}
 			return g.withClient(cmd.Context(), func(c *natsgw.Client) error {
 				ctx, cancel := g.call(cmd.Context())
@@ -331,14 +331,14 @@ subject, time, one line per header), an empty line, then the data.
 			var seq uint64
 			switch {
 			case len(args) == 2 && lastFor != "":
-				return fmt.Errorf("give either SEQ or --last-for, not both")
+				return usagef("give either SEQ or --last-for, not both")
 			case len(args) == 2:
 				var err error
 				if seq, err = strconv.ParseUint(args[1], 10, 64); err != nil || seq == 0 {
-					return fmt.Errorf("SEQ %q: want a sequence number (from 1)", args[1])
+					return usagef("SEQ %q: want a sequence number (from 1)", args[1])
 				}
 			case lastFor == "":
-				return fmt.Errorf("give SEQ or --last-for SUBJECT")
+				return usagef("give SEQ or --last-for SUBJECT")
 			}
 			return g.withClient(cmd.Context(), func(c *natsgw.Client) error {
 				ctx, cancel := g.call(cmd.Context())
