@@ -34,6 +34,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"consumer", "next", "S", "c", "--reason", "r"}, "--reason goes with --term", "natsgw consumer next", ""},
 		{[]string{"--org", "", "pub", "a", "b"}, "--org must not be empty", "natsgw pub", ""},
 		{[]string{"--org", "a.b", "pub", "a", "b"}, `--org "a.b": may contain only lowercase letters, digits and '-'`, "natsgw pub", "x-natsgw-org"},
+		{[]string{"serve", "--log-level", "loud"}, "log-level: must be debug, info, warn or error", "natsgw serve", ""},
+		{[]string{"serve", "--max-payload", "x"}, `invalid argument "x" for "--max-payload"`, "natsgw serve", ""},
 		{[]string{"--user", "a b", "sub", "x"}, `--user "a b": may contain only letters`, "natsgw sub", "x-natsgw-user"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
