@@ -118,13 +118,14 @@ Getting started: run "natsgw serve" (the gateway on localhost:50056, with an
 embedded NATS server keeping its data in ./natsgw-data), then use the other
 commands from another terminal; they talk to --server (default
 localhost:50056).`,
-		Example: `  natsgw serve                                  # start here (Ctrl-C stops it)
+		Example: `  natsgw serve                                  # start here: the gateway, until Ctrl-C
   natsgw sub 'events.user.*'                    # in another terminal: print messages as they come
-  natsgw pub events.user.login hi               # and publish one
-  natsgw reply api.echo --echo &  natsgw req api.echo hello
+  natsgw pub events.user.login hi               # and in a third: publish one
+  natsgw reply api.echo --echo                  # answer requests...
+  natsgw req api.echo hello                     # ...and ask
   natsgw kv put app-config database.host localhost
   natsgw stream add TASKS --subjects 'tasks.>' --retention workqueue
-  natsgw --org acme --server gw.example.com:50056 --tls health`,
+  natsgw --server gw.example.com:50056 --tls --token ngw_... health`,
 		Version:       fmt.Sprintf("%s (%s %s/%s)", server.Version(), runtime.Version(), runtime.GOOS, runtime.GOARCH),
 		SilenceUsage:  true,
 		SilenceErrors: true,

@@ -32,7 +32,7 @@ func TestServeStartErrors(t *testing.T) {
 			[]string{`data directory "` + filepath.Join(file, "data") + `"`, "not a directory"}, ""},
 		{"data is a file", []string{"--data", file}, []string{`"` + file + `"`, "not a directory"}, ""},
 		{"port in use", []string{"--listen", taken.Addr().String()},
-			[]string{"--listen " + taken.Addr().String() + ": address already in use", "choose another address with --listen"}, "listen tcp"},
+			[]string{"--listen " + taken.Addr().String() + ": address already in use (is another natsgw serve running there? pick a free address)"}, "listen tcp"},
 		{"ops port in use", []string{"--ops-listen", taken.Addr().String()},
 			[]string{"--ops-listen " + taken.Addr().String() + ": address already in use"}, "listen tcp"},
 	} {
@@ -51,6 +51,9 @@ func TestServeStartErrors(t *testing.T) {
 			}
 			if tc.notWant != "" && strings.Contains(err.Error(), tc.notWant) {
 				t.Errorf("error %q contains %q", err, tc.notWant)
+			}
+			if n := strings.Count(err.Error(), "listen"); n > 1 {
+				t.Errorf("error %q says listen %d times", err, n)
 			}
 		})
 	}

@@ -246,7 +246,7 @@ func listenError(flag, addr string, err error) error {
 		cause = sys.Err
 	}
 	if errors.Is(cause, syscall.EADDRINUSE) {
-		return fmt.Errorf("%s %s: %w (is another natsgw serve running? choose another address with %s)", flag, addr, cause, flag)
+		return fmt.Errorf("%s %s: %w (is another natsgw serve running there? pick a free address)", flag, addr, cause)
 	}
 	return fmt.Errorf("%s %s: %w", flag, addr, cause)
 }
