@@ -65,7 +65,11 @@ type usageError struct {
 }
 
 func (e *usageError) Error() string {
-	return fmt.Sprintf("%v\nRun '%s --help' for usage.", e.err, e.cmd.CommandPath())
+	path := "natsgw"
+	if e.cmd != nil {
+		path = e.cmd.CommandPath()
+	}
+	return fmt.Sprintf("%v\nRun '%s --help' for usage.", e.err, path)
 }
 
 func (e *usageError) Unwrap() error { return e.err }
