@@ -170,6 +170,7 @@ func wrapArgs(cmd *cobra.Command) {
 				return c.Help()
 			}
 			msg := fmt.Sprintf("unknown command %q for %q", args[0], c.CommandPath())
+			c.SuggestionsMinimumDistance = 2 // cobra's default for the root
 			if s := c.SuggestionsFor(args[0]); len(s) > 0 {
 				msg += "\n\nDid you mean this?\n\t" + strings.Join(s, "\n\t")
 			}

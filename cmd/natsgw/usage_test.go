@@ -28,6 +28,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"pub", "a", "b", "c"}, "accepts between 1 and 2 arg(s), received 3", "natsgw pub", ""},
 		{[]string{"pubb", "a"}, `unknown command "pubb" for "natsgw"`, "natsgw", ""},
 		{[]string{"stream", "bogus"}, `unknown command "bogus" for "natsgw stream"`, "natsgw stream", ""},
+		{[]string{"stream", "lss"}, "unknown command \"lss\" for \"natsgw stream\"\n\nDid you mean this?\n\tls\n", "natsgw stream", ""},
 		{[]string{"--server"}, "flag needs an argument: --server", "natsgw", ""},
 		{[]string{"pub", "x", "y", "--count", "0"}, "--count must be at least 1", "natsgw pub", ""},
 		{[]string{"consumer", "next", "S", "c", "--nak", "--term"}, "at most one of --no-ack, --nak, --term", "natsgw consumer next", ""},
