@@ -13,10 +13,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -47,6 +50,7 @@ type settings struct {
 	tls        bool
 	orgRate    float64
 	orgBurst   int
+	console    bool
 }
 
 // WithMaxPayload sets the gateway's max payload (default 8 MiB).
@@ -84,6 +88,10 @@ func WithMaxStreamsPerOrg(n int) Option { return func(s *settings) { s.maxStream
 func WithOrgRate(rate float64, burst int) Option {
 	return func(s *settings) { s.orgRate, s.orgBurst = rate, burst }
 }
+
+// WithConsole serves the web console on a loopback port; ConsoleURL
+// reports it.
+func WithConsole() Option { return func(s *settings) { s.console = true } }
 
 // WithLogLevel sets the level of gateway logs sent to t.Log (default warn).
 func WithLogLevel(l slog.Level) Option { return func(s *settings) { s.logLevel = l } }
@@ -124,6 +132,9 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 	cfg.OrgRate, cfg.OrgBurst = st.orgRate, st.orgBurst
 	if st.tls {
 		cfg.TLSCert, cfg.TLSKey = newTLSFiles(tb)
+	}
+	if st.console {
+		cfg.ConsoleListen = "127.0.0.1:0"
 	}
 	if st.consulAddr != "" {
 		cfg.ConsulAddr, cfg.ConsulService = st.consulAddr, st.consulSvc
@@ -279,6 +290,45 @@ func randomSecret(tb testing.TB) string {
 		tb.Fatalf("natsgwtest: %v", err)
 	}
 	return hex.EncodeToString(b)
+}
+
+// WriteAuthFile writes an auth file (for WithAuthFile) granting one new
+// token per grant, a grant being {org, user}, and returns the file's path
+// and the tokens in order.
+func WriteAuthFile(tb testing.TB, grants ...[2]string) (string, []string) {
+	tb.Helper()
+	var f server.AuthFile
+	var toks []string
+	for _, g := range grants {
+		tok, e, err := server.NewToken(g[0], g[1])
+		if err != nil {
+			tb.Fatalf("natsgwtest: new token: %v", err)
+		}
+		f.Tokens = append(f.Tokens, e)
+		toks = append(toks, tok)
+	}
+	b, err := json.Marshal(f)
+	if err != nil {
+		tb.Fatalf("natsgwtest: %v", err)
+	}
+	path := filepath.Join(tb.TempDir(), "auth.json")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		tb.Fatalf("natsgwtest: write auth file: %v", err)
+	}
+	return path, toks
+}
+
+// ConsoleURL is the web console's base URL ("http://127.0.0.1:port", https
+// with TLS), or "" without WithConsole.
+func (s *Server) ConsoleURL() string {
+	a := s.current().ConsoleAddr()
+	if a == nil {
+		return ""
+	}
+	if s.cfg.TLSCert != "" {
+		return "https://" + a.String()
+	}
+	return "http://" + a.String()
 }
 
 // Restart stops the gateway (and its embedded NATS) and starts it again on

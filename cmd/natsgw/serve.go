@@ -72,6 +72,7 @@ func bindServeFlags(fs *pflag.FlagSet, cfg *config.Config) {
 	fs.StringVar(&cfg.ClusterTLSCA, "cluster-tls-ca", d.ClusterTLSCA, "PEM CA certificate; routes verify each other's certificates against it (both ways)")
 	fs.Int64Var(&cfg.MaxPayload, "max-payload", d.MaxPayload, "largest message in bytes (data plus headers)")
 	fs.StringVar(&cfg.OpsListen, "ops-listen", d.OpsListen, "HTTP address for /metrics and /healthz (off when empty)")
+	fs.StringVar(&cfg.ConsoleListen, "console-listen", d.ConsoleListen, "HTTP address of the web console, HTTPS with --tls-cert (off when empty)")
 	fs.StringVar(&cfg.LogFormat, "log-format", d.LogFormat, "log format: text or json")
 	fs.StringVar(&cfg.LogLevel, "log-level", d.LogLevel, "log level: debug, info, warn or error")
 	fs.StringVar(&cfg.ConsulAddr, "consul-addr", d.ConsulAddr, "register with the Consul agent at this address (e.g. 127.0.0.1:8500)")

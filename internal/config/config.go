@@ -74,6 +74,10 @@ type Config struct {
 	// OpsListen is an optional HTTP address serving /metrics (Prometheus) and
 	// /healthz. Empty (default) means none.
 	OpsListen string `json:"ops_listen"`
+	// ConsoleListen is an optional HTTP address serving the web console
+	// (over TLS when TLSCert is set, since the console carries tokens).
+	// Empty (default) means no console.
+	ConsoleListen string `json:"console_listen"`
 	// LogFormat is "text" (default) or "json".
 	LogFormat string `json:"log_format"`
 	// LogLevel is "debug", "info" (default), "warn" or "error".
@@ -196,6 +200,11 @@ func (c Config) Validate() error {
 	}
 	if err := c.validateNATSAuth(); err != nil {
 		return err
+	}
+	if c.ConsoleListen != "" {
+		if _, _, err := net.SplitHostPort(c.ConsoleListen); err != nil {
+			return fmt.Errorf("console-listen: %q is not host:port: %w", c.ConsoleListen, err)
+		}
 	}
 	if c.OpsListen != "" {
 		if _, _, err := net.SplitHostPort(c.OpsListen); err != nil {

@@ -69,7 +69,9 @@ type Server struct {
 	consulID  string
 	advertise string
 	opsLis    net.Listener
-	served    chan error
+	// consoleSrv is the web console, nil without --console-listen.
+	consoleSrv *consoleServer
+	served     chan error
 }
 
 // New validates cfg and builds the server; it does no I/O.
@@ -221,6 +223,15 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	if s.cfg.OpsListen != "" {
 		if err := s.startOps(); err != nil {
 			_ = s.lis.Close()
+			return err
+		}
+	}
+	if s.cfg.ConsoleListen != "" {
+		if err := s.startConsole(in, maxPayload); err != nil {
+			_ = s.lis.Close()
+			if s.ops != nil {
+				_ = s.ops.Close()
+			}
 			return err
 		}
 	}
@@ -449,6 +460,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	if s.ops != nil {
 		_ = s.ops.Shutdown(ctx)
+	}
+	if s.consoleSrv != nil {
+		s.consoleSrv.shutdown(ctx)
 	}
 	if s.grpc != nil {
 		stopped := make(chan struct{})
