@@ -37,7 +37,7 @@ defaults.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := resolveConfig(cmd.Flags(), configFile)
 			if err != nil {
-				return err
+				return &usageError{cmd: cmd, err: err}
 			}
 			return serve(cmd.Context(), cfg, stdout, stderr)
 		},

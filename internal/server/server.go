@@ -17,6 +17,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -147,6 +148,9 @@ func New(cfg config.Config, opts Options) (*Server, error) {
 func (s *Server) Start(ctx context.Context) (err error) {
 	defer func() {
 		if err != nil {
+			if s.grpc != nil {
+				s.grpc.Stop() // its workers run from NewServer on
+			}
 			s.stopNATS()
 		}
 	}()
@@ -220,7 +224,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	reflection.Register(s.grpc)
 
 	if s.lis, err = net.Listen("tcp", s.cfg.Listen); err != nil {
-		return fmt.Errorf("listen %s: %w", s.cfg.Listen, err)
+		return listenError("--listen", s.cfg.Listen, err)
 	}
 	if s.cfg.OpsListen != "" {
 		if err := s.startOps(); err != nil {
@@ -244,6 +248,24 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		return err
 	}
 	return nil
+}
+
+// listenError says which setting's address could not be listened on and
+// why, without net's "listen tcp <addr>:" that would repeat it.
+func listenError(flag, addr string, err error) error {
+	cause := err
+	var op *net.OpError
+	if errors.As(err, &op) {
+		cause = op.Err
+	}
+	var sys *os.SyscallError
+	if errors.As(cause, &sys) {
+		cause = sys.Err
+	}
+	if errors.Is(cause, syscall.EADDRINUSE) {
+		return fmt.Errorf("%s %s: %w (is another natsgw serve running there? pick a free address)", flag, addr, cause)
+	}
+	return fmt.Errorf("%s %s: %w", flag, addr, cause)
 }
 
 // register announces this instance to Consul (when configured). The gRPC
@@ -327,7 +349,7 @@ func (s *Server) grpcOptions(maxPayload int, in *interceptors) []grpc.ServerOpti
 func (s *Server) startOps() error {
 	lis, err := net.Listen("tcp", s.cfg.OpsListen)
 	if err != nil {
-		return fmt.Errorf("listen %s (ops): %w", s.cfg.OpsListen, err)
+		return listenError("--ops-listen", s.cfg.OpsListen, err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
