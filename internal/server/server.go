@@ -204,12 +204,18 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		Connections: conns,
 		Logger:      s.log,
 		OpDone:      in.opDone,
+
+		MaxBufferedBytesPerOrg: s.cfg.MaxBufferedBytesPerOrg,
 	}); err != nil {
 		return err
 	}
 	if err := s.gw.Start(); err != nil {
 		return err
 	}
+	s.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "natsgw_subscription_buffered_bytes",
+		Help: "Bytes the subscriptions of all organizations hold for slow readers (each org bounded by max-buffered-bytes-per-org).",
+	}, func() float64 { return float64(s.gw.TotalBufferedBytes()) }))
 
 	s.grpc = grpc.NewServer(s.grpcOptions(maxPayload, in)...)
 	s.gw.Register(s.grpc)
@@ -296,6 +302,10 @@ func (s *Server) register(ctx context.Context) error {
 	return nil
 }
 
+// BufferedBytes reports the bytes org's subscriptions hold on this
+// instance now (bounded by max-buffered-bytes-per-org).
+func (s *Server) BufferedBytes(org string) int64 { return s.gw.BufferedBytes(org) }
+
 // AdvertiseAddr is the address this instance tells others to use.
 func (s *Server) AdvertiseAddr() string { return s.advertise }
 
@@ -367,8 +377,6 @@ func (s *Server) setServing(ok bool) {
 	s.health.SetServingStatus("", st)
 }
 
-// ReloadAuth re-reads the auth file (token mode only). On error the tokens in
-// force stay unchanged.
 // ReloadTLS re-reads the TLS certificate and key; new connections get
 // them, open ones keep theirs. On error the current certificate stays.
 func (s *Server) ReloadTLS() error {
@@ -378,11 +386,21 @@ func (s *Server) ReloadTLS() error {
 	return s.cert.reload()
 }
 
+// ReloadAuth re-reads the auth file (token mode only) and ends, with
+// Unauthenticated, every open stream whose token it no longer grants the
+// stream's identity. On error the tokens in force stay unchanged.
 func (s *Server) ReloadAuth() error {
 	if s.auth.tokens == nil {
 		return errors.New("authentication is off (no auth file)")
 	}
-	return s.auth.tokens.reload()
+	n, err := s.auth.reload()
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		s.log.Info("streams of revoked tokens ended", "streams", n)
+	}
+	return nil
 }
 
 // ConnectNATS opens a new connection to the server's NATS: in-process when
