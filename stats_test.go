@@ -85,3 +85,44 @@ func TestStatistics(t *testing.T) {
 	testutil.NoErr(t, err, "statistics of an org with nothing")
 	testutil.Equal(t, empty.Streams+empty.InMsgs+empty.KeyValueBuckets, uint64(0), "empty org")
 }
+
+// TestStatisticsStreamTraffic: messages published through a stream pipeline
+// and delivered by Consume are counted by the time the client has their
+// results, so statistics read right after include them.
+func TestStatisticsStreamTraffic(t *testing.T) {
+	t.Parallel()
+	srv := natsgwtest.NewServer(t)
+	ctx := testutil.Context(t)
+	c := srv.Client(t, natsgw.WithOrg("acme"))
+	mustCreateStream(t, c, natsgw.StreamConfig{Name: "JOBS", Subjects: []string{"jobs.>"}})
+	mustCreateConsumer(t, c, "JOBS", natsgw.ConsumerConfig{Name: "w"})
+
+	p, err := c.NewStreamPublisher(ctx, "JOBS")
+	testutil.NoErr(t, err, "stream publisher")
+	var futs []*natsgw.PubAckFuture
+	for _, d := range []string{"a", "bb", "ccc"} {
+		f, err := p.Publish("jobs.x", []byte(d))
+		testutil.NoErr(t, err, "pipeline publish")
+		futs = append(futs, f)
+	}
+	testutil.NoErr(t, p.Flush(ctx), "flush")
+	for _, f := range futs {
+		_, err := f.Wait(ctx)
+		testutil.NoErr(t, err, "publish result")
+	}
+	st, err := c.Statistics(ctx)
+	testutil.NoErr(t, err, "statistics after the pipeline")
+	testutil.Equal(t, [2]uint64{st.InMsgs, st.InBytes}, [2]uint64{3, 6}, "messages in through the pipeline")
+	testutil.NoErr(t, p.Close(ctx), "close publisher")
+
+	got := make(chan *natsgw.StreamMsg, 3)
+	cc, err := c.Consume(ctx, "JOBS", "w", func(m *natsgw.StreamMsg) { got <- m })
+	testutil.NoErr(t, err, "consume")
+	for range 3 {
+		testutil.Recv(t, got, "consumed message")
+	}
+	st, err = c.Statistics(ctx)
+	testutil.NoErr(t, err, "statistics after Consume")
+	testutil.Equal(t, [2]uint64{st.OutMsgs, st.OutBytes}, [2]uint64{3, 6}, "messages out through Consume")
+	testutil.NoErr(t, cc.Stop(ctx), "stop consuming")
+}
