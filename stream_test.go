@@ -293,3 +293,40 @@ func TestPipelinePublish(t *testing.T) {
 	testutil.ErrIs(t, err, natsgw.ErrNotFound, "missing stream")
 	testutil.ErrIs(t, p.Close(ctx), natsgw.ErrNotFound, "close after the failure")
 }
+
+// TestPublishToStreamNeverLeaks: a unary publish to a stream that does not
+// exist, or that does not take the subject, fails at once even when a core
+// subscriber of the org listens on the subject, and that subscriber never
+// receives the payload (marker ordering: everything goes through the
+// gateway's one NATS connection in call order).
+func TestPublishToStreamNeverLeaks(t *testing.T) {
+	t.Parallel()
+	_, c, ctx := jsSetup(t)
+	got, _ := sink(t, c, "orders.>")
+	mustCreateStream(t, c, natsgw.StreamConfig{Name: "EVENTS", Subjects: []string{"events.>"}})
+
+	_, err := c.PublishToStream(ctx, "NOPE", "orders.x", []byte("leak"))
+	testutil.ErrIs(t, err, natsgw.ErrNotFound, "missing stream")
+	_, err = c.PublishToStream(ctx, "EVENTS", "orders.x", []byte("leak"))
+	testutil.ErrIs(t, err, natsgw.ErrInvalidArgument, "subject the stream does not take")
+
+	// A stream that stops taking a subject: the cached subjects go with
+	// the update.
+	_, err = c.PublishToStream(ctx, "EVENTS", "events.x", []byte("stored"))
+	testutil.NoErr(t, err, "publish events.x")
+	_, err = c.UpdateStream(ctx, natsgw.StreamConfig{Name: "EVENTS", Subjects: []string{"events.>", "orders.>"}})
+	testutil.NoErr(t, err, "update")
+	_, err = c.PublishToStream(ctx, "EVENTS", "orders.y", []byte("stored and seen"))
+	testutil.NoErr(t, err, "publish orders.y after the update")
+	_, err = c.UpdateStream(ctx, natsgw.StreamConfig{Name: "EVENTS", Subjects: []string{"events.>"}})
+	testutil.NoErr(t, err, "update back")
+	_, err = c.PublishToStream(ctx, "EVENTS", "orders.z", []byte("leak"))
+	testutil.ErrIs(t, err, natsgw.ErrInvalidArgument, "subject taken away")
+	testutil.NoErr(t, c.DeleteStream(ctx, "EVENTS"), "delete")
+	_, err = c.PublishToStream(ctx, "EVENTS", "events.x", []byte("leak"))
+	testutil.ErrIs(t, err, natsgw.ErrNotFound, "deleted stream")
+
+	testutil.NoErr(t, c.Publish(ctx, "orders.marker", nil), "marker")
+	testutil.Equal(t, testutil.Recv(t, got, "stored message").Subject, "orders.y", "first delivery")
+	testutil.Equal(t, testutil.Recv(t, got, "marker").Subject, "orders.marker", "second delivery")
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -65,7 +64,7 @@ func (g *Gateway) prepareStreamPublish(st tenant.Stream, field string, p *natsgw
 	var opts []jetstream.PublishOpt
 	if subjects == nil {
 		opts = append(opts, jetstream.WithExpectStream(st.NATSName()))
-	} else if !slices.ContainsFunc(subjects, func(pattern string) bool { return tenant.MatchSubject(pattern, subj) }) {
+	} else if !takesSubject(subjects, subj) {
 		return preparedPublish{}, invalidArgumentf(field+".subject", "%q is not one of the stream's subjects", p.GetSubject())
 	}
 	if id := p.GetMsgId(); id != "" {
@@ -120,6 +119,14 @@ func (s *streamServer) PublishToStream(ctx context.Context, req *natsgwv1.Publis
 		return nil, err
 	}
 	action := fmt.Sprintf("publish to stream %q", req.GetStream())
+	// Never publish what the stream does not take (see streamsubjects.go).
+	subjects, err := s.g.subjectsOf(ctx, st)
+	if err != nil {
+		return nil, s.g.natsError(ctx, action, err)
+	}
+	if !takesSubject(subjects, p.msg.Subject) {
+		return nil, invalidArgumentf("message.subject", "%q is not one of the stream's subjects", req.GetMessage().GetSubject())
+	}
 	// First without the no-responders retries, so that a missing stream
 	// fails at once; a subject no stream takes is told apart from a blip
 	// (a cluster electing a leader) by looking the stream up.
