@@ -143,6 +143,8 @@ func TestStreamManagement(t *testing.T) {
 
 	testutil.NoErr(t, c.DeleteStreamMessage(ctx, "EVENTS", 3), "delete message")
 	testutil.ErrIs(t, c.DeleteStreamMessage(ctx, "EVENTS", 3), natsgw.ErrNotFound, "delete it again")
+	testutil.ErrIs(t, c.DeleteStreamMessage(ctx, "EVENTS", 1), natsgw.ErrNotFound, "delete below the first")
+	testutil.ErrIs(t, c.DeleteStreamMessage(ctx, "EVENTS", 1000), natsgw.ErrNotFound, "delete past the end")
 
 	n, err := c.PurgeStream(ctx, "EVENTS", natsgw.WithPurgeSubject("events.user.logout"))
 	testutil.NoErr(t, err, "purge subject")

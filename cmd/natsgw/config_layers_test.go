@@ -67,6 +67,17 @@ func TestServeTLSConfig(t *testing.T) {
 	}
 }
 
+// TestServeClusterWithoutRoutes: a lone node with --cluster-name refuses to
+// start and says why (nats-server would never make it ready).
+func TestServeClusterWithoutRoutes(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	err := Run(testutil.Context(t), []string{"serve", "--data", dir, "--listen", "127.0.0.1:0", "--cluster-name", "c1", "--cluster-listen", "127.0.0.1:0"}, strings.NewReader(""), io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "routes: required with cluster-name") {
+		t.Fatalf("serve --cluster-name without --routes: %v, want an error naming routes", err)
+	}
+}
+
 // TestServeOrgRateConfig: the rate limit flags are checked.
 func TestServeOrgRateConfig(t *testing.T) {
 	t.Parallel()

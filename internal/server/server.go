@@ -290,6 +290,7 @@ func (s *Server) grpcOptions(maxPayload int, in *interceptors) []grpc.ServerOpti
 		grpc.NumStreamWorkers(streamWorkers),
 		grpc.UnaryInterceptor(in.unary),
 		grpc.StreamInterceptor(in.stream),
+		newCodec().serverOption(),
 	}
 	if s.cert != nil {
 		opts = append(opts, s.cert.serverOption())
