@@ -44,6 +44,7 @@ type settings struct {
 	tls        bool
 	orgRate    float64
 	orgBurst   int
+	jsSync     string
 }
 
 // WithMaxPayload sets the gateway's max payload (default 8 MiB).
@@ -82,6 +83,11 @@ func WithOrgRate(rate float64, burst int) Option {
 	return func(s *settings) { s.orgRate, s.orgBurst = rate, burst }
 }
 
+// WithJetStreamSync sets when the embedded NATS fsyncs JetStream files
+// ("always" or an interval such as "10s"; see `natsgw serve
+// --jetstream-sync`). Default: NATS's default, every 2 minutes.
+func WithJetStreamSync(policy string) Option { return func(s *settings) { s.jsSync = policy } }
+
 // WithLogLevel sets the level of gateway logs sent to t.Log (default warn).
 func WithLogLevel(l slog.Level) Option { return func(s *settings) { s.logLevel = l } }
 
@@ -118,6 +124,7 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 	}
 	cfg.AuthFile = st.authFile
 	cfg.OrgRate, cfg.OrgBurst = st.orgRate, st.orgBurst
+	cfg.JetStreamSync = st.jsSync
 	if st.tls {
 		cfg.TLSCert, cfg.TLSKey = newTLSFiles(tb)
 	}

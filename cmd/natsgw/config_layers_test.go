@@ -78,6 +78,31 @@ func TestServeClusterWithoutRoutes(t *testing.T) {
 	}
 }
 
+// TestServeJetStreamSyncConfig: --jetstream-sync is always or an interval,
+// and only for the embedded NATS.
+func TestServeJetStreamSyncConfig(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{
+		{"--jetstream-sync", "sometimes"},
+		{"--jetstream-sync", "-1s"},
+		{"--jetstream-sync", "always", "--nats-url", "nats://127.0.0.1:4222"},
+	} {
+		cmd := newServeCmd(os.Stdout, os.Stderr)
+		testutil.NoErr(t, cmd.ParseFlags(args), "parse flags")
+		_, err := resolveConfig(cmd.Flags(), "")
+		if err == nil || !strings.Contains(err.Error(), "jetstream-sync") {
+			t.Errorf("%v: %v, want an error naming jetstream-sync", args, err)
+		}
+	}
+	for _, v := range []string{"always", "10s"} {
+		cmd := newServeCmd(os.Stdout, os.Stderr)
+		testutil.NoErr(t, cmd.ParseFlags([]string{"--jetstream-sync", v}), "parse flags")
+		cfg, err := resolveConfig(cmd.Flags(), "")
+		testutil.NoErr(t, err, "--jetstream-sync "+v)
+		testutil.Equal(t, cfg.JetStreamSync, v, "jetstream sync")
+	}
+}
+
 // TestServeOrgRateConfig: the rate limit flags are checked.
 func TestServeOrgRateConfig(t *testing.T) {
 	t.Parallel()

@@ -117,7 +117,13 @@ func New(cfg config.Config, opts Options) (*Server, error) {
 			_, port, _ := net.SplitHostPort(cfg.ClusterListen)
 			name = host + "-" + port
 		}
+		syncAlways, syncInterval, err := cfg.JetStreamSyncPolicy()
+		if err != nil {
+			return nil, err
+		}
 		s.embedded, err = natsembed.New(natsembed.Config{
+			SyncAlways:    syncAlways,
+			SyncInterval:  syncInterval,
 			DataDir:       cfg.DataDir,
 			Listen:        cfg.NATSListen,
 			MaxPayload:    int32(cfg.MaxPayload),

@@ -1,0 +1,129 @@
+package crash
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/natsgw/natsgw"
+	"github.com/natsgw/natsgw/internal/testutil"
+)
+
+// natsToken is the operator credential of the nodes' NATS listeners, which
+// the test uses to read the stream's replica state.
+const natsToken = "crash-suite-operator-token"
+
+// TestClusterNodeKilledMidPublish: three `natsgw serve` processes form an
+// embedded NATS cluster on loopback; an R3 stream takes publishes through
+// one node while another (the stream's leader when it can be) is killed with
+// SIGKILL and, later, restarted. No acknowledged message may be missing, and
+// the restarted node must catch up (current, no lag).
+func TestClusterNodeKilledMidPublish(t *testing.T) {
+	skipShort(t)
+	ports := freePorts(t, 6) // cluster ports, then NATS client ports
+	dir := t.TempDir()
+	nodes := make([]*gateway, 3)
+	for i := range nodes {
+		var routes []string
+		for j := range nodes {
+			if j != i {
+				routes = append(routes, fmt.Sprintf("nats://127.0.0.1:%d", ports[j]))
+			}
+		}
+		nodes[i] = startGateway(t, []string{
+			"--listen", "127.0.0.1:0", "--data", filepath.Join(dir, fmt.Sprint("n", i)),
+			"--server-name", fmt.Sprint("n", i), "--cluster-name", "crash",
+			"--cluster-listen", fmt.Sprintf("127.0.0.1:%d", ports[i]), "--routes", strings.Join(routes, ","),
+			"--nats-listen", fmt.Sprintf("127.0.0.1:%d", ports[3+i]),
+		})
+	}
+	for _, n := range nodes {
+		n.waitReady(t)
+	}
+	ctx := within(t, 2*time.Minute)
+	c0 := dial(t, nodes[0].addr)
+	_, err := c0.CreateStream(ctx, natsgw.StreamConfig{Name: "R3", Subjects: []string{"events.>"}, Replicas: 3})
+	testutil.NoErr(t, err, "create R3 stream")
+
+	// The victim is the stream's leader; the publisher and the observer are
+	// the node after it.
+	info := replicaInfo(t, ports[3])
+	victim := 2
+	if _, err := fmt.Sscanf(info.Leader, "n%d", &victim); err != nil {
+		t.Logf("leader %q: %v; killing n2", info.Leader, err)
+	}
+	via := (victim + 1) % 3
+	c := dial(t, nodes[via].addr)
+
+	stop := make(chan struct{})
+	pubs := publishUntil(t, c, "R3", 2, stop)
+	pubs.waitAcked(t, 500)
+	nodes[victim].kill9(t)
+	t.Logf("%s killed %s", time.Now().Format("15:04:05.000"), fmt.Sprint("n", victim))
+	killedAt := pubs.n.Load()
+	pubs.waitAcked(t, killedAt+500) // a new leader takes over
+	nodes[victim] = nodes[victim].restart(t)
+	restartedAt := pubs.n.Load()
+	pubs.waitAcked(t, restartedAt+500)
+	close(stop)
+	pubs.wg.Wait()
+
+	// The restarted node catches up.
+	name := fmt.Sprint("n", victim)
+	testutil.Poll(t, name+" catches up", func() error {
+		info := replicaInfo(t, ports[3+via])
+		if info.Leader == name {
+			return nil
+		}
+		for _, r := range info.Replicas {
+			if r.Name == name {
+				if r.Current && r.Lag == 0 {
+					return nil
+				}
+				return fmt.Errorf("replica %s: current %v, lag %d", name, r.Current, r.Lag)
+			}
+		}
+		return fmt.Errorf("no replica %s among %+v (leader %s)", name, info.Replicas, info.Leader)
+	})
+	missing := pubs.missing(t, c, "R3")
+	t.Logf("killed %s (stream leader: %v) after %d acknowledged publishes, restarted it after %d; acknowledged %d in all, acknowledged but missing %d; %s caught up",
+		name, info.Leader == name, killedAt, restartedAt, len(pubs.acked), len(missing), name)
+	if len(missing) > 0 {
+		t.Errorf("acknowledged but missing: %v", head(missing))
+	}
+}
+
+// replicaInfo reads the R3 stream's cluster state through the NATS listener
+// on port.
+func replicaInfo(t *testing.T, port int) *jetstream.ClusterInfo {
+	t.Helper()
+	nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", port), nats.Token(natsToken))
+	testutil.NoErr(t, err, "connect to the NATS listener")
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	testutil.NoErr(t, err, "jetstream")
+	var cluster *jetstream.ClusterInfo
+	testutil.Poll(t, "stream info", func() error {
+		ctx := within(t, 5*time.Second)
+		s, err := js.Stream(ctx, "tenant_crash_R3")
+		if err != nil {
+			return err
+		}
+		info, err := s.Info(ctx)
+		if err != nil {
+			return err
+		}
+		if info.Cluster == nil {
+			return errors.New("no cluster information")
+		}
+		cluster = info.Cluster
+		return nil
+	})
+	return cluster
+}
