@@ -19,6 +19,9 @@ import (
 // the test uses to read the stream's replica state.
 const natsToken = "crash-suite-operator-token"
 
+// clusterSecret is what the nodes' routes authenticate with.
+const clusterSecret = "crash-suite-cluster-secret"
+
 // TestClusterNodeKilledMidPublish: three `natsgw serve` processes form an
 // embedded NATS cluster on loopback; an R3 stream takes publishes through
 // one node while another (the stream's leader when it can be) is killed with
@@ -40,7 +43,8 @@ func TestClusterNodeKilledMidPublish(t *testing.T) {
 			"--listen", "127.0.0.1:0", "--data", filepath.Join(dir, fmt.Sprint("n", i)),
 			"--server-name", fmt.Sprint("n", i), "--cluster-name", "crash",
 			"--cluster-listen", fmt.Sprintf("127.0.0.1:%d", ports[i]), "--routes", strings.Join(routes, ","),
-			"--nats-listen", fmt.Sprintf("127.0.0.1:%d", ports[3+i]),
+			"--cluster-secret", clusterSecret,
+			"--nats-listen", fmt.Sprintf("127.0.0.1:%d", ports[3+i]), "--nats-token", natsToken,
 		})
 	}
 	for _, n := range nodes {
