@@ -80,7 +80,7 @@ func TestClusterNodeKilledMidPublish(t *testing.T) {
 
 	// The restarted node catches up.
 	name := fmt.Sprint("n", victim)
-	testutil.Poll(t, name+" catches up", func() error {
+	testutil.PollWithin(t, name+" catches up", 30*time.Second, func() error {
 		info := replicaInfo(t, ports[3+via])
 		if info.Leader == name {
 			return nil
@@ -113,7 +113,7 @@ func replicaInfo(t *testing.T, port int) *jetstream.ClusterInfo {
 	js, err := jetstream.New(nc)
 	testutil.NoErr(t, err, "jetstream")
 	var cluster *jetstream.ClusterInfo
-	testutil.Poll(t, "stream info", func() error {
+	testutil.PollWithin(t, "stream info", 30*time.Second, func() error {
 		ctx := within(t, 5*time.Second)
 		s, err := js.Stream(ctx, "tenant_crash_R3")
 		if err != nil {

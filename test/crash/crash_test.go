@@ -97,7 +97,9 @@ func startGateway(t *testing.T, args []string) *gateway {
 
 func (g *gateway) waitReady(t *testing.T) {
 	t.Helper()
-	m := listening.FindStringSubmatch(g.stdout.WaitFor(t, "listening on "))
+	// A cluster node is ready once the cluster has a JetStream meta leader,
+	// which takes all nodes starting up: allow for a loaded machine.
+	m := listening.FindStringSubmatch(g.stdout.WaitForWithin(t, "listening on ", 45*time.Second))
 	if m == nil || strings.HasSuffix(m[1], ":0") {
 		t.Fatalf("serve did not print its address:\n%s", g.stdout)
 	}
