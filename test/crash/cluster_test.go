@@ -22,14 +22,12 @@ const natsToken = "crash-suite-operator-token"
 // clusterSecret is what the nodes' routes authenticate with.
 const clusterSecret = "crash-suite-cluster-secret"
 
-// TestClusterNodeKilledMidPublish: three `natsgw serve` processes form an
-// embedded NATS cluster on loopback; an R3 stream takes publishes through
-// one node while another (the stream's leader when it can be) is killed with
-// SIGKILL and, later, restarted. No acknowledged message may be missing, and
-// the restarted node must catch up (current, no lag).
-func TestClusterNodeKilledMidPublish(t *testing.T) {
-	skipShort(t)
-	ports := freePorts(t, 6) // cluster ports, then NATS client ports
+// startCluster starts three `natsgw serve` processes whose embedded NATS
+// servers form one cluster on loopback, and waits until they are ready. It
+// returns them and their ports: cluster ports, then NATS client ports.
+func startCluster(t *testing.T) ([]*gateway, []int) {
+	t.Helper()
+	ports := freePorts(t, 6)
 	dir := t.TempDir()
 	nodes := make([]*gateway, 3)
 	for i := range nodes {
@@ -50,6 +48,17 @@ func TestClusterNodeKilledMidPublish(t *testing.T) {
 	for _, n := range nodes {
 		n.waitReady(t)
 	}
+	return nodes, ports
+}
+
+// TestClusterNodeKilledMidPublish: three `natsgw serve` processes form an
+// embedded NATS cluster on loopback; an R3 stream takes publishes through
+// one node while another (the stream's leader when it can be) is killed with
+// SIGKILL and, later, restarted. No acknowledged message may be missing, and
+// the restarted node must catch up (current, no lag).
+func TestClusterNodeKilledMidPublish(t *testing.T) {
+	skipShort(t)
+	nodes, ports := startCluster(t)
 	ctx := within(t, 2*time.Minute)
 	c0 := dial(t, nodes[0].addr)
 	_, err := c0.CreateStream(ctx, natsgw.StreamConfig{Name: "R3", Subjects: []string{"events.>"}, Replicas: 3})
@@ -130,4 +139,43 @@ func replicaInfo(t *testing.T, port int) *jetstream.ClusterInfo {
 		return nil
 	})
 	return cluster
+}
+
+// TestClusterKilledDuringConsumeAck: every node of a 3-node cluster is
+// killed with SIGKILL (one after the other, within milliseconds) while a
+// limits-retention task queue is drained with confirmed acks (AckSync), then
+// the cluster is restarted. A replicated (R3) consumer's acks go through its
+// RAFT log, which NATS writes before it confirms them: no task whose ack was
+// confirmed comes back. An R1 consumer in a cluster has no RAFT log and keeps
+// its state like a single node: only acks confirmed within limitsAckWindow
+// of the crash may come back. None is lost either way.
+func TestClusterKilledDuringConsumeAck(t *testing.T) {
+	skipShort(t)
+	for _, replicas := range []int{3, 1} {
+		t.Run(fmt.Sprintf("R%d", replicas), func(t *testing.T) {
+			nodes, _ := startCluster(t)
+			r := consumeAcrossCrash(t, dial(t, nodes[0].addr), natsgw.LimitsRetention, replicas, func() *natsgw.Client {
+				for _, n := range nodes {
+					n.kill9(t)
+				}
+				for i, n := range nodes {
+					nodes[i] = startGateway(t, n.args)
+				}
+				for _, n := range nodes {
+					n.waitReady(t)
+				}
+				return dial(t, nodes[0].addr)
+			})
+			t.Logf("cluster, limits, R%d: %s", replicas, r)
+			if len(r.lost) > 0 {
+				t.Errorf("lost tasks (never confirmed): %v", head(r.lost))
+			}
+			if replicas > 1 && len(r.again) > 0 {
+				t.Errorf("tasks delivered again after a confirmed ack: %v", head(r.again))
+			}
+			if len(r.late) > 0 {
+				t.Errorf("tasks delivered again although their ack was confirmed more than %s before the crash: %v", limitsAckWindow, head(r.late))
+			}
+		})
+	}
 }

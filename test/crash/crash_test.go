@@ -6,9 +6,11 @@
 //
 //   - a stream message whose publish was acknowledged is never lost;
 //   - a task acknowledged with a confirmed ack (AckSync) on a work-queue
-//     stream is never delivered again; on a limits-retention stream it may
-//     be, if its ack was confirmed just before the crash (the consumer
-//     state is written asynchronously), never lost;
+//     stream, or through a replicated consumer in a cluster, is never
+//     delivered again, even when every node crashes; on a limits-retention
+//     stream with an unreplicated consumer it may be, if its ack was
+//     confirmed just before the crash (that consumer state is written
+//     asynchronously); no task is ever lost;
 //   - in a 3-node cluster, an R3 stream loses no acknowledged message when
 //     a node is killed mid-publish, and the node catches up after a restart.
 //

@@ -36,102 +36,141 @@ func TestKillDuringConsumeAck(t *testing.T) {
 		{"limits", natsgw.LimitsRetention},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			const tasks = 3000
 			gw := serve(t, "--listen", "127.0.0.1:0", "--data", t.TempDir())
 			c := dial(t, gw.addr)
-			ctx := within(t, 2*time.Minute)
-			_, err := c.CreateStream(ctx, natsgw.StreamConfig{Name: "TASKS", Subjects: []string{"tasks.>"}, Retention: tc.retention})
-			testutil.NoErr(t, err, "create stream")
-			_, err = c.CreateConsumer(ctx, "TASKS", natsgw.ConsumerConfig{Name: "worker", AckWait: 2 * time.Second})
-			testutil.NoErr(t, err, "create consumer")
-			publishAll(t, c, "TASKS", "tasks.run", tasks)
-
-			// Before the crash.
-			before := newTally()
-			killNow := make(chan struct{})
-			cc, err := c.Consume(ctx, "TASKS", "worker", func(m *natsgw.StreamMsg) {
-				before.delivered(m.Sequence)
-				if m.AckSync(ctx) == nil && before.confirmed(m.Sequence) == tasks/2 {
-					close(killNow)
-				}
-			}, natsgw.WithMaxInFlight(64))
-			testutil.NoErr(t, err, "consume")
-			select {
-			case <-killNow:
-			case <-ctx.Done():
-				t.Fatalf("only %d tasks confirmed before the deadline", before.count())
-			}
-			gw.kill9(t)
-			killed := time.Now()
-			stopCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			_ = cc.Stop(stopCtx) // the stream is broken; Stop only ends the SDK's side
-			cancel()
-			confirmedBefore := before.snapshot()
-
-			// After the restart: drain the rest.
-			gw = gw.restart(t)
-			c = dial(t, gw.addr)
-			after := newTally()
-			done := make(chan struct{})
-			cc, err = c.Consume(ctx, "TASKS", "worker", func(m *natsgw.StreamMsg) {
-				after.delivered(m.Sequence)
-				if m.AckSync(ctx) == nil {
-					after.confirmed(m.Sequence)
-					if after.coversWith(confirmedBefore, tasks) {
-						select {
-						case <-done:
-						default:
-							close(done)
-						}
-					}
-				}
-			}, natsgw.WithMaxInFlight(64))
-			testutil.NoErr(t, err, "consume after the restart")
-			select {
-			case <-done:
-			case <-time.After(30 * time.Second):
-			}
-			testutil.NoErr(t, cc.Stop(ctx), "stop consuming")
-
-			confirmedAfter := after.snapshot()
-			var lost, again, late []uint64
-			var oldest time.Duration // the earliest confirmation that came back, before the kill
-			for seq := uint64(1); seq <= tasks; seq++ {
-				_, b := confirmedBefore[seq]
-				_, a := confirmedAfter[seq]
-				if !a && !b {
-					lost = append(lost, seq)
-				}
-			}
-			for _, seq := range after.deliveredSeqs() {
-				if at, ok := confirmedBefore[seq]; ok {
-					again = append(again, seq)
-					oldest = max(oldest, killed.Sub(at))
-					if killed.Sub(at) > limitsAckWindow {
-						late = append(late, seq)
-					}
-				}
-			}
-			t.Logf("%s: %d tasks, %d confirmed before kill -9, %d after the restart; lost %d; delivered again after a confirmed ack %d (the earliest confirmed %s before the kill; %d more than %s before)",
-				tc.name, tasks, len(confirmedBefore), len(confirmedAfter), len(lost), len(again), oldest.Round(time.Millisecond), len(late), limitsAckWindow)
-			if len(lost) > 0 {
-				t.Errorf("lost tasks (never confirmed): %v", head(lost))
+			r := consumeAcrossCrash(t, c, tc.retention, 1, func() *natsgw.Client {
+				gw.kill9(t)
+				gw = gw.restart(t)
+				return dial(t, gw.addr)
+			})
+			t.Logf("%s: %s", tc.name, r)
+			if len(r.lost) > 0 {
+				t.Errorf("lost tasks (never confirmed): %v", head(r.lost))
 			}
 			switch tc.retention {
 			case natsgw.WorkQueueRetention:
-				if len(again) > 0 {
-					t.Errorf("tasks delivered again after a confirmed ack: %v", head(again))
+				if len(r.again) > 0 {
+					t.Errorf("tasks delivered again after a confirmed ack: %v", head(r.again))
 				}
-				info, err := c.StreamInfo(ctx, "TASKS")
-				testutil.NoErr(t, err, "stream info")
-				testutil.Equal(t, info.State.Msgs, uint64(0), "tasks left in the work queue")
 			default:
-				if len(late) > 0 {
-					t.Errorf("tasks delivered again although their ack was confirmed more than %s before the crash: %v", limitsAckWindow, head(late))
+				if len(r.late) > 0 {
+					t.Errorf("tasks delivered again although their ack was confirmed more than %s before the crash: %v", limitsAckWindow, head(r.late))
 				}
 			}
 		})
 	}
+}
+
+// crashCounts is what a crash during Consume + AckSync did.
+type crashCounts struct {
+	tasks, before, after int
+	lost                 []uint64      // never confirmed
+	again                []uint64      // delivered after the crash although confirmed before it
+	late                 []uint64      // of again, confirmed more than limitsAckWindow before the crash
+	oldest               time.Duration // of again, the earliest confirmation before the crash
+}
+
+func (r crashCounts) String() string {
+	return fmt.Sprintf("%d tasks, %d confirmed before kill -9, %d after the restart; lost %d; delivered again after a confirmed ack %d (the earliest confirmed %s before the kill; %d more than %s before)",
+		r.tasks, r.before, r.after, len(r.lost), len(r.again), r.oldest.Round(time.Millisecond), len(r.late), limitsAckWindow)
+}
+
+// consumeAcrossCrash makes the task queue TASKS (retention, replicas) with
+// the consumer "worker" through c, stores 3000 tasks, and drains them with
+// Consume and AckSync. Once half are confirmed it calls crash, which kills
+// and restarts the gateway(s) and returns a client of a restarted one, and
+// drains the rest through it (for at most 30 s). On a work queue it also
+// checks that no task is left in the stream.
+func consumeAcrossCrash(t *testing.T, c *natsgw.Client, retention natsgw.RetentionPolicy, replicas int, crash func() *natsgw.Client) crashCounts {
+	t.Helper()
+	const tasks = 3000
+	ctx := within(t, 2*time.Minute)
+	_, err := c.CreateStream(ctx, natsgw.StreamConfig{Name: "TASKS", Subjects: []string{"tasks.>"}, Retention: retention, Replicas: replicas})
+	testutil.NoErr(t, err, "create stream")
+	_, err = c.CreateConsumer(ctx, "TASKS", natsgw.ConsumerConfig{Name: "worker", AckWait: 2 * time.Second})
+	testutil.NoErr(t, err, "create consumer")
+	publishAll(t, c, "TASKS", "tasks.run", tasks)
+
+	// Before the crash.
+	before := newTally()
+	killNow := make(chan struct{})
+	cc, err := c.Consume(ctx, "TASKS", "worker", func(m *natsgw.StreamMsg) {
+		before.delivered(m.Sequence)
+		if m.AckSync(ctx) == nil && before.confirmed(m.Sequence) == tasks/2 {
+			close(killNow)
+		}
+	}, natsgw.WithMaxInFlight(64))
+	testutil.NoErr(t, err, "consume")
+	select {
+	case <-killNow:
+	case <-ctx.Done():
+		t.Fatalf("only %d tasks confirmed before the deadline", before.count())
+	}
+	c = crash()
+	// The kill happened before crash returned; confirmations after it
+	// cannot exist, so the end of the confirmations is the kill's time.
+	confirmedBefore := before.snapshot()
+	var killed time.Time
+	for _, at := range confirmedBefore {
+		if at.After(killed) {
+			killed = at
+		}
+	}
+	stopCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	_ = cc.Stop(stopCtx) // the stream is broken; Stop only ends the SDK's side
+	cancel()
+
+	// After the restart: drain the rest. A restarted cluster elects the
+	// stream's and the consumer's leaders first: retry opening until then.
+	after := newTally()
+	done := make(chan struct{})
+	handler := func(m *natsgw.StreamMsg) {
+		after.delivered(m.Sequence)
+		if m.AckSync(ctx) == nil {
+			after.confirmed(m.Sequence)
+			if after.coversWith(confirmedBefore, tasks) {
+				select {
+				case <-done:
+				default:
+					close(done)
+				}
+			}
+		}
+	}
+	testutil.PollWithin(t, "consume after the restart", time.Minute, func() error {
+		cc, err = c.Consume(within(t, 10*time.Second), "TASKS", "worker", handler, natsgw.WithMaxInFlight(64))
+		return err
+	})
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+	}
+	testutil.NoErr(t, cc.Stop(ctx), "stop consuming")
+
+	confirmedAfter := after.snapshot()
+	r := crashCounts{tasks: tasks, before: len(confirmedBefore), after: len(confirmedAfter)}
+	for seq := uint64(1); seq <= tasks; seq++ {
+		_, b := confirmedBefore[seq]
+		_, a := confirmedAfter[seq]
+		if !a && !b {
+			r.lost = append(r.lost, seq)
+		}
+	}
+	for _, seq := range after.deliveredSeqs() {
+		if at, ok := confirmedBefore[seq]; ok {
+			r.again = append(r.again, seq)
+			r.oldest = max(r.oldest, killed.Sub(at))
+			if killed.Sub(at) > limitsAckWindow {
+				r.late = append(r.late, seq)
+			}
+		}
+	}
+	if retention == natsgw.WorkQueueRetention {
+		info, err := c.StreamInfo(ctx, "TASKS")
+		testutil.NoErr(t, err, "stream info")
+		testutil.Equal(t, info.State.Msgs, uint64(0), "tasks left in the work queue")
+	}
+	return r
 }
 
 // publishAll stores n messages (payload = index) through a StreamPublisher
