@@ -35,6 +35,11 @@ func BuildNatsgw() (path string, cleanup func(), err error) {
 	if err != nil {
 		return "", nil, err
 	}
+	// Others may run the binary (test/e2e runs it as an unprivileged user).
+	if err := os.Chmod(dir, 0o755); err != nil {
+		os.RemoveAll(dir)
+		return "", nil, err
+	}
 	path = filepath.Join(dir, "natsgw")
 	build := exec.Command("go", "build", "-o", path, "github.com/natsgw/natsgw/cmd/natsgw")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
