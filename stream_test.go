@@ -332,3 +332,33 @@ func TestPublishToStreamNeverLeaks(t *testing.T) {
 	testutil.Equal(t, testutil.Recv(t, got, "stored message").Subject, "orders.y", "first delivery")
 	testutil.Equal(t, testutil.Recv(t, got, "marker").Subject, "orders.marker", "second delivery")
 }
+
+// TestStreamPublisherFollowsTheStream: a pipeline checks every frame against
+// the stream as it is now: a subject taken away by UpdateStream is refused,
+// a deleted stream ends the pipeline with NotFound, and neither message
+// reaches the org's core subscribers (marker ordering).
+func TestStreamPublisherFollowsTheStream(t *testing.T) {
+	t.Parallel()
+	_, c, ctx := jsSetup(t)
+	got, _ := sink(t, c, ">")
+	mustCreateStream(t, c, natsgw.StreamConfig{Name: "EVENTS", Subjects: []string{"events.>", "other.>"}})
+	p, err := c.NewStreamPublisher(ctx, "EVENTS")
+	testutil.NoErr(t, err, "publisher")
+	wait := func(subject string) error {
+		f, err := p.Publish(subject, []byte("x"))
+		if err == nil {
+			_, err = f.Wait(ctx)
+		}
+		return err
+	}
+	testutil.NoErr(t, wait("events.a"), "publish events.a")
+	_, err = c.UpdateStream(ctx, natsgw.StreamConfig{Name: "EVENTS", Subjects: []string{"other.>"}})
+	testutil.NoErr(t, err, "update")
+	testutil.ErrIs(t, wait("events.b"), natsgw.ErrInvalidArgument, "subject taken away")
+	testutil.NoErr(t, c.DeleteStream(ctx, "EVENTS"), "delete")
+	testutil.ErrIs(t, wait("other.c"), natsgw.ErrNotFound, "deleted stream")
+
+	testutil.NoErr(t, c.Publish(ctx, "marker", nil), "marker")
+	testutil.Equal(t, testutil.Recv(t, got, "stored message").Subject, "events.a", "first delivery")
+	testutil.Equal(t, testutil.Recv(t, got, "marker").Subject, "marker", "second delivery")
+}

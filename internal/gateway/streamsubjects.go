@@ -2,22 +2,25 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/natsgw/natsgw/internal/tenant"
 )
 
-// A unary PublishToStream must not publish a message that no stream takes:
+// A stream publish must not publish a message that no stream takes:
 // JetStream publishes are ordinary NATS messages, so core subscribers on the
 // subject would receive it (a leak of a failed persistent publish) and count
 // as responders (the call would wait out its deadline instead of failing).
 // The gateway therefore checks the subject against the stream's subjects
-// before publishing, as PipelinePublish does when it opens. Looking the
+// before publishing (PublishToStream for each message, PipelinePublish for
+// each frame, so a pipeline follows UpdateStream and DeleteStream). Looking the
 // stream up costs a JetStream API round trip, so the subjects are cached
 // per stream, for at most subjectsTTL, and dropped at once when the
 // stream is updated or deleted (through this instance directly, through
@@ -73,6 +76,17 @@ func (g *Gateway) subjectsOf(ctx context.Context, st tenant.Stream) ([]string, e
 	}
 	str, err := g.js.Stream(ctx, name)
 	if err != nil {
+		if ok && !errors.Is(err, jetstream.ErrStreamNotFound) {
+			// A passing failure (a cluster electing the stream's leader):
+			// keep the subjects until the next refresh unless the stream
+			// was deleted meanwhile (the advisory dropped the entry).
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			if _, still := c.m[name]; still {
+				c.m[name] = subjectsEntry{subjects: e.subjects, at: now}
+				return e.subjects, nil
+			}
+		}
 		return nil, err
 	}
 	subjects := str.CachedInfo().Config.Subjects
