@@ -878,4 +878,24 @@ func TestObjectInterop(t *testing.T) {
 	testutil.NoErr(t, err, "corrupt the info")
 	_, _, err = store.GetBytes(ctx, "from-nats")
 	testutil.ErrIs(t, err, natsgw.ErrDataLoss, "corrupt object")
+
+	// An empty object has no chunks to hash: its digest is still checked.
+	_, err = obs.PutBytes(ctx, "empty", nil)
+	testutil.NoErr(t, err, "raw put of an empty object")
+	got, _, err = store.GetBytes(ctx, "empty")
+	testutil.NoErr(t, err, "gateway get of an empty object")
+	testutil.Equal(t, len(got), 0, "empty read")
+	einfo, err := obs.GetInfo(ctx, "empty")
+	testutil.NoErr(t, err, "raw info of the empty object")
+	notEmpty := sha256.New()
+	notEmpty.Write([]byte("x"))
+	einfo.Digest = jetstream.GetObjectDigestValue(notEmpty)
+	b, _ = json.Marshal(einfo)
+	m = nats.NewMsg("$O." + raw.name + ".M." + base64.URLEncoding.EncodeToString([]byte("empty")))
+	m.Header.Set(jetstream.MsgRollup, jetstream.MsgRollupSubject)
+	m.Data = b
+	_, err = raw.js.PublishMsg(ctx, m)
+	testutil.NoErr(t, err, "corrupt the empty object's info")
+	_, _, err = store.GetBytes(ctx, "empty")
+	testutil.ErrIs(t, err, natsgw.ErrDataLoss, "empty object with the digest of other data")
 }
