@@ -118,9 +118,9 @@ func readme(ctx context.Context, gatewayAddr string) error {
 	}
 	fmt.Println(rev, e.Revision, string(e.Value))
 
-	// Objects of any size, streamed both ways.
+	// Objects of any size, from any io.Reader, streamed both ways.
 	docs := c.ObjectStore("documents") // created by its first put
-	info, err := docs.Put(ctx, "reports/q4.txt", strings.NewReader("Q4: up"), // any io.Reader
+	info, err := docs.Put(ctx, "reports/q4.txt", strings.NewReader("Q4: up"),
 		natsgw.WithObjectMetadata(map[string]string{"author": "ann"}))
 	if err != nil {
 		return err
