@@ -1,143 +1,108 @@
-package config
+package config_test
 
 import (
-	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/natsgw/natsgw/internal/config"
 )
 
-// TestValidate: every rule of Validate, each with the exact message a user
-// sees (it names the flag and says what is wrong), and configurations that
-// pass.
-func TestValidate(t *testing.T) {
+// TestValidateNATSCredentials: every NATS listener of the embedded server
+// needs a credential, and Validate names the flag that is missing or wrong.
+func TestValidateNATSCredentials(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name   string
-		change func(*Config)
-		want   string // "" means valid
-	}{
-		{"defaults", func(*Config) {}, ""},
-		{"external NATS without a data directory", func(c *Config) { c.NATSURL, c.DataDir = "nats://127.0.0.1:4222", "" }, ""},
-		{"cluster node", func(c *Config) {
-			c.ClusterName, c.ClusterListen, c.Routes = "c1", "127.0.0.1:6222", []string{"nats://127.0.0.1:6223"}
-		}, ""},
-		{"everything optional set", func(c *Config) {
-			c.NATSListen, c.OpsListen, c.Advertise = "127.0.0.1:4222", ":9090", "gw.example:50056"
-			c.ConsulAddr, c.TLSCert, c.TLSKey = "127.0.0.1:8500", "cert.pem", "key.pem"
-			c.OrgRate, c.OrgBurst, c.MaxStreamsPerOrg = 100.5, 10, 0
-			c.LogFormat, c.LogLevel, c.MaxPayload = "json", "debug", MaxMaxPayload
-		}, ""},
-		{"smallest max payload", func(c *Config) { c.MaxPayload = 1024 }, ""},
-
-		{"listen without a port", func(c *Config) { c.Listen = "localhost" },
-			`listen: "localhost" is not host:port: address localhost: missing port in address`},
-		{"no data directory with embedded NATS", func(c *Config) { c.DataDir = "" },
-			"data: must not be empty when NATS is embedded"},
-		{"nats-listen with nats-url", func(c *Config) { c.NATSURL, c.NATSListen = "nats://h:4222", "127.0.0.1:4222" },
-			"nats-listen: only applies to the embedded NATS; it cannot be combined with nats-url"},
-		{"cluster with nats-url", func(c *Config) { c.NATSURL, c.ClusterName = "nats://h:4222", "c1" },
-			"cluster-name: clustering applies to the embedded NATS; it cannot be combined with nats-url"},
-		{"routes without cluster-name", func(c *Config) { c.ClusterListen, c.Routes = "127.0.0.1:6222", []string{"nats://h:6222"} },
-			"cluster-name: required with cluster-listen or routes"},
-		{"cluster-listen without cluster-name", func(c *Config) { c.ClusterListen = "127.0.0.1:6222" },
-			"cluster-name: required with cluster-listen or routes"},
-		{"cluster-name without cluster-listen", func(c *Config) { c.ClusterName = "c1" },
-			"cluster-listen: required with cluster-name"},
-		{"cluster-listen without a port", func(c *Config) { c.ClusterName, c.ClusterListen = "c1", "h" },
-			`cluster-listen: "h" is not host:port: address h: missing port in address`},
-		{"route that is not a URL", func(c *Config) {
-			c.ClusterName, c.ClusterListen, c.Routes = "c1", "127.0.0.1:6222", []string{"nats://a:1", "h:6222"}
-		}, `routes[1]: "h:6222" is not a URL like nats://host:port`},
-		{"route with a bad escape", func(c *Config) {
-			c.ClusterName, c.ClusterListen, c.Routes = "c1", "127.0.0.1:6222", []string{"nats://%zz"}
-		}, `routes[0]: "nats://%zz" is not a URL like nats://host:port`},
-		{"nats-listen without a port", func(c *Config) { c.NATSListen = "h" },
-			`nats-listen: "h" is not host:port: address h: missing port in address`},
-		{"ops-listen without a port", func(c *Config) { c.OpsListen = "h" },
-			`ops-listen: "h" is not host:port: address h: missing port in address`},
-		{"advertise without a port", func(c *Config) { c.Advertise = "h" },
-			`advertise: "h" is not host:port: address h: missing port in address`},
-		{"negative max streams per org", func(c *Config) { c.MaxStreamsPerOrg = -1 },
-			"max-streams-per-org: must not be negative (0 means no limit)"},
-		{"consul-addr without a service", func(c *Config) { c.ConsulAddr, c.ConsulService = "127.0.0.1:8500", "" },
-			"consul-service: must not be empty with consul-addr"},
-		{"max payload below 1 KiB", func(c *Config) { c.MaxPayload = 1023 },
-			"max-payload: must be between 1 KiB and 64 MiB (got 1023)"},
-		{"max payload above 64 MiB", func(c *Config) { c.MaxPayload = MaxMaxPayload + 1 },
-			"max-payload: must be between 1 KiB and 64 MiB (got 67108865)"},
-		{"unknown log format", func(c *Config) { c.LogFormat = "xml" },
-			`log-format: must be text or json (got "xml")`},
-		{"unknown log level", func(c *Config) { c.LogLevel = "trace" },
-			`log-level: must be debug, info, warn or error (got "trace")`},
-		{"empty tenant root", func(c *Config) { c.TenantRoot = "" },
-			"tenant-root: tenant root must not be empty"},
-		{"tenant root with a dot", func(c *Config) { c.TenantRoot = "a.b" },
-			`tenant-root: tenant root "a.b" may contain only letters, digits and '-'`},
-		{"tenant root too long", func(c *Config) { c.TenantRoot = strings.Repeat("t", 33) },
-			"tenant-root: tenant root must be at most 32 characters"},
-		{"zero shutdown timeout", func(c *Config) { c.ShutdownTimeout = 0 },
-			"shutdown-timeout: must be positive"},
-		{"negative shutdown timeout", func(c *Config) { c.ShutdownTimeout = Duration(-time.Second) },
-			"shutdown-timeout: must be positive"},
-		{"negative org rate", func(c *Config) { c.OrgRate = -1 },
-			"org-rate: must be a number of operations per second, at least 0 (0 means no limit)"},
-		{"NaN org rate", func(c *Config) { c.OrgRate = math.NaN() },
-			"org-rate: must be a number of operations per second, at least 0 (0 means no limit)"},
-		{"infinite org rate", func(c *Config) { c.OrgRate = math.Inf(1) },
-			"org-rate: must be a number of operations per second, at least 0 (0 means no limit)"},
-		{"negative org burst", func(c *Config) { c.OrgBurst = -1 },
-			"org-burst: must not be negative (0 means one second's worth of org-rate)"},
-		{"tls-cert without tls-key", func(c *Config) { c.TLSCert = "cert.pem" },
-			"tls-cert, tls-key: give both (or neither, for plaintext)"},
-		{"tls-key without tls-cert", func(c *Config) { c.TLSKey = "key.pem" },
-			"tls-cert, tls-key: give both (or neither, for plaintext)"},
+	const secret = "0123456789abcdef"
+	cluster := func(listen string) func(*config.Config) {
+		return func(c *config.Config) {
+			c.ClusterName, c.ClusterListen, c.Routes = "c", listen, []string{"nats://10.0.0.2:6222"}
+		}
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
+	tests := []struct {
+		name    string
+		change  func(*config.Config)
+		wantErr string // "" means valid
+	}{
+		{"defaults", func(*config.Config) {}, ""},
+		{"cluster on loopback without a secret", cluster("127.0.0.1:6222"), ""},
+		{"cluster on localhost without a secret", cluster("localhost:6222"), ""},
+		{"cluster on an address without a secret", cluster("10.0.0.1:6222"), "cluster-secret: required when cluster-listen is not a loopback address"},
+		{"cluster on every interface without a secret", cluster(":6222"), "cluster-secret: required"},
+		{"cluster on 0.0.0.0 without a secret", cluster("0.0.0.0:6222"), "cluster-secret: required"},
+		{"cluster with a secret", func(c *config.Config) { cluster("0.0.0.0:6222")(c); c.ClusterSecret = secret }, ""},
+		{"cluster with a secret file", func(c *config.Config) { cluster("0.0.0.0:6222")(c); c.ClusterSecretFile = "/run/secret" }, ""},
+		{"secret and secret file", func(c *config.Config) {
+			cluster("0.0.0.0:6222")(c)
+			c.ClusterSecret, c.ClusterSecretFile = secret, "/run/secret"
+		}, "cluster-secret, cluster-secret-file: give one"},
+		{"short cluster secret", func(c *config.Config) { cluster("0.0.0.0:6222")(c); c.ClusterSecret = "short" }, "cluster-secret: must be at least 16"},
+		{"cluster secret without a cluster", func(c *config.Config) { c.ClusterSecret = secret }, "cluster-secret, cluster-tls-*: only apply with cluster-name"},
+		{"cluster TLS cert without key", func(c *config.Config) {
+			cluster("127.0.0.1:6222")(c)
+			c.ClusterTLSCert = "c.pem"
+		}, "cluster-tls-cert, cluster-tls-key: give both"},
+		{"cluster TLS CA without cert", func(c *config.Config) {
+			cluster("127.0.0.1:6222")(c)
+			c.ClusterTLSCA = "ca.pem"
+		}, "cluster-tls-ca: only applies with cluster-tls-cert"},
+		{"cluster TLS", func(c *config.Config) {
+			cluster("0.0.0.0:6222")(c)
+			c.ClusterSecret, c.ClusterTLSCert, c.ClusterTLSKey, c.ClusterTLSCA = secret, "c.pem", "k.pem", "ca.pem"
+		}, ""},
+		{"nats-listen without a credential", func(c *config.Config) { c.NATSListen = "127.0.0.1:4222" }, "nats-listen: needs an operator credential"},
+		{"nats-listen with user and password", func(c *config.Config) {
+			c.NATSListen, c.NATSUser, c.NATSPassword = "0.0.0.0:4222", "ops", secret
+		}, ""},
+		{"nats-listen with user and password file", func(c *config.Config) {
+			c.NATSListen, c.NATSUser, c.NATSPasswordFile = "0.0.0.0:4222", "ops", "/run/pw"
+		}, ""},
+		{"nats-listen with a token", func(c *config.Config) { c.NATSListen, c.NATSToken = "0.0.0.0:4222", secret }, ""},
+		{"nats-listen with a token file", func(c *config.Config) { c.NATSListen, c.NATSTokenFile = "0.0.0.0:4222", "/run/token" }, ""},
+		{"user without password", func(c *config.Config) { c.NATSListen, c.NATSUser = "127.0.0.1:4222", "ops" }, "nats-password: required with nats-user"},
+		{"password without user", func(c *config.Config) { c.NATSListen, c.NATSPassword = "127.0.0.1:4222", secret }, "nats-user: required with nats-password"},
+		{"short password", func(c *config.Config) {
+			c.NATSListen, c.NATSUser, c.NATSPassword = "127.0.0.1:4222", "ops", "pw"
+		}, "nats-password: must be at least 16"},
+		{"short token", func(c *config.Config) { c.NATSListen, c.NATSToken = "127.0.0.1:4222", "tok" }, "nats-token: must be at least 16"},
+		{"token and token file", func(c *config.Config) {
+			c.NATSListen, c.NATSToken, c.NATSTokenFile = "127.0.0.1:4222", secret, "/run/token"
+		}, "nats-token, nats-token-file: give one"},
+		{"insecure on loopback", func(c *config.Config) { c.NATSListen, c.NATSListenInsecure = "127.0.0.1:4222", true }, ""},
+		{"insecure on ::1", func(c *config.Config) { c.NATSListen, c.NATSListenInsecure = "[::1]:4222", true }, ""},
+		{"insecure on every interface", func(c *config.Config) { c.NATSListen, c.NATSListenInsecure = ":4222", true }, "nats-listen-insecure: only allowed when nats-listen is a loopback address"},
+		{"insecure on an address", func(c *config.Config) { c.NATSListen, c.NATSListenInsecure = "10.0.0.1:4222", true }, "nats-listen-insecure: only allowed"},
+		{"insecure without nats-listen", func(c *config.Config) { c.NATSListenInsecure = true }, "nats-listen-insecure: only applies with nats-listen"},
+		{"insecure with a credential", func(c *config.Config) {
+			c.NATSListen, c.NATSListenInsecure, c.NATSToken = "127.0.0.1:4222", true, secret
+		}, "nats-listen-insecure: drop it"},
+		{"credential with nats-url", func(c *config.Config) { c.NATSURL, c.NATSToken = "nats://10.0.0.1:4222", secret }, "nats-user, nats-password, nats-token, nats-listen-insecure: only apply to the embedded NATS"},
+		{"credential for the cluster client listener", func(c *config.Config) { cluster("127.0.0.1:6222")(c); c.NATSToken = secret }, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c := Default()
-			tc.change(&c)
+			c := config.Default()
+			tt.change(&c)
 			err := c.Validate()
 			switch {
-			case tc.want == "" && err != nil:
-				t.Fatalf("Validate: %v, want nil", err)
-			case tc.want != "" && err == nil:
-				t.Fatalf("Validate: nil, want %q", tc.want)
-			case tc.want != "" && err.Error() != tc.want:
-				t.Fatalf("Validate:\n got  %q\n want %q", err, tc.want)
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("Validate: %v, want no error", err)
+			case tt.wantErr != "" && err == nil:
+				t.Fatalf("Validate: no error, want %q", tt.wantErr)
+			case tt.wantErr != "" && !strings.HasPrefix(err.Error(), tt.wantErr):
+				t.Fatalf("Validate: %q, want it to start with %q", err, tt.wantErr)
 			}
 		})
 	}
 }
 
-// TestLoadFile: a file overlays only the fields it names; durations are
-// strings; a bad file names itself.
-func TestLoadFile(t *testing.T) {
+func TestIsLoopback(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	good := filepath.Join(dir, "good.json")
-	if err := os.WriteFile(good, []byte(`{"listen": "0.0.0.0:1", "shutdown_timeout": "3s", "routes": ["nats://a:1"]}`), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	c := Default()
-	if err := c.LoadFile(good); err != nil {
-		t.Fatalf("LoadFile: %v", err)
-	}
-	if c.Listen != "0.0.0.0:1" || c.ShutdownTimeout != Duration(3*time.Second) || len(c.Routes) != 1 || c.LogLevel != "info" {
-		t.Fatalf("loaded %+v", c)
-	}
-
-	bad := filepath.Join(dir, "bad.json")
-	if err := os.WriteFile(bad, []byte(`{"shutdown_timeout": 10}`), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.LoadFile(bad); err == nil || !strings.Contains(err.Error(), "config file "+bad) || !strings.Contains(err.Error(), `duration must be a string like "10s"`) {
-		t.Fatalf("LoadFile of a number duration: %v", err)
-	}
-	if err := c.LoadFile(filepath.Join(dir, "missing.json")); err == nil || !strings.HasPrefix(err.Error(), "config file: ") {
-		t.Fatalf("LoadFile of a missing file: %v", err)
+	for addr, want := range map[string]bool{
+		"127.0.0.1:1": true, "127.1.2.3:1": true, "[::1]:1": true, "localhost:1": true,
+		":1": false, "0.0.0.0:1": false, "10.0.0.1:1": false, "example.com:1": false, "nonsense": false,
+	} {
+		if got := config.IsLoopback(addr); got != want {
+			t.Errorf("IsLoopback(%q) = %v, want %v", addr, got, want)
+		}
 	}
 }
