@@ -81,7 +81,7 @@ func (p *ackedPublishes) missing(t *testing.T, c *natsgw.Client, stream string) 
 	defer p.mu.Unlock()
 	var missing []uint64
 	for seq, data := range p.acked {
-		m, err := c.StreamMessage(within(t, 10*time.Second), stream, seq)
+		m, err := c.GetStreamMsg(within(t, 10*time.Second), stream, seq)
 		if err != nil || !bytes.Equal(m.Data, data) {
 			missing = append(missing, seq)
 		}
