@@ -195,14 +195,15 @@ func (c Config) Validate() error {
 			return errors.New("cluster-name: required with cluster-listen or routes")
 		case c.ClusterListen == "":
 			return errors.New("cluster-listen: required with cluster-name")
-		case len(c.Routes) == 0:
+		}
+		if _, _, err := net.SplitHostPort(c.ClusterListen); err != nil {
+			return fmt.Errorf("cluster-listen: %q is not host:port: %w", c.ClusterListen, err)
+		}
+		if len(c.Routes) == 0 {
 			// nats-server refuses a JetStream cluster without configured
 			// routes, and its meta group expects at least two peers, so a
 			// lone clustered node would never become ready.
 			return errors.New("routes: required with cluster-name: a JetStream cluster needs the route URLs of its other nodes (at least one); for a single node, leave out cluster-name and cluster-listen")
-		}
-		if _, _, err := net.SplitHostPort(c.ClusterListen); err != nil {
-			return fmt.Errorf("cluster-listen: %q is not host:port: %w", c.ClusterListen, err)
 		}
 		for i, r := range c.Routes {
 			if u, err := url.Parse(r); err != nil || u.Host == "" {
