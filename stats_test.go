@@ -62,8 +62,8 @@ func TestStatistics(t *testing.T) {
 		testutil.Poll(t, who+" statistics", func() error {
 			var err error
 			st, err = c.Statistics(ctx)
-			if err == nil && st.Messages != msgs {
-				return fmt.Errorf("messages %d, want %d", st.Messages, msgs)
+			if err == nil && st.Msgs != msgs {
+				return fmt.Errorf("messages %d, want %d", st.Msgs, msgs)
 			}
 			return err
 		})
@@ -78,7 +78,7 @@ func TestStatistics(t *testing.T) {
 	}
 
 	bst := stored(bob, "bob", 1)
-	testutil.Equal(t, [6]uint64{bst.Streams, bst.Messages, bst.KeyValueBuckets, bst.ObjectBuckets, bst.Subscriptions, bst.OutMsgs}, [6]uint64{1, 1, 1, 0, 0, 0}, "bob sees only his own")
+	testutil.Equal(t, [6]uint64{bst.Streams, bst.Msgs, bst.KeyValueBuckets, bst.ObjectBuckets, bst.Subscriptions, bst.OutMsgs}, [6]uint64{1, 1, 1, 0, 0, 0}, "bob sees only his own")
 	testutil.Equal(t, bst.InMsgs, uint64(1), "bob's traffic")
 
 	empty, err := srv.Client(t, natsgw.WithOrg("nobody")).Statistics(ctx)

@@ -68,7 +68,7 @@ func TestTaskQueueFlow(t *testing.T) {
 				testutil.Equal(t, len(m.Header), 0, "headers (the publisher set none)")
 				var task map[string]any
 				testutil.NoErr(t, json.Unmarshal(m.Data, &task), "task json")
-				testutil.NoErr(t, c.AckMessage(ctx, "TASKS", "worker-1", m.Sequence), "ack_message")
+				testutil.NoErr(t, c.AckSeq(ctx, "TASKS", "worker-1", m.Sequence), "ack_message")
 			}
 			ci, err := c.ConsumerInfo(ctx, "TASKS", "worker-1")
 			testutil.NoErr(t, err, "consumer info")
@@ -129,20 +129,22 @@ func TestStreamManagement(t *testing.T) {
 	testutil.Equal(t, [3]uint64{si.State.Msgs, si.State.FirstSeq, si.State.LastSeq}, [3]uint64{3, 2, 4}, "max msgs 3 kept the newest")
 	testutil.Equal(t, si.State.Subjects, map[string]uint64{"events.user.login": 1, "events.user.logout": 1}, "subject counts")
 
-	m, err := c.StreamMessage(ctx, "EVENTS", 3)
+	m, err := c.GetStreamMsg(ctx, "EVENTS", 3)
 	testutil.NoErr(t, err, "get by sequence")
 	testutil.Equal(t, [3]string{m.Subject, string(m.Data), m.Header.Get("n")}, [3]string{"events.order.created", "2", "2"}, "message 3")
 	testutil.Equal(t, m.Header, natsgw.Header{"n": {"2"}}, "headers of message 3: the publisher's only")
-	last, err := c.LastStreamMessage(ctx, "EVENTS", "events.user.login")
+	last, err := c.GetLastStreamMsg(ctx, "EVENTS", "events.user.login")
 	testutil.NoErr(t, err, "get last by subject")
 	testutil.Equal(t, last.Sequence, uint64(4), "last login")
-	_, err = c.StreamMessage(ctx, "EVENTS", 1)
+	_, err = c.GetStreamMsg(ctx, "EVENTS", 1)
 	testutil.ErrIs(t, err, natsgw.ErrNotFound, "message gone by the limit")
-	_, err = c.LastStreamMessage(ctx, "EVENTS", "events.none")
+	_, err = c.GetLastStreamMsg(ctx, "EVENTS", "events.none")
 	testutil.ErrIs(t, err, natsgw.ErrNotFound, "no message on a subject")
 
-	testutil.NoErr(t, c.DeleteStreamMessage(ctx, "EVENTS", 3), "delete message")
-	testutil.ErrIs(t, c.DeleteStreamMessage(ctx, "EVENTS", 3), natsgw.ErrNotFound, "delete it again")
+	testutil.NoErr(t, c.DeleteStreamMsg(ctx, "EVENTS", 3), "delete message")
+	testutil.ErrIs(t, c.DeleteStreamMsg(ctx, "EVENTS", 3), natsgw.ErrNotFound, "delete it again")
+	testutil.ErrIs(t, c.DeleteStreamMsg(ctx, "EVENTS", 1), natsgw.ErrNotFound, "delete below the first")
+	testutil.ErrIs(t, c.DeleteStreamMsg(ctx, "EVENTS", 1000), natsgw.ErrNotFound, "delete past the end")
 
 	n, err := c.PurgeStream(ctx, "EVENTS", natsgw.WithPurgeSubject("events.user.logout"))
 	testutil.NoErr(t, err, "purge subject")
@@ -223,17 +225,17 @@ func TestPerMessageTTL(t *testing.T) {
 	testutil.NoErr(t, err, "publish with ttl")
 	_, err = c.PublishToStream(ctx, "T", "t.long", []byte("stays"))
 	testutil.NoErr(t, err, "publish without ttl")
-	m, err := c.StreamMessage(ctx, "T", 1)
+	m, err := c.GetStreamMsg(ctx, "T", 1)
 	testutil.NoErr(t, err, "read it before it expires")
 	testutil.Equal(t, m.Header.Get("Nats-TTL"), "1s", "ttl header")
 	testutil.Poll(t, "message with a TTL expires", func() error {
-		_, err := c.StreamMessage(ctx, "T", 1)
+		_, err := c.GetStreamMsg(ctx, "T", 1)
 		if !errors.Is(err, natsgw.ErrNotFound) {
 			return fmt.Errorf("still there (%v)", err)
 		}
 		return nil
 	})
-	_, err = c.StreamMessage(ctx, "T", 2)
+	_, err = c.GetStreamMsg(ctx, "T", 2)
 	testutil.NoErr(t, err, "the other message stays")
 }
 
@@ -292,4 +294,71 @@ func TestPipelinePublish(t *testing.T) {
 	}
 	testutil.ErrIs(t, err, natsgw.ErrNotFound, "missing stream")
 	testutil.ErrIs(t, p.Close(ctx), natsgw.ErrNotFound, "close after the failure")
+}
+
+// TestPublishToStreamNeverLeaks: a unary publish to a stream that does not
+// exist, or that does not take the subject, fails at once even when a core
+// subscriber of the org listens on the subject, and that subscriber never
+// receives the payload (marker ordering: everything goes through the
+// gateway's one NATS connection in call order).
+func TestPublishToStreamNeverLeaks(t *testing.T) {
+	t.Parallel()
+	_, c, ctx := jsSetup(t)
+	got, _ := sink(t, c, "orders.>")
+	mustCreateStream(t, c, natsgw.StreamConfig{Name: "EVENTS", Subjects: []string{"events.>"}})
+
+	_, err := c.PublishToStream(ctx, "NOPE", "orders.x", []byte("leak"))
+	testutil.ErrIs(t, err, natsgw.ErrNotFound, "missing stream")
+	_, err = c.PublishToStream(ctx, "EVENTS", "orders.x", []byte("leak"))
+	testutil.ErrIs(t, err, natsgw.ErrInvalidArgument, "subject the stream does not take")
+
+	// A stream that stops taking a subject: the cached subjects go with
+	// the update.
+	_, err = c.PublishToStream(ctx, "EVENTS", "events.x", []byte("stored"))
+	testutil.NoErr(t, err, "publish events.x")
+	_, err = c.UpdateStream(ctx, natsgw.StreamConfig{Name: "EVENTS", Subjects: []string{"events.>", "orders.>"}})
+	testutil.NoErr(t, err, "update")
+	_, err = c.PublishToStream(ctx, "EVENTS", "orders.y", []byte("stored and seen"))
+	testutil.NoErr(t, err, "publish orders.y after the update")
+	_, err = c.UpdateStream(ctx, natsgw.StreamConfig{Name: "EVENTS", Subjects: []string{"events.>"}})
+	testutil.NoErr(t, err, "update back")
+	_, err = c.PublishToStream(ctx, "EVENTS", "orders.z", []byte("leak"))
+	testutil.ErrIs(t, err, natsgw.ErrInvalidArgument, "subject taken away")
+	testutil.NoErr(t, c.DeleteStream(ctx, "EVENTS"), "delete")
+	_, err = c.PublishToStream(ctx, "EVENTS", "events.x", []byte("leak"))
+	testutil.ErrIs(t, err, natsgw.ErrNotFound, "deleted stream")
+
+	testutil.NoErr(t, c.Publish(ctx, "orders.marker", nil), "marker")
+	testutil.Equal(t, testutil.Recv(t, got, "stored message").Subject, "orders.y", "first delivery")
+	testutil.Equal(t, testutil.Recv(t, got, "marker").Subject, "orders.marker", "second delivery")
+}
+
+// TestStreamPublisherFollowsTheStream: a pipeline checks every frame against
+// the stream as it is now: a subject taken away by UpdateStream is refused,
+// a deleted stream ends the pipeline with NotFound, and neither message
+// reaches the org's core subscribers (marker ordering).
+func TestStreamPublisherFollowsTheStream(t *testing.T) {
+	t.Parallel()
+	_, c, ctx := jsSetup(t)
+	got, _ := sink(t, c, ">")
+	mustCreateStream(t, c, natsgw.StreamConfig{Name: "EVENTS", Subjects: []string{"events.>", "other.>"}})
+	p, err := c.NewStreamPublisher(ctx, "EVENTS")
+	testutil.NoErr(t, err, "publisher")
+	wait := func(subject string) error {
+		f, err := p.Publish(subject, []byte("x"))
+		if err == nil {
+			_, err = f.Wait(ctx)
+		}
+		return err
+	}
+	testutil.NoErr(t, wait("events.a"), "publish events.a")
+	_, err = c.UpdateStream(ctx, natsgw.StreamConfig{Name: "EVENTS", Subjects: []string{"other.>"}})
+	testutil.NoErr(t, err, "update")
+	testutil.ErrIs(t, wait("events.b"), natsgw.ErrInvalidArgument, "subject taken away")
+	testutil.NoErr(t, c.DeleteStream(ctx, "EVENTS"), "delete")
+	testutil.ErrIs(t, wait("other.c"), natsgw.ErrNotFound, "deleted stream")
+
+	testutil.NoErr(t, c.Publish(ctx, "marker", nil), "marker")
+	testutil.Equal(t, testutil.Recv(t, got, "stored message").Subject, "events.a", "first delivery")
+	testutil.Equal(t, testutil.Recv(t, got, "marker").Subject, "marker", "second delivery")
 }

@@ -87,6 +87,7 @@ func bindServeFlags(fs *pflag.FlagSet, cfg *config.Config) {
 	fs.StringVar(&cfg.TLSKey, "tls-key", d.TLSKey, "PEM private key of --tls-cert")
 	fs.Float64Var(&cfg.OrgRate, "org-rate", d.OrgRate, "operations per second each organization may make on this instance (calls, stream openings, published messages, KV operations); 0: no limit")
 	fs.IntVar(&cfg.OrgBurst, "org-burst", d.OrgBurst, "operations an organization may save up (default: one second of --org-rate)")
+	fs.StringVar(&cfg.JetStreamSync, "jetstream-sync", d.JetStreamSync, "when the embedded NATS fsyncs JetStream files: always (every write, before its ack) or an interval such as 10s (default: NATS's, 2m)")
 }
 
 // resolveConfig layers defaults < file < environment < the flags the user
@@ -183,6 +184,7 @@ func serve(ctx context.Context, cfg config.Config, stdout, stderr io.Writer) err
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
+	var failed error // a serving failure ends serve with an error
 wait:
 	for {
 		select {
@@ -190,7 +192,10 @@ wait:
 			log.Info("shutting down")
 			break wait
 		case err := <-srv.Done():
-			log.Error("gRPC server stopped", "err", err)
+			if err != nil {
+				log.Error("serving failed; shutting down", "err", err)
+				failed = err
+			}
 			break wait
 		case <-hup:
 			if cfg.AuthFile != "" {
@@ -213,7 +218,7 @@ wait:
 		return err
 	}
 	log.Info("stopped")
-	return nil
+	return failed
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
