@@ -27,6 +27,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	natsgwv1 "github.com/natsgw/natsgw/api/gen/natsgw/v1"
+	"github.com/natsgw/natsgw/internal/kvcache"
 	"github.com/natsgw/natsgw/internal/tenant"
 )
 
@@ -53,6 +54,9 @@ type Config struct {
 	// full method name of its unary form, when it ends: the server records
 	// it as it records unary calls.
 	OpDone func(ctx context.Context, method string, start time.Time, err error)
+	// KVCache configures the KV read cache (see internal/kvcache). Nil: no
+	// cache, every Get reads NATS.
+	KVCache *kvcache.Config
 }
 
 // Gateway serves the natsgw gRPC services. Build it with New, call Start
@@ -79,6 +83,7 @@ type Gateway struct {
 	closing chan struct{}
 	close   sync.Once
 	deleted *nats.Subscription // stream-deleted advisories
+	updated *nats.Subscription // stream-updated advisories
 }
 
 // New builds a Gateway; it does no I/O.
@@ -139,6 +144,9 @@ func (g *Gateway) Start() error {
 	if g.deleted, err = g.nc.Subscribe(advisoryStreamDeleted+"*", g.onStreamDeleted); err != nil {
 		return fmt.Errorf("gateway: stream-deleted advisories: %w", err)
 	}
+	if g.updated, err = g.nc.Subscribe(advisoryStreamUpdated+"*", g.onStreamUpdated); err != nil {
+		return fmt.Errorf("gateway: stream-updated advisories: %w", err)
+	}
 	return g.nc.Flush()
 }
 
@@ -146,12 +154,25 @@ func (g *Gateway) Start() error {
 // is deleted; its last token is the stream's name.
 const advisoryStreamDeleted = "$JS.EVENT.ADVISORY.STREAM.DELETED."
 
+// advisoryStreamUpdated prefixes the advisory NATS publishes when a stream's
+// configuration changes; its last token is the stream's name.
+const advisoryStreamUpdated = "$JS.EVENT.ADVISORY.STREAM.UPDATED."
+
 // onStreamDeleted ends this instance's watches of a deleted KV bucket,
-// whoever deleted it.
+// whoever deleted it, and drops the bucket from the read cache.
 func (g *Gateway) onStreamDeleted(m *nats.Msg) {
 	stream := strings.TrimPrefix(m.Subject, advisoryStreamDeleted)
 	if bucket, ok := strings.CutPrefix(stream, kvStreamPrefix); ok {
 		g.kv.bucketDeleted(bucket)
+	}
+}
+
+// onStreamUpdated drops a reconfigured KV bucket from the read cache (its
+// max age may have changed), whoever updated it.
+func (g *Gateway) onStreamUpdated(m *nats.Msg) {
+	stream := strings.TrimPrefix(m.Subject, advisoryStreamUpdated)
+	if bucket, ok := strings.CutPrefix(stream, kvStreamPrefix); ok {
+		g.kv.forget(bucket)
 	}
 }
 
@@ -177,6 +198,10 @@ func (g *Gateway) Close() {
 		if g.deleted != nil {
 			_ = g.deleted.Unsubscribe()
 		}
+		if g.updated != nil {
+			_ = g.updated.Unsubscribe()
+		}
+		g.kv.close()
 	})
 }
 

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	natsgwv1 "github.com/natsgw/natsgw/api/gen/natsgw/v1"
+	"github.com/natsgw/natsgw/internal/kvcache"
 )
 
 // Key-value buckets are native NATS KV buckets named by the tenant mapper
@@ -45,10 +46,45 @@ type kvServer struct {
 	g       *Gateway
 	cache   kvCache
 	watches watchSet
+	// reads is the read cache of bucket contents; nil when turned off.
+	reads *kvcache.Cache[*natsgwv1.KeyValueEntry]
 }
 
 func newKVServer(g *Gateway) *kvServer {
-	return &kvServer{g: g, cache: kvCache{m: make(map[string]jetstream.KeyValue)}, watches: watchSet{m: map[string]map[*watchHandle]struct{}{}}}
+	s := &kvServer{g: g, cache: kvCache{m: make(map[string]jetstream.KeyValue)}, watches: watchSet{m: map[string]map[*watchHandle]struct{}{}}}
+	if cfg := g.cfg.KVCache; cfg != nil {
+		s.reads = kvcache.New(*cfg, kvcache.Source[*natsgwv1.KeyValueEntry]{
+			Open: func(ctx context.Context, bucket string) (jetstream.KeyValue, error) {
+				kv, _, err := s.open(ctx, kvBucket{nats: bucket}, false)
+				return kv, err
+			},
+			Live:    g.nc.IsConnected,
+			Convert: entryToProto,
+		})
+	}
+	return s
+}
+
+// close stops the read cache's watches.
+func (s *kvServer) close() {
+	if s.reads != nil {
+		s.reads.Close()
+	}
+}
+
+// seen tells the read cache of a revision of b written or read from NATS
+// through this instance, so that reads here never return an older state.
+func (s *kvServer) seen(b kvBucket, rev uint64) {
+	if s.reads != nil {
+		s.reads.Seen(b.nats, rev)
+	}
+}
+
+// forget drops b from the read cache (deleted or reconfigured).
+func (s *kvServer) forget(name string) {
+	if s.reads != nil {
+		s.reads.Drop(name)
+	}
 }
 
 // bucketDeleted is told (by NATS's stream-deleted advisory, on every
@@ -57,6 +93,7 @@ func newKVServer(g *Gateway) *kvServer {
 // only when nats.go misses the consumer's heartbeats, 10-20 s later.
 func (s *kvServer) bucketDeleted(name string) {
 	s.cache.drop(name, nil)
+	s.forget(name)
 	s.watches.bucketDeleted(name)
 }
 
@@ -137,9 +174,10 @@ func (c *kvCache) drop(name string, kv jetstream.KeyValue) {
 	}
 }
 
-// kvBucket is a request's bucket: the caller's name and the NATS name.
+// kvBucket is a request's bucket: the caller's name and organization, and
+// the NATS name.
 type kvBucket struct {
-	name, nats string
+	name, org, nats string
 }
 
 // bucket maps the request's bucket field into the caller's organization.
@@ -152,7 +190,7 @@ func (s *kvServer) bucket(ctx context.Context, bucket string) (kvBucket, error) 
 	if err != nil {
 		return kvBucket{}, invalidArgument("bucket", err)
 	}
-	return kvBucket{name: bucket, nats: n}, nil
+	return kvBucket{name: bucket, org: id.Org, nats: n}, nil
 }
 
 // open returns b's handle, from the cache when possible. With create, a
@@ -341,6 +379,7 @@ func (s *kvServer) UpdateBucket(ctx context.Context, req *natsgwv1.KeyValueServi
 	if err != nil {
 		return nil, s.bucketConfigError(ctx, action, b, err)
 	}
+	s.forget(b.nats) // its max age may have changed
 	info, err := s.info(ctx, b, kv)
 	if err != nil {
 		return nil, s.g.natsError(ctx, action, err)
@@ -369,6 +408,7 @@ func (s *kvServer) DeleteBucket(ctx context.Context, req *natsgwv1.KeyValueServi
 		return nil, err
 	}
 	s.cache.drop(b.nats, nil)
+	s.forget(b.nats)
 	if err := s.g.js.DeleteKeyValue(ctx, b.nats); err != nil {
 		return nil, s.kvError(ctx, fmt.Sprintf("delete bucket %q", b.name), b, err)
 	}

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	natsgwv1 "github.com/natsgw/natsgw/api/gen/natsgw/v1"
+	"github.com/natsgw/natsgw/internal/kvcache"
 )
 
 // bucketKey maps the bucket and validates the key of a request.
@@ -49,6 +51,7 @@ func (s *kvServer) Put(ctx context.Context, req *natsgwv1.KeyValueServicePutRequ
 	if err != nil {
 		return nil, s.kvError(ctx, fmt.Sprintf("put %q in bucket %q", req.GetKey(), b.name), b, err)
 	}
+	s.seen(b, rev)
 	return &natsgwv1.KeyValueServicePutResponse{Revision: rev}, nil
 }
 
@@ -79,6 +82,7 @@ func (s *kvServer) Create(ctx context.Context, req *natsgwv1.KeyValueServiceCrea
 		}
 		return nil, s.kvError(ctx, fmt.Sprintf("create %q in bucket %q", req.GetKey(), b.name), b, err)
 	}
+	s.seen(b, rev)
 	return &natsgwv1.KeyValueServiceCreateResponse{Revision: rev}, nil
 }
 
@@ -101,6 +105,7 @@ func (s *kvServer) Update(ctx context.Context, req *natsgwv1.KeyValueServiceUpda
 	if err != nil {
 		return nil, s.kvError(ctx, fmt.Sprintf("update %q in bucket %q at revision %d", req.GetKey(), b.name, req.GetRevision()), b, err)
 	}
+	s.seen(b, rev)
 	return &natsgwv1.KeyValueServiceUpdateResponse{Revision: rev}, nil
 }
 
@@ -110,6 +115,14 @@ func (s *kvServer) Get(ctx context.Context, req *natsgwv1.KeyValueServiceGetRequ
 		return nil, err
 	}
 	key, rev := req.GetKey(), req.GetRevision()
+	if rev == 0 && !req.GetConsistent() && s.reads != nil {
+		switch e, res := s.reads.Get(ctx, b.org, b.nats, key, req.GetMinRevision()); res {
+		case kvcache.Hit:
+			return &natsgwv1.KeyValueServiceGetResponse{Entry: e}, nil
+		case kvcache.Absent:
+			return nil, s.kvError(ctx, fmt.Sprintf("get %q from bucket %q", key, b.name), b, jetstream.ErrKeyNotFound)
+		}
+	}
 	var entry *natsgwv1.KeyValueEntry
 	err = s.withBucket(ctx, b, false, func(kv jetstream.KeyValue) error {
 		var e jetstream.KeyValueEntry
@@ -134,6 +147,10 @@ func (s *kvServer) Get(ctx context.Context, req *natsgwv1.KeyValueServiceGetRequ
 			action = fmt.Sprintf("get %q at revision %d from bucket %q", key, rev, b.name)
 		}
 		return nil, s.kvError(ctx, action, b, err)
+	}
+	if rev == 0 {
+		// Later cached reads here return this state or a newer one.
+		s.seen(b, entry.GetRevision())
 	}
 	return &natsgwv1.KeyValueServiceGetResponse{Entry: entry}, nil
 }
@@ -199,38 +216,53 @@ func opToProto(op jetstream.KeyValueOp) natsgwv1.KeyValueOperation {
 }
 
 func (s *kvServer) Delete(ctx context.Context, req *natsgwv1.KeyValueServiceDeleteRequest) (*natsgwv1.KeyValueServiceDeleteResponse, error) {
-	if err := s.remove(ctx, "delete", req.GetBucket(), req.GetKey(), req.GetExpectedRevision()); err != nil {
+	rev, err := s.remove(ctx, "delete", req.GetBucket(), req.GetKey(), req.GetExpectedRevision())
+	if err != nil {
 		return nil, err
 	}
-	return &natsgwv1.KeyValueServiceDeleteResponse{}, nil
+	return &natsgwv1.KeyValueServiceDeleteResponse{Revision: rev}, nil
 }
 
 func (s *kvServer) Purge(ctx context.Context, req *natsgwv1.KeyValueServicePurgeRequest) (*natsgwv1.KeyValueServicePurgeResponse, error) {
-	if err := s.remove(ctx, "purge", req.GetBucket(), req.GetKey(), req.GetExpectedRevision()); err != nil {
+	rev, err := s.remove(ctx, "purge", req.GetBucket(), req.GetKey(), req.GetExpectedRevision())
+	if err != nil {
 		return nil, err
 	}
-	return &natsgwv1.KeyValueServicePurgeResponse{}, nil
+	return &natsgwv1.KeyValueServicePurgeResponse{Revision: rev}, nil
 }
 
 // remove deletes or purges key (op "delete" or "purge"), optionally only at
-// revision rev.
-func (s *kvServer) remove(ctx context.Context, op, bucket, key string, rev uint64) error {
+// revision rev, and returns the marker's revision. It writes the marker as
+// nats.go's Delete and Purge do, which do not return the revision.
+func (s *kvServer) remove(ctx context.Context, op, bucket, key string, rev uint64) (uint64, error) {
 	b, err := s.bucketKey(ctx, bucket, key)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	var opts []jetstream.KVDeleteOpt
+	m := nats.NewMsg(kvSubjectPrefix + b.nats + "." + key)
+	if op == "purge" {
+		m.Header.Set(kvOpHeader, "PURGE")
+		m.Header.Set(jetstream.MsgRollup, jetstream.MsgRollupSubject)
+	} else {
+		m.Header.Set(kvOpHeader, "DEL")
+	}
 	if rev != 0 {
-		opts = append(opts, jetstream.LastRevision(rev))
+		m.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(rev, 10))
 	}
-	err = s.withBucket(ctx, b, false, func(kv jetstream.KeyValue) error {
-		if op == "purge" {
-			return kv.Purge(ctx, key, opts...)
+	var marker uint64
+	err = s.withBucket(ctx, b, false, func(jetstream.KeyValue) error {
+		ack, err := s.g.js.PublishMsg(ctx, m)
+		if err == nil {
+			marker = ack.Sequence
 		}
-		return kv.Delete(ctx, key, opts...)
+		return err
 	})
 	if err != nil {
-		return s.kvError(ctx, fmt.Sprintf("%s %q from bucket %q", op, key, b.name), b, err)
+		if isWrongLastSeq(err) {
+			err = fmt.Errorf("%w: %w", err, jetstream.ErrKeyRevisionMismatch) // as nats.go reports it
+		}
+		return 0, s.kvError(ctx, fmt.Sprintf("%s %q from bucket %q", op, key, b.name), b, err)
 	}
-	return nil
+	s.seen(b, marker)
+	return marker, nil
 }

@@ -1251,7 +1251,19 @@ type KeyValueServiceGetRequest struct {
 	Key string `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
 	// Optional revision to read instead of the latest. NOT_FOUND if the bucket
 	// no longer keeps it or it belongs to another key.
-	Revision      uint64 `protobuf:"varint,3,opt,name=revision,proto3" json:"revision,omitempty"`
+	Revision uint64 `protobuf:"varint,3,opt,name=revision,proto3" json:"revision,omitempty"`
+	// Read from NATS, bypassing the gateway's read cache. Default false: the
+	// latest value may come from the cache, which follows the bucket through a
+	// NATS watch and answers only when it is live and caught up, and never
+	// with a state older than min_revision or than a write made through the
+	// same gateway instance (see docs/ARCHITECTURE.md, "KV read cache").
+	Consistent bool `protobuf:"varint,4,opt,name=consistent,proto3" json:"consistent,omitempty"`
+	// Optional: the answer must reflect the bucket at least as of this
+	// revision (for example the highest revision this client has seen from any
+	// gateway instance), which gives a client monotonic reads and
+	// read-your-writes across instances. The cache waits briefly for it, then
+	// the gateway reads NATS. Ignored with revision or consistent.
+	MinRevision   uint64 `protobuf:"varint,5,opt,name=min_revision,json=minRevision,proto3" json:"min_revision,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1303,6 +1315,20 @@ func (x *KeyValueServiceGetRequest) GetKey() string {
 func (x *KeyValueServiceGetRequest) GetRevision() uint64 {
 	if x != nil {
 		return x.Revision
+	}
+	return 0
+}
+
+func (x *KeyValueServiceGetRequest) GetConsistent() bool {
+	if x != nil {
+		return x.Consistent
+	}
+	return false
+}
+
+func (x *KeyValueServiceGetRequest) GetMinRevision() uint64 {
+	if x != nil {
+		return x.MinRevision
 	}
 	return 0
 }
@@ -1421,7 +1447,9 @@ func (x *KeyValueServiceDeleteRequest) GetExpectedRevision() uint64 {
 
 // KeyValueServiceDeleteResponse is the output of Delete.
 type KeyValueServiceDeleteResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The revision of the delete marker.
+	Revision      uint64 `protobuf:"varint,1,opt,name=revision,proto3" json:"revision,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1454,6 +1482,13 @@ func (x *KeyValueServiceDeleteResponse) ProtoReflect() protoreflect.Message {
 // Deprecated: Use KeyValueServiceDeleteResponse.ProtoReflect.Descriptor instead.
 func (*KeyValueServiceDeleteResponse) Descriptor() ([]byte, []int) {
 	return file_natsgw_v1_kv_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *KeyValueServiceDeleteResponse) GetRevision() uint64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
 }
 
 // KeyValueServicePurgeRequest is the input of Purge.
@@ -1523,7 +1558,9 @@ func (x *KeyValueServicePurgeRequest) GetExpectedRevision() uint64 {
 
 // KeyValueServicePurgeResponse is the output of Purge.
 type KeyValueServicePurgeResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The revision of the purge marker.
+	Revision      uint64 `protobuf:"varint,1,opt,name=revision,proto3" json:"revision,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1556,6 +1593,13 @@ func (x *KeyValueServicePurgeResponse) ProtoReflect() protoreflect.Message {
 // Deprecated: Use KeyValueServicePurgeResponse.ProtoReflect.Descriptor instead.
 func (*KeyValueServicePurgeResponse) Descriptor() ([]byte, []int) {
 	return file_natsgw_v1_kv_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *KeyValueServicePurgeResponse) GetRevision() uint64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
 }
 
 // KeyValueServiceKeysRequest is the input of Keys.
@@ -2410,23 +2454,29 @@ const file_natsgw_v1_kv_proto_rawDesc = "" +
 	"\x05value\x18\x03 \x01(\fR\x05value\x12\x1a\n" +
 	"\brevision\x18\x04 \x01(\x04R\brevision\";\n" +
 	"\x1dKeyValueServiceUpdateResponse\x12\x1a\n" +
-	"\brevision\x18\x01 \x01(\x04R\brevision\"a\n" +
+	"\brevision\x18\x01 \x01(\x04R\brevision\"\xa4\x01\n" +
 	"\x19KeyValueServiceGetRequest\x12\x16\n" +
 	"\x06bucket\x18\x01 \x01(\tR\x06bucket\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\tR\x03key\x12\x1a\n" +
-	"\brevision\x18\x03 \x01(\x04R\brevision\"L\n" +
+	"\brevision\x18\x03 \x01(\x04R\brevision\x12\x1e\n" +
+	"\n" +
+	"consistent\x18\x04 \x01(\bR\n" +
+	"consistent\x12!\n" +
+	"\fmin_revision\x18\x05 \x01(\x04R\vminRevision\"L\n" +
 	"\x1aKeyValueServiceGetResponse\x12.\n" +
 	"\x05entry\x18\x01 \x01(\v2\x18.natsgw.v1.KeyValueEntryR\x05entry\"u\n" +
 	"\x1cKeyValueServiceDeleteRequest\x12\x16\n" +
 	"\x06bucket\x18\x01 \x01(\tR\x06bucket\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\tR\x03key\x12+\n" +
-	"\x11expected_revision\x18\x03 \x01(\x04R\x10expectedRevision\"\x1f\n" +
-	"\x1dKeyValueServiceDeleteResponse\"t\n" +
+	"\x11expected_revision\x18\x03 \x01(\x04R\x10expectedRevision\";\n" +
+	"\x1dKeyValueServiceDeleteResponse\x12\x1a\n" +
+	"\brevision\x18\x01 \x01(\x04R\brevision\"t\n" +
 	"\x1bKeyValueServicePurgeRequest\x12\x16\n" +
 	"\x06bucket\x18\x01 \x01(\tR\x06bucket\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\tR\x03key\x12+\n" +
-	"\x11expected_revision\x18\x03 \x01(\x04R\x10expectedRevision\"\x1e\n" +
-	"\x1cKeyValueServicePurgeResponse\"L\n" +
+	"\x11expected_revision\x18\x03 \x01(\x04R\x10expectedRevision\":\n" +
+	"\x1cKeyValueServicePurgeResponse\x12\x1a\n" +
+	"\brevision\x18\x01 \x01(\x04R\brevision\"L\n" +
 	"\x1aKeyValueServiceKeysRequest\x12\x16\n" +
 	"\x06bucket\x18\x01 \x01(\tR\x06bucket\x12\x16\n" +
 	"\x06filter\x18\x02 \x01(\tR\x06filter\"1\n" +
