@@ -298,6 +298,17 @@ func kvConfig(natsName string, c *natsgwv1.KeyValueBucketConfig) (jetstream.KeyV
 	} else if r > 0 {
 		cfg.Replicas = int(r)
 	}
+	if c.GetCounter() {
+		// NATS counters allow no TTLs.
+		if cfg.TTL > 0 {
+			return cfg, invalidArgumentf("config.ttl", "a counter bucket cannot have a TTL")
+		}
+		if c.GetLimitMarkerTtl() != nil {
+			return cfg, invalidArgumentf("config.limit_marker_ttl", "a counter bucket has no per-key TTL")
+		}
+		cfg.LimitMarkerTTL = 0
+		return cfg, nil
+	}
 	if c.GetLimitMarkerTtl() != nil {
 		if cfg.LimitMarkerTTL, err = wholeSeconds("config.limit_marker_ttl", c.GetLimitMarkerTtl(), false); err != nil {
 			return cfg, err
@@ -342,7 +353,11 @@ func (s *kvServer) CreateBucket(ctx context.Context, req *natsgwv1.KeyValueServi
 		return nil, err
 	}
 	action := fmt.Sprintf("create bucket %q", b.name)
-	kv, err := s.createBucket(ctx, cfg)
+	create := s.createBucket
+	if req.GetConfig().GetCounter() {
+		create = s.createCounterBucket
+	}
+	kv, err := create(ctx, cfg)
 	if err != nil {
 		return nil, s.bucketConfigError(ctx, action, b, err)
 	}
@@ -368,13 +383,24 @@ func (s *kvServer) UpdateBucket(ctx context.Context, req *natsgwv1.KeyValueServi
 	if err != nil {
 		return nil, s.kvError(ctx, action, b, err)
 	}
-	if st := bucketStatus(old).StreamInfo().Config.Storage; st != cfg.Storage {
-		return nil, invalidArgumentf("config.storage", "cannot change after the bucket is created (it is %s)", storageToProto(st))
+	sc := bucketStatus(old).StreamInfo().Config
+	if sc.Storage != cfg.Storage {
+		return nil, invalidArgumentf("config.storage", "cannot change after the bucket is created (it is %s)", storageToProto(sc.Storage))
 	}
-	kv, err := s.g.js.UpdateKeyValue(ctx, cfg)
-	if errors.Is(err, jetstream.ErrLimitMarkerTTLNotSupported) {
-		cfg.LimitMarkerTTL = 0
+	if sc.AllowMsgCounter != req.GetConfig().GetCounter() {
+		return nil, invalidArgumentf("config.counter", "cannot change after the bucket is created (it is %v)", sc.AllowMsgCounter)
+	}
+	var kv jetstream.KeyValue
+	if sc.AllowMsgCounter {
+		if _, err = s.g.js.UpdateStream(ctx, counterStreamConfig(cfg)); err == nil {
+			kv, err = s.g.js.KeyValue(ctx, cfg.Bucket)
+		}
+	} else {
 		kv, err = s.g.js.UpdateKeyValue(ctx, cfg)
+		if errors.Is(err, jetstream.ErrLimitMarkerTTLNotSupported) {
+			cfg.LimitMarkerTTL = 0
+			kv, err = s.g.js.UpdateKeyValue(ctx, cfg)
+		}
 	}
 	if err != nil {
 		return nil, s.bucketConfigError(ctx, action, b, err)
@@ -494,6 +520,7 @@ func (s *kvServer) info(ctx context.Context, b kvBucket, kv jetstream.KeyValue) 
 		MaxValueSize: max(c.MaxValueSize, 0),
 		Storage:      storageToProto(c.Storage),
 		Replicas:     uint32(c.Replicas),
+		Counter:      si.Config.AllowMsgCounter,
 	}
 	if c.TTL > 0 {
 		cfg.Ttl = durationpb.New(c.TTL)
@@ -543,6 +570,10 @@ func (s *kvServer) kvError(ctx context.Context, action string, b kvBucket, err e
 		if c, ok := s.limits(ctx, b); ok && c.MaxBytes > 0 {
 			return resourceExhausted("%s: the bucket is full: its max_bytes of %d bytes is reached", action, c.MaxBytes)
 		}
+	case apiErrorCode(err) == jsErrCodeIncrDisabled:
+		return failedPrecondition("%s: the bucket is not a counter bucket (make one with config.counter, or let Increment create it)", action)
+	case apiErrorCode(err) == jsErrCodeIncrMissing:
+		return failedPrecondition("%s: the bucket is a counter bucket: its keys change only by Increment", action)
 	case apiErrorCode(err) == jsErrCodeMsgTTLDisabled:
 		return failedPrecondition("%s: the bucket does not allow per-key TTL (it was made without a limit marker TTL; UpdateBucket sets one)", action)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -43,9 +44,20 @@ func (s *kvServer) Put(ctx context.Context, req *natsgwv1.KeyValueServicePutRequ
 	if err := s.checkValue(req.GetValue()); err != nil {
 		return nil, err
 	}
+	ttl, err := wholeSeconds("ttl", req.GetTtl(), true)
+	if err != nil {
+		return nil, err
+	}
 	var rev uint64
 	err = s.withBucket(ctx, b, true, func(kv jetstream.KeyValue) (err error) {
-		rev, err = kv.Put(ctx, req.GetKey(), req.GetValue())
+		if ttl == 0 {
+			rev, err = kv.Put(ctx, req.GetKey(), req.GetValue())
+			return err
+		}
+		ack, err := s.g.js.PublishMsg(ctx, s.putMsg(b, req.GetKey(), req.GetValue(), ttl))
+		if err == nil {
+			rev = ack.Sequence
+		}
 		return err
 	})
 	if err != nil {
@@ -53,6 +65,21 @@ func (s *kvServer) Put(ctx context.Context, req *natsgwv1.KeyValueServicePutRequ
 	}
 	s.seen(b, rev)
 	return &natsgwv1.KeyValueServicePutResponse{Revision: rev}, nil
+}
+
+// putMsg is the message that stores value under key in b, as nats.go's
+// Put writes it, with an optional TTL. A value with a TTL rolls the key's
+// earlier revisions up: NATS removes only the expiring message, and the
+// previous revision would otherwise become the key's value again.
+func (s *kvServer) putMsg(b kvBucket, key string, value []byte, ttl time.Duration) *nats.Msg {
+	m := &nats.Msg{Subject: kvSubjectPrefix + b.nats + "." + key, Data: value}
+	if ttl > 0 {
+		m.Header = nats.Header{
+			jetstream.MsgTTLHeader: []string{ttl.String()},
+			jetstream.MsgRollup:    []string{jetstream.MsgRollupSubject},
+		}
+	}
+	return m
 }
 
 func (s *kvServer) Create(ctx context.Context, req *natsgwv1.KeyValueServiceCreateRequest) (*natsgwv1.KeyValueServiceCreateResponse, error) {
@@ -115,31 +142,21 @@ func (s *kvServer) Get(ctx context.Context, req *natsgwv1.KeyValueServiceGetRequ
 		return nil, err
 	}
 	key, rev := req.GetKey(), req.GetRevision()
-	if rev == 0 && !req.GetConsistent() && s.reads != nil {
-		switch e, res := s.reads.Get(ctx, b.org, b.nats, key, req.GetMinRevision()); res {
-		case kvcache.Hit:
-			return &natsgwv1.KeyValueServiceGetResponse{Entry: e}, nil
-		case kvcache.Absent:
-			return nil, s.kvError(ctx, fmt.Sprintf("get %q from bucket %q", key, b.name), b, jetstream.ErrKeyNotFound)
-		}
-	}
 	var entry *natsgwv1.KeyValueEntry
-	err = s.withBucket(ctx, b, false, func(kv jetstream.KeyValue) error {
-		var e jetstream.KeyValueEntry
-		var err error
-		if rev == 0 {
-			e, err = kv.Get(ctx, key)
-		} else {
-			e, err = kv.GetRevision(ctx, key, rev)
+	if rev == 0 {
+		entry, err = s.latest(ctx, b, key, req.GetConsistent(), req.GetMinRevision())
+	} else {
+		err = s.withBucket(ctx, b, false, func(kv jetstream.KeyValue) error {
+			e, err := kv.GetRevision(ctx, key, rev)
+			if err == nil {
+				entry = entryToProto(e)
+			}
+			return err
+		})
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			// nats.go hides delete markers; the caller asked for this revision.
+			entry, err = s.markerAt(ctx, b, key, rev)
 		}
-		if err == nil {
-			entry = entryToProto(e)
-		}
-		return err
-	})
-	if rev != 0 && errors.Is(err, jetstream.ErrKeyNotFound) {
-		// nats.go hides delete markers; the caller asked for this revision.
-		entry, err = s.markerAt(ctx, b, key, rev)
 	}
 	if err != nil {
 		action := fmt.Sprintf("get %q from bucket %q", key, b.name)
@@ -148,11 +165,35 @@ func (s *kvServer) Get(ctx context.Context, req *natsgwv1.KeyValueServiceGetRequ
 		}
 		return nil, s.kvError(ctx, action, b, err)
 	}
-	if rev == 0 {
-		// Later cached reads here return this state or a newer one.
-		s.seen(b, entry.GetRevision())
-	}
 	return &natsgwv1.KeyValueServiceGetResponse{Entry: entry}, nil
+}
+
+// latest returns key's latest value in b: from the read cache when it can
+// answer (unless consistent), from NATS otherwise. minRev is the bucket
+// revision the answer must reflect at least. The error is unmapped.
+func (s *kvServer) latest(ctx context.Context, b kvBucket, key string, consistent bool, minRev uint64) (*natsgwv1.KeyValueEntry, error) {
+	if !consistent && s.reads != nil {
+		switch e, res := s.reads.Get(ctx, b.org, b.nats, key, minRev); res {
+		case kvcache.Hit:
+			return e, nil
+		case kvcache.Absent:
+			return nil, jetstream.ErrKeyNotFound
+		}
+	}
+	var entry *natsgwv1.KeyValueEntry
+	err := s.withBucket(ctx, b, false, func(kv jetstream.KeyValue) error {
+		e, err := kv.Get(ctx, key)
+		if err == nil {
+			entry = entryToProto(e)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Later cached reads here return this state or a newer one.
+	s.seen(b, entry.GetRevision())
+	return entry, nil
 }
 
 // markerAt returns the delete or purge marker of key at revision rev in b,

@@ -134,10 +134,7 @@ func (ss *kvSession) run(ctx context.Context, req *natsgwv1.KeyValueServiceSessi
 		done(ctx, kvMethod+method, start, err)
 	}
 	if err != nil {
-		st := status.Convert(err).Proto()
-		resp = &natsgwv1.KeyValueServiceSessionResponse{Result: &natsgwv1.KeyValueServiceSessionResponse_Error{
-			Error: &natsgwv1.KeyValueSessionError{Code: st.GetCode(), Message: st.GetMessage(), Details: st.GetDetails()},
-		}}
+		resp = &natsgwv1.KeyValueServiceSessionResponse{Result: &natsgwv1.KeyValueServiceSessionResponse_Error{Error: errorProto(err)}}
 	}
 	resp.Id = req.GetId()
 	ss.sendMu.Lock()
