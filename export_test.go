@@ -11,3 +11,7 @@ func UseUnaryKV(c *Client) {
 	c.kv.unary = true
 	c.kv.mu.Unlock()
 }
+
+// SeenRevision is the highest revision of bucket c has seen, which its
+// reads send as min_revision.
+func SeenRevision(c *Client, bucket string) uint64 { return c.kv.minRevision(bucket) }
