@@ -21,7 +21,9 @@
 // Memory is bounded per bucket (keys and bytes), per organization (bytes, over
 // all its buckets) and per instance (buckets). A bucket that would break a
 // bound is dropped from the cache and not cached again for a while; its reads
-// go to NATS. Entries older than the bucket's max age are never served (NATS
+// go to NATS. So does a bucket written much more often than it is read
+// (following it would cost every write more than the reads gain), for a
+// minute. Entries older than the bucket's max age are never served (NATS
 // removes them without telling watchers when the bucket has no limit markers).
 //
 // The cache never reads or writes outside the bucket it is asked for; the
@@ -46,6 +48,8 @@ const (
 	DefaultOrgBytes    = 256 << 20
 	DefaultMaxBuckets  = 1024
 	DefaultMaxWait     = 100 * time.Millisecond
+	// DefaultWriteWindow is the default of Config.WriteWindow.
+	DefaultWriteWindow = 10_000
 )
 
 // entryOverhead is the bytes counted per cached entry beyond its key and
@@ -56,6 +60,7 @@ const entryOverhead = 160
 const (
 	retryFailed   = time.Second     // the watch could not start or ended
 	retryOverflow = 5 * time.Minute // the bucket broke a memory bound
+	retryWrites   = time.Minute     // the bucket was written much more than read
 	idleEvict     = time.Minute     // a bucket unused this long may give way to another
 )
 
@@ -75,6 +80,11 @@ type Config struct {
 	// MaxWait bounds how long a read waits for the watch to reach the
 	// revision it needs before the caller reads NATS. Default 100 ms.
 	MaxWait time.Duration
+	// WriteWindow: every WriteWindow changes a cached bucket applies, the
+	// cache checks that the bucket was read at least a quarter as often
+	// (following a bucket costs every write a delivery to the cache); a
+	// bucket read less leaves the cache for a minute. Default 10,000.
+	WriteWindow int
 	// Registerer receives the cache's metrics. Nil: none.
 	Registerer prometheus.Registerer
 	// Logger receives the cache's logs. Nil discards them.
@@ -96,6 +106,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxWait <= 0 {
 		c.MaxWait = DefaultMaxWait
+	}
+	if c.WriteWindow <= 0 {
+		c.WriteWindow = DefaultWriteWindow
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -153,6 +166,8 @@ type bucket[V any] struct {
 	seen     atomic.Uint64 // the highest revision written or read through this instance
 	behind   atomic.Bool   // the watch knows of changes it has not delivered
 	lastUsed atomic.Int64  // unix nanos of the last read
+	reads    atomic.Int64  // reads since the last write-window check
+	changes  int           // changes since that check; only run touches it
 	maxAge   time.Duration // the bucket's max age when the watch started
 
 	mu    sync.RWMutex
@@ -194,6 +209,7 @@ func (c *Cache[V]) Get(ctx context.Context, org, name, key string, minRev uint64
 		return zero, Miss
 	}
 	b.lastUsed.Store(time.Now().UnixNano())
+	b.reads.Add(1)
 	if b.state.Load() != live || !c.src.Live() {
 		c.m.missCold.Inc()
 		return zero, Miss
@@ -399,6 +415,18 @@ func (c *Cache[V]) run(ctx context.Context, b *bucket[V]) {
 			c.cfg.Logger.Info("kv cache: bucket exceeds the cache's bounds; reads go to NATS", "bucket", b.name, "retry_in", retry)
 			return
 		}
+		if b.state.Load() != live {
+			continue
+		}
+		if b.changes++; b.changes >= c.cfg.WriteWindow {
+			if reads := b.reads.Swap(0); reads*4 < int64(b.changes) {
+				retry = retryWrites
+				c.m.writeHeavy.Inc()
+				c.cfg.Logger.Debug("kv cache: bucket written much more than read; reads go to NATS", "bucket", b.name, "changes", b.changes, "reads", reads, "retry_in", retry)
+				return
+			}
+			b.changes = 0
+		}
 	}
 }
 
@@ -541,6 +569,7 @@ type metrics struct {
 	bytes                                                  prometheus.Gauge
 	buckets                                                prometheus.Gauge
 	overflows                                              prometheus.Counter
+	writeHeavy                                             prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -568,8 +597,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	}
 	m.hitValue, m.hitAbsent = m.hits.WithLabelValues("value"), m.hits.WithLabelValues("absent")
 	m.missCold, m.missBehind, m.missExpired = m.misses.WithLabelValues("cold"), m.misses.WithLabelValues("behind"), m.misses.WithLabelValues("expired")
+	m.writeHeavy = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "natsgw_kv_cache_write_heavy_total",
+		Help: "Buckets dropped from the KV read cache for a minute because they were written far more often than read.",
+	})
 	if reg != nil {
-		reg.MustRegister(m.hits, m.misses, m.bytes, m.buckets, m.overflows)
+		reg.MustRegister(m.hits, m.misses, m.bytes, m.buckets, m.overflows, m.writeHeavy)
 	}
 	return m
 }
