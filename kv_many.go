@@ -54,9 +54,12 @@ func (kv *KeyValue) GetMany(ctx context.Context, keys []string, opts ...KVGetOpt
 	for _, opt := range opts {
 		opt(&o)
 	}
-	r, err := kv.svc.GetMany(ctx, &natsgwv1.KeyValueServiceGetManyRequest{Bucket: kv.bucket, Keys: keys, Consistent: o.consistent, MinRevision: kv.minRevision()})
+	req := &natsgwv1.KeyValueServiceGetManyRequest{Bucket: kv.bucket, Keys: keys, Consistent: o.consistent, MinRevision: kv.minRevision()}
+	r, err := kvCall(ctx, kv.c.kv, &natsgwv1.KeyValueServiceSessionRequest{Operation: &natsgwv1.KeyValueServiceSessionRequest_GetMany{GetMany: req}},
+		(*natsgwv1.KeyValueServiceSessionResponse).GetGetMany,
+		func(ctx context.Context) (*natsgwv1.KeyValueServiceGetManyResponse, error) { return kv.svc.GetMany(ctx, req) })
 	if err != nil {
-		return nil, convertError(err)
+		return nil, err
 	}
 	out := make([]KVGetResult, len(r.GetResults()))
 	for i, res := range r.GetResults() {
@@ -103,9 +106,11 @@ func (kv *KeyValue) PutMany(ctx context.Context, items []KVPutItem) ([]KVPutResu
 			req.Items[i].Ttl = durationpb.New(it.TTL)
 		}
 	}
-	r, err := kv.svc.PutMany(ctx, req)
+	r, err := kvCall(ctx, kv.c.kv, &natsgwv1.KeyValueServiceSessionRequest{Operation: &natsgwv1.KeyValueServiceSessionRequest_PutMany{PutMany: req}},
+		(*natsgwv1.KeyValueServiceSessionResponse).GetPutMany,
+		func(ctx context.Context) (*natsgwv1.KeyValueServicePutManyResponse, error) { return kv.svc.PutMany(ctx, req) })
 	if err != nil {
-		return nil, convertError(err)
+		return nil, err
 	}
 	out := make([]KVPutResult, len(r.GetResults()))
 	for i, res := range r.GetResults() {
@@ -125,9 +130,12 @@ func (kv *KeyValue) PutMany(ctx context.Context, items []KVPutItem) ([]KVPutResu
 // (NATS counters are unbounded) is an *Error with code OutOfRange, matching
 // ErrInvalidArgument.
 func (kv *KeyValue) Increment(ctx context.Context, key string, delta int64) (int64, error) {
-	r, err := kv.svc.Increment(ctx, &natsgwv1.KeyValueServiceIncrementRequest{Bucket: kv.bucket, Key: key, Delta: delta})
+	req := &natsgwv1.KeyValueServiceIncrementRequest{Bucket: kv.bucket, Key: key, Delta: delta}
+	r, err := kvCall(ctx, kv.c.kv, &natsgwv1.KeyValueServiceSessionRequest{Operation: &natsgwv1.KeyValueServiceSessionRequest_Increment{Increment: req}},
+		(*natsgwv1.KeyValueServiceSessionResponse).GetIncrement,
+		func(ctx context.Context) (*natsgwv1.KeyValueServiceIncrementResponse, error) { return kv.svc.Increment(ctx, req) })
 	if err != nil {
-		return 0, convertError(err)
+		return 0, err
 	}
 	kv.saw(r.GetRevision())
 	var v big.Int
@@ -147,9 +155,11 @@ func (kv *KeyValue) Expire(ctx context.Context, key string, ttl time.Duration) (
 	if ttl != 0 {
 		req.Ttl = durationpb.New(ttl)
 	}
-	r, err := kv.svc.Expire(ctx, req)
+	r, err := kvCall(ctx, kv.c.kv, &natsgwv1.KeyValueServiceSessionRequest{Operation: &natsgwv1.KeyValueServiceSessionRequest_Expire{Expire: req}},
+		(*natsgwv1.KeyValueServiceSessionResponse).GetExpire,
+		func(ctx context.Context) (*natsgwv1.KeyValueServiceExpireResponse, error) { return kv.svc.Expire(ctx, req) })
 	if err != nil {
-		return 0, convertError(err)
+		return 0, err
 	}
 	return kv.saw(r.GetRevision()), nil
 }

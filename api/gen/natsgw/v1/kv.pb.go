@@ -2012,6 +2012,10 @@ type KeyValueServiceSessionRequest struct {
 	//	*KeyValueServiceSessionRequest_Update
 	//	*KeyValueServiceSessionRequest_Delete
 	//	*KeyValueServiceSessionRequest_Purge
+	//	*KeyValueServiceSessionRequest_GetMany
+	//	*KeyValueServiceSessionRequest_PutMany
+	//	*KeyValueServiceSessionRequest_Increment
+	//	*KeyValueServiceSessionRequest_Expire
 	Operation     isKeyValueServiceSessionRequest_Operation `protobuf_oneof:"operation"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2122,6 +2126,42 @@ func (x *KeyValueServiceSessionRequest) GetPurge() *KeyValueServicePurgeRequest 
 	return nil
 }
 
+func (x *KeyValueServiceSessionRequest) GetGetMany() *KeyValueServiceGetManyRequest {
+	if x != nil {
+		if x, ok := x.Operation.(*KeyValueServiceSessionRequest_GetMany); ok {
+			return x.GetMany
+		}
+	}
+	return nil
+}
+
+func (x *KeyValueServiceSessionRequest) GetPutMany() *KeyValueServicePutManyRequest {
+	if x != nil {
+		if x, ok := x.Operation.(*KeyValueServiceSessionRequest_PutMany); ok {
+			return x.PutMany
+		}
+	}
+	return nil
+}
+
+func (x *KeyValueServiceSessionRequest) GetIncrement() *KeyValueServiceIncrementRequest {
+	if x != nil {
+		if x, ok := x.Operation.(*KeyValueServiceSessionRequest_Increment); ok {
+			return x.Increment
+		}
+	}
+	return nil
+}
+
+func (x *KeyValueServiceSessionRequest) GetExpire() *KeyValueServiceExpireRequest {
+	if x != nil {
+		if x, ok := x.Operation.(*KeyValueServiceSessionRequest_Expire); ok {
+			return x.Expire
+		}
+	}
+	return nil
+}
+
 type isKeyValueServiceSessionRequest_Operation interface {
 	isKeyValueServiceSessionRequest_Operation()
 }
@@ -2156,6 +2196,26 @@ type KeyValueServiceSessionRequest_Purge struct {
 	Purge *KeyValueServicePurgeRequest `protobuf:"bytes,8,opt,name=purge,proto3,oneof"`
 }
 
+type KeyValueServiceSessionRequest_GetMany struct {
+	// GetMany, as the GetMany RPC.
+	GetMany *KeyValueServiceGetManyRequest `protobuf:"bytes,9,opt,name=get_many,json=getMany,proto3,oneof"`
+}
+
+type KeyValueServiceSessionRequest_PutMany struct {
+	// PutMany, as the PutMany RPC.
+	PutMany *KeyValueServicePutManyRequest `protobuf:"bytes,10,opt,name=put_many,json=putMany,proto3,oneof"`
+}
+
+type KeyValueServiceSessionRequest_Increment struct {
+	// Increment, as the Increment RPC.
+	Increment *KeyValueServiceIncrementRequest `protobuf:"bytes,11,opt,name=increment,proto3,oneof"`
+}
+
+type KeyValueServiceSessionRequest_Expire struct {
+	// Expire, as the Expire RPC.
+	Expire *KeyValueServiceExpireRequest `protobuf:"bytes,12,opt,name=expire,proto3,oneof"`
+}
+
 func (*KeyValueServiceSessionRequest_Get) isKeyValueServiceSessionRequest_Operation() {}
 
 func (*KeyValueServiceSessionRequest_Put) isKeyValueServiceSessionRequest_Operation() {}
@@ -2167,6 +2227,14 @@ func (*KeyValueServiceSessionRequest_Update) isKeyValueServiceSessionRequest_Ope
 func (*KeyValueServiceSessionRequest_Delete) isKeyValueServiceSessionRequest_Operation() {}
 
 func (*KeyValueServiceSessionRequest_Purge) isKeyValueServiceSessionRequest_Operation() {}
+
+func (*KeyValueServiceSessionRequest_GetMany) isKeyValueServiceSessionRequest_Operation() {}
+
+func (*KeyValueServiceSessionRequest_PutMany) isKeyValueServiceSessionRequest_Operation() {}
+
+func (*KeyValueServiceSessionRequest_Increment) isKeyValueServiceSessionRequest_Operation() {}
+
+func (*KeyValueServiceSessionRequest_Expire) isKeyValueServiceSessionRequest_Operation() {}
 
 // KeyValueServiceSessionResponse is the outcome of one Session operation.
 type KeyValueServiceSessionResponse struct {
@@ -2184,6 +2252,10 @@ type KeyValueServiceSessionResponse struct {
 	//	*KeyValueServiceSessionResponse_Update
 	//	*KeyValueServiceSessionResponse_Delete
 	//	*KeyValueServiceSessionResponse_Purge
+	//	*KeyValueServiceSessionResponse_GetMany
+	//	*KeyValueServiceSessionResponse_PutMany
+	//	*KeyValueServiceSessionResponse_Increment
+	//	*KeyValueServiceSessionResponse_Expire
 	Result        isKeyValueServiceSessionResponse_Result `protobuf_oneof:"result"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2296,6 +2368,42 @@ func (x *KeyValueServiceSessionResponse) GetPurge() *KeyValueServicePurgeRespons
 	return nil
 }
 
+func (x *KeyValueServiceSessionResponse) GetGetMany() *KeyValueServiceGetManyResponse {
+	if x != nil {
+		if x, ok := x.Result.(*KeyValueServiceSessionResponse_GetMany); ok {
+			return x.GetMany
+		}
+	}
+	return nil
+}
+
+func (x *KeyValueServiceSessionResponse) GetPutMany() *KeyValueServicePutManyResponse {
+	if x != nil {
+		if x, ok := x.Result.(*KeyValueServiceSessionResponse_PutMany); ok {
+			return x.PutMany
+		}
+	}
+	return nil
+}
+
+func (x *KeyValueServiceSessionResponse) GetIncrement() *KeyValueServiceIncrementResponse {
+	if x != nil {
+		if x, ok := x.Result.(*KeyValueServiceSessionResponse_Increment); ok {
+			return x.Increment
+		}
+	}
+	return nil
+}
+
+func (x *KeyValueServiceSessionResponse) GetExpire() *KeyValueServiceExpireResponse {
+	if x != nil {
+		if x, ok := x.Result.(*KeyValueServiceSessionResponse_Expire); ok {
+			return x.Expire
+		}
+	}
+	return nil
+}
+
 type isKeyValueServiceSessionResponse_Result interface {
 	isKeyValueServiceSessionResponse_Result()
 }
@@ -2335,6 +2443,26 @@ type KeyValueServiceSessionResponse_Purge struct {
 	Purge *KeyValueServicePurgeResponse `protobuf:"bytes,8,opt,name=purge,proto3,oneof"`
 }
 
+type KeyValueServiceSessionResponse_GetMany struct {
+	// The result of a get_many.
+	GetMany *KeyValueServiceGetManyResponse `protobuf:"bytes,9,opt,name=get_many,json=getMany,proto3,oneof"`
+}
+
+type KeyValueServiceSessionResponse_PutMany struct {
+	// The result of a put_many.
+	PutMany *KeyValueServicePutManyResponse `protobuf:"bytes,10,opt,name=put_many,json=putMany,proto3,oneof"`
+}
+
+type KeyValueServiceSessionResponse_Increment struct {
+	// The result of an increment.
+	Increment *KeyValueServiceIncrementResponse `protobuf:"bytes,11,opt,name=increment,proto3,oneof"`
+}
+
+type KeyValueServiceSessionResponse_Expire struct {
+	// The result of an expire.
+	Expire *KeyValueServiceExpireResponse `protobuf:"bytes,12,opt,name=expire,proto3,oneof"`
+}
+
 func (*KeyValueServiceSessionResponse_Error) isKeyValueServiceSessionResponse_Result() {}
 
 func (*KeyValueServiceSessionResponse_Get) isKeyValueServiceSessionResponse_Result() {}
@@ -2348,6 +2476,14 @@ func (*KeyValueServiceSessionResponse_Update) isKeyValueServiceSessionResponse_R
 func (*KeyValueServiceSessionResponse_Delete) isKeyValueServiceSessionResponse_Result() {}
 
 func (*KeyValueServiceSessionResponse_Purge) isKeyValueServiceSessionResponse_Result() {}
+
+func (*KeyValueServiceSessionResponse_GetMany) isKeyValueServiceSessionResponse_Result() {}
+
+func (*KeyValueServiceSessionResponse_PutMany) isKeyValueServiceSessionResponse_Result() {}
+
+func (*KeyValueServiceSessionResponse_Increment) isKeyValueServiceSessionResponse_Result() {}
+
+func (*KeyValueServiceSessionResponse_Expire) isKeyValueServiceSessionResponse_Result() {}
 
 // KeyValueSessionError is a failed Session operation (or one key of GetMany
 // or PutMany): the fields of a gRPC status (google.rpc.Status), so clients
@@ -3302,7 +3438,7 @@ const file_natsgw_v1_kv_proto_rawDesc = "" +
 	"\x1cKeyValueServiceWatchResponse\x122\n" +
 	"\aentries\x18\x01 \x03(\v2\x18.natsgw.v1.KeyValueEntryR\aentries\x12\x1b\n" +
 	"\tinit_done\x18\x02 \x01(\bR\binitDone\x12#\n" +
-	"\rlast_revision\x18\x03 \x01(\x04R\flastRevision\"\xee\x03\n" +
+	"\rlast_revision\x18\x03 \x01(\x04R\flastRevision\"\x8b\x06\n" +
 	"\x1dKeyValueServiceSessionRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x123\n" +
 	"\atimeout\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\atimeout\x128\n" +
@@ -3311,8 +3447,13 @@ const file_natsgw_v1_kv_proto_rawDesc = "" +
 	"\x06create\x18\x05 \x01(\v2'.natsgw.v1.KeyValueServiceCreateRequestH\x00R\x06create\x12A\n" +
 	"\x06update\x18\x06 \x01(\v2'.natsgw.v1.KeyValueServiceUpdateRequestH\x00R\x06update\x12A\n" +
 	"\x06delete\x18\a \x01(\v2'.natsgw.v1.KeyValueServiceDeleteRequestH\x00R\x06delete\x12>\n" +
-	"\x05purge\x18\b \x01(\v2&.natsgw.v1.KeyValueServicePurgeRequestH\x00R\x05purgeB\v\n" +
-	"\toperation\"\xf6\x03\n" +
+	"\x05purge\x18\b \x01(\v2&.natsgw.v1.KeyValueServicePurgeRequestH\x00R\x05purge\x12E\n" +
+	"\bget_many\x18\t \x01(\v2(.natsgw.v1.KeyValueServiceGetManyRequestH\x00R\agetMany\x12E\n" +
+	"\bput_many\x18\n" +
+	" \x01(\v2(.natsgw.v1.KeyValueServicePutManyRequestH\x00R\aputMany\x12J\n" +
+	"\tincrement\x18\v \x01(\v2*.natsgw.v1.KeyValueServiceIncrementRequestH\x00R\tincrement\x12A\n" +
+	"\x06expire\x18\f \x01(\v2'.natsgw.v1.KeyValueServiceExpireRequestH\x00R\x06expireB\v\n" +
+	"\toperation\"\x97\x06\n" +
 	"\x1eKeyValueServiceSessionResponse\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x127\n" +
 	"\x05error\x18\x02 \x01(\v2\x1f.natsgw.v1.KeyValueSessionErrorH\x00R\x05error\x129\n" +
@@ -3321,7 +3462,12 @@ const file_natsgw_v1_kv_proto_rawDesc = "" +
 	"\x06create\x18\x05 \x01(\v2(.natsgw.v1.KeyValueServiceCreateResponseH\x00R\x06create\x12B\n" +
 	"\x06update\x18\x06 \x01(\v2(.natsgw.v1.KeyValueServiceUpdateResponseH\x00R\x06update\x12B\n" +
 	"\x06delete\x18\a \x01(\v2(.natsgw.v1.KeyValueServiceDeleteResponseH\x00R\x06delete\x12?\n" +
-	"\x05purge\x18\b \x01(\v2'.natsgw.v1.KeyValueServicePurgeResponseH\x00R\x05purgeB\b\n" +
+	"\x05purge\x18\b \x01(\v2'.natsgw.v1.KeyValueServicePurgeResponseH\x00R\x05purge\x12F\n" +
+	"\bget_many\x18\t \x01(\v2).natsgw.v1.KeyValueServiceGetManyResponseH\x00R\agetMany\x12F\n" +
+	"\bput_many\x18\n" +
+	" \x01(\v2).natsgw.v1.KeyValueServicePutManyResponseH\x00R\aputMany\x12K\n" +
+	"\tincrement\x18\v \x01(\v2+.natsgw.v1.KeyValueServiceIncrementResponseH\x00R\tincrement\x12B\n" +
+	"\x06expire\x18\f \x01(\v2(.natsgw.v1.KeyValueServiceExpireResponseH\x00R\x06expireB\b\n" +
 	"\x06result\"t\n" +
 	"\x14KeyValueSessionError\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\x05R\x04code\x12\x18\n" +
@@ -3500,67 +3646,75 @@ var file_natsgw_v1_kv_proto_depIdxs = []int32{
 	19, // 22: natsgw.v1.KeyValueServiceSessionRequest.update:type_name -> natsgw.v1.KeyValueServiceUpdateRequest
 	23, // 23: natsgw.v1.KeyValueServiceSessionRequest.delete:type_name -> natsgw.v1.KeyValueServiceDeleteRequest
 	25, // 24: natsgw.v1.KeyValueServiceSessionRequest.purge:type_name -> natsgw.v1.KeyValueServicePurgeRequest
-	35, // 25: natsgw.v1.KeyValueServiceSessionResponse.error:type_name -> natsgw.v1.KeyValueSessionError
-	22, // 26: natsgw.v1.KeyValueServiceSessionResponse.get:type_name -> natsgw.v1.KeyValueServiceGetResponse
-	16, // 27: natsgw.v1.KeyValueServiceSessionResponse.put:type_name -> natsgw.v1.KeyValueServicePutResponse
-	18, // 28: natsgw.v1.KeyValueServiceSessionResponse.create:type_name -> natsgw.v1.KeyValueServiceCreateResponse
-	20, // 29: natsgw.v1.KeyValueServiceSessionResponse.update:type_name -> natsgw.v1.KeyValueServiceUpdateResponse
-	24, // 30: natsgw.v1.KeyValueServiceSessionResponse.delete:type_name -> natsgw.v1.KeyValueServiceDeleteResponse
-	26, // 31: natsgw.v1.KeyValueServiceSessionResponse.purge:type_name -> natsgw.v1.KeyValueServicePurgeResponse
-	51, // 32: natsgw.v1.KeyValueSessionError.details:type_name -> google.protobuf.Any
-	38, // 33: natsgw.v1.KeyValueServiceGetManyResponse.results:type_name -> natsgw.v1.KeyValueGetResult
-	4,  // 34: natsgw.v1.KeyValueGetResult.entry:type_name -> natsgw.v1.KeyValueEntry
-	35, // 35: natsgw.v1.KeyValueGetResult.error:type_name -> natsgw.v1.KeyValueSessionError
-	49, // 36: natsgw.v1.KeyValuePutItem.ttl:type_name -> google.protobuf.Duration
-	39, // 37: natsgw.v1.KeyValueServicePutManyRequest.items:type_name -> natsgw.v1.KeyValuePutItem
-	42, // 38: natsgw.v1.KeyValueServicePutManyResponse.results:type_name -> natsgw.v1.KeyValuePutResult
-	35, // 39: natsgw.v1.KeyValuePutResult.error:type_name -> natsgw.v1.KeyValueSessionError
-	49, // 40: natsgw.v1.KeyValueServiceExpireRequest.ttl:type_name -> google.protobuf.Duration
-	5,  // 41: natsgw.v1.KeyValueService.CreateBucket:input_type -> natsgw.v1.KeyValueServiceCreateBucketRequest
-	7,  // 42: natsgw.v1.KeyValueService.UpdateBucket:input_type -> natsgw.v1.KeyValueServiceUpdateBucketRequest
-	9,  // 43: natsgw.v1.KeyValueService.DeleteBucket:input_type -> natsgw.v1.KeyValueServiceDeleteBucketRequest
-	11, // 44: natsgw.v1.KeyValueService.GetBucket:input_type -> natsgw.v1.KeyValueServiceGetBucketRequest
-	13, // 45: natsgw.v1.KeyValueService.ListBuckets:input_type -> natsgw.v1.KeyValueServiceListBucketsRequest
-	15, // 46: natsgw.v1.KeyValueService.Put:input_type -> natsgw.v1.KeyValueServicePutRequest
-	17, // 47: natsgw.v1.KeyValueService.Create:input_type -> natsgw.v1.KeyValueServiceCreateRequest
-	19, // 48: natsgw.v1.KeyValueService.Update:input_type -> natsgw.v1.KeyValueServiceUpdateRequest
-	21, // 49: natsgw.v1.KeyValueService.Get:input_type -> natsgw.v1.KeyValueServiceGetRequest
-	23, // 50: natsgw.v1.KeyValueService.Delete:input_type -> natsgw.v1.KeyValueServiceDeleteRequest
-	25, // 51: natsgw.v1.KeyValueService.Purge:input_type -> natsgw.v1.KeyValueServicePurgeRequest
-	27, // 52: natsgw.v1.KeyValueService.Keys:input_type -> natsgw.v1.KeyValueServiceKeysRequest
-	29, // 53: natsgw.v1.KeyValueService.History:input_type -> natsgw.v1.KeyValueServiceHistoryRequest
-	31, // 54: natsgw.v1.KeyValueService.Watch:input_type -> natsgw.v1.KeyValueServiceWatchRequest
-	33, // 55: natsgw.v1.KeyValueService.Session:input_type -> natsgw.v1.KeyValueServiceSessionRequest
-	36, // 56: natsgw.v1.KeyValueService.GetMany:input_type -> natsgw.v1.KeyValueServiceGetManyRequest
-	40, // 57: natsgw.v1.KeyValueService.PutMany:input_type -> natsgw.v1.KeyValueServicePutManyRequest
-	43, // 58: natsgw.v1.KeyValueService.Increment:input_type -> natsgw.v1.KeyValueServiceIncrementRequest
-	45, // 59: natsgw.v1.KeyValueService.Expire:input_type -> natsgw.v1.KeyValueServiceExpireRequest
-	47, // 60: natsgw.v1.KeyValueService.ListKeys:input_type -> natsgw.v1.KeyValueServiceListKeysRequest
-	6,  // 61: natsgw.v1.KeyValueService.CreateBucket:output_type -> natsgw.v1.KeyValueServiceCreateBucketResponse
-	8,  // 62: natsgw.v1.KeyValueService.UpdateBucket:output_type -> natsgw.v1.KeyValueServiceUpdateBucketResponse
-	10, // 63: natsgw.v1.KeyValueService.DeleteBucket:output_type -> natsgw.v1.KeyValueServiceDeleteBucketResponse
-	12, // 64: natsgw.v1.KeyValueService.GetBucket:output_type -> natsgw.v1.KeyValueServiceGetBucketResponse
-	14, // 65: natsgw.v1.KeyValueService.ListBuckets:output_type -> natsgw.v1.KeyValueServiceListBucketsResponse
-	16, // 66: natsgw.v1.KeyValueService.Put:output_type -> natsgw.v1.KeyValueServicePutResponse
-	18, // 67: natsgw.v1.KeyValueService.Create:output_type -> natsgw.v1.KeyValueServiceCreateResponse
-	20, // 68: natsgw.v1.KeyValueService.Update:output_type -> natsgw.v1.KeyValueServiceUpdateResponse
-	22, // 69: natsgw.v1.KeyValueService.Get:output_type -> natsgw.v1.KeyValueServiceGetResponse
-	24, // 70: natsgw.v1.KeyValueService.Delete:output_type -> natsgw.v1.KeyValueServiceDeleteResponse
-	26, // 71: natsgw.v1.KeyValueService.Purge:output_type -> natsgw.v1.KeyValueServicePurgeResponse
-	28, // 72: natsgw.v1.KeyValueService.Keys:output_type -> natsgw.v1.KeyValueServiceKeysResponse
-	30, // 73: natsgw.v1.KeyValueService.History:output_type -> natsgw.v1.KeyValueServiceHistoryResponse
-	32, // 74: natsgw.v1.KeyValueService.Watch:output_type -> natsgw.v1.KeyValueServiceWatchResponse
-	34, // 75: natsgw.v1.KeyValueService.Session:output_type -> natsgw.v1.KeyValueServiceSessionResponse
-	37, // 76: natsgw.v1.KeyValueService.GetMany:output_type -> natsgw.v1.KeyValueServiceGetManyResponse
-	41, // 77: natsgw.v1.KeyValueService.PutMany:output_type -> natsgw.v1.KeyValueServicePutManyResponse
-	44, // 78: natsgw.v1.KeyValueService.Increment:output_type -> natsgw.v1.KeyValueServiceIncrementResponse
-	46, // 79: natsgw.v1.KeyValueService.Expire:output_type -> natsgw.v1.KeyValueServiceExpireResponse
-	48, // 80: natsgw.v1.KeyValueService.ListKeys:output_type -> natsgw.v1.KeyValueServiceListKeysResponse
-	61, // [61:81] is the sub-list for method output_type
-	41, // [41:61] is the sub-list for method input_type
-	41, // [41:41] is the sub-list for extension type_name
-	41, // [41:41] is the sub-list for extension extendee
-	0,  // [0:41] is the sub-list for field type_name
+	36, // 25: natsgw.v1.KeyValueServiceSessionRequest.get_many:type_name -> natsgw.v1.KeyValueServiceGetManyRequest
+	40, // 26: natsgw.v1.KeyValueServiceSessionRequest.put_many:type_name -> natsgw.v1.KeyValueServicePutManyRequest
+	43, // 27: natsgw.v1.KeyValueServiceSessionRequest.increment:type_name -> natsgw.v1.KeyValueServiceIncrementRequest
+	45, // 28: natsgw.v1.KeyValueServiceSessionRequest.expire:type_name -> natsgw.v1.KeyValueServiceExpireRequest
+	35, // 29: natsgw.v1.KeyValueServiceSessionResponse.error:type_name -> natsgw.v1.KeyValueSessionError
+	22, // 30: natsgw.v1.KeyValueServiceSessionResponse.get:type_name -> natsgw.v1.KeyValueServiceGetResponse
+	16, // 31: natsgw.v1.KeyValueServiceSessionResponse.put:type_name -> natsgw.v1.KeyValueServicePutResponse
+	18, // 32: natsgw.v1.KeyValueServiceSessionResponse.create:type_name -> natsgw.v1.KeyValueServiceCreateResponse
+	20, // 33: natsgw.v1.KeyValueServiceSessionResponse.update:type_name -> natsgw.v1.KeyValueServiceUpdateResponse
+	24, // 34: natsgw.v1.KeyValueServiceSessionResponse.delete:type_name -> natsgw.v1.KeyValueServiceDeleteResponse
+	26, // 35: natsgw.v1.KeyValueServiceSessionResponse.purge:type_name -> natsgw.v1.KeyValueServicePurgeResponse
+	37, // 36: natsgw.v1.KeyValueServiceSessionResponse.get_many:type_name -> natsgw.v1.KeyValueServiceGetManyResponse
+	41, // 37: natsgw.v1.KeyValueServiceSessionResponse.put_many:type_name -> natsgw.v1.KeyValueServicePutManyResponse
+	44, // 38: natsgw.v1.KeyValueServiceSessionResponse.increment:type_name -> natsgw.v1.KeyValueServiceIncrementResponse
+	46, // 39: natsgw.v1.KeyValueServiceSessionResponse.expire:type_name -> natsgw.v1.KeyValueServiceExpireResponse
+	51, // 40: natsgw.v1.KeyValueSessionError.details:type_name -> google.protobuf.Any
+	38, // 41: natsgw.v1.KeyValueServiceGetManyResponse.results:type_name -> natsgw.v1.KeyValueGetResult
+	4,  // 42: natsgw.v1.KeyValueGetResult.entry:type_name -> natsgw.v1.KeyValueEntry
+	35, // 43: natsgw.v1.KeyValueGetResult.error:type_name -> natsgw.v1.KeyValueSessionError
+	49, // 44: natsgw.v1.KeyValuePutItem.ttl:type_name -> google.protobuf.Duration
+	39, // 45: natsgw.v1.KeyValueServicePutManyRequest.items:type_name -> natsgw.v1.KeyValuePutItem
+	42, // 46: natsgw.v1.KeyValueServicePutManyResponse.results:type_name -> natsgw.v1.KeyValuePutResult
+	35, // 47: natsgw.v1.KeyValuePutResult.error:type_name -> natsgw.v1.KeyValueSessionError
+	49, // 48: natsgw.v1.KeyValueServiceExpireRequest.ttl:type_name -> google.protobuf.Duration
+	5,  // 49: natsgw.v1.KeyValueService.CreateBucket:input_type -> natsgw.v1.KeyValueServiceCreateBucketRequest
+	7,  // 50: natsgw.v1.KeyValueService.UpdateBucket:input_type -> natsgw.v1.KeyValueServiceUpdateBucketRequest
+	9,  // 51: natsgw.v1.KeyValueService.DeleteBucket:input_type -> natsgw.v1.KeyValueServiceDeleteBucketRequest
+	11, // 52: natsgw.v1.KeyValueService.GetBucket:input_type -> natsgw.v1.KeyValueServiceGetBucketRequest
+	13, // 53: natsgw.v1.KeyValueService.ListBuckets:input_type -> natsgw.v1.KeyValueServiceListBucketsRequest
+	15, // 54: natsgw.v1.KeyValueService.Put:input_type -> natsgw.v1.KeyValueServicePutRequest
+	17, // 55: natsgw.v1.KeyValueService.Create:input_type -> natsgw.v1.KeyValueServiceCreateRequest
+	19, // 56: natsgw.v1.KeyValueService.Update:input_type -> natsgw.v1.KeyValueServiceUpdateRequest
+	21, // 57: natsgw.v1.KeyValueService.Get:input_type -> natsgw.v1.KeyValueServiceGetRequest
+	23, // 58: natsgw.v1.KeyValueService.Delete:input_type -> natsgw.v1.KeyValueServiceDeleteRequest
+	25, // 59: natsgw.v1.KeyValueService.Purge:input_type -> natsgw.v1.KeyValueServicePurgeRequest
+	27, // 60: natsgw.v1.KeyValueService.Keys:input_type -> natsgw.v1.KeyValueServiceKeysRequest
+	29, // 61: natsgw.v1.KeyValueService.History:input_type -> natsgw.v1.KeyValueServiceHistoryRequest
+	31, // 62: natsgw.v1.KeyValueService.Watch:input_type -> natsgw.v1.KeyValueServiceWatchRequest
+	33, // 63: natsgw.v1.KeyValueService.Session:input_type -> natsgw.v1.KeyValueServiceSessionRequest
+	36, // 64: natsgw.v1.KeyValueService.GetMany:input_type -> natsgw.v1.KeyValueServiceGetManyRequest
+	40, // 65: natsgw.v1.KeyValueService.PutMany:input_type -> natsgw.v1.KeyValueServicePutManyRequest
+	43, // 66: natsgw.v1.KeyValueService.Increment:input_type -> natsgw.v1.KeyValueServiceIncrementRequest
+	45, // 67: natsgw.v1.KeyValueService.Expire:input_type -> natsgw.v1.KeyValueServiceExpireRequest
+	47, // 68: natsgw.v1.KeyValueService.ListKeys:input_type -> natsgw.v1.KeyValueServiceListKeysRequest
+	6,  // 69: natsgw.v1.KeyValueService.CreateBucket:output_type -> natsgw.v1.KeyValueServiceCreateBucketResponse
+	8,  // 70: natsgw.v1.KeyValueService.UpdateBucket:output_type -> natsgw.v1.KeyValueServiceUpdateBucketResponse
+	10, // 71: natsgw.v1.KeyValueService.DeleteBucket:output_type -> natsgw.v1.KeyValueServiceDeleteBucketResponse
+	12, // 72: natsgw.v1.KeyValueService.GetBucket:output_type -> natsgw.v1.KeyValueServiceGetBucketResponse
+	14, // 73: natsgw.v1.KeyValueService.ListBuckets:output_type -> natsgw.v1.KeyValueServiceListBucketsResponse
+	16, // 74: natsgw.v1.KeyValueService.Put:output_type -> natsgw.v1.KeyValueServicePutResponse
+	18, // 75: natsgw.v1.KeyValueService.Create:output_type -> natsgw.v1.KeyValueServiceCreateResponse
+	20, // 76: natsgw.v1.KeyValueService.Update:output_type -> natsgw.v1.KeyValueServiceUpdateResponse
+	22, // 77: natsgw.v1.KeyValueService.Get:output_type -> natsgw.v1.KeyValueServiceGetResponse
+	24, // 78: natsgw.v1.KeyValueService.Delete:output_type -> natsgw.v1.KeyValueServiceDeleteResponse
+	26, // 79: natsgw.v1.KeyValueService.Purge:output_type -> natsgw.v1.KeyValueServicePurgeResponse
+	28, // 80: natsgw.v1.KeyValueService.Keys:output_type -> natsgw.v1.KeyValueServiceKeysResponse
+	30, // 81: natsgw.v1.KeyValueService.History:output_type -> natsgw.v1.KeyValueServiceHistoryResponse
+	32, // 82: natsgw.v1.KeyValueService.Watch:output_type -> natsgw.v1.KeyValueServiceWatchResponse
+	34, // 83: natsgw.v1.KeyValueService.Session:output_type -> natsgw.v1.KeyValueServiceSessionResponse
+	37, // 84: natsgw.v1.KeyValueService.GetMany:output_type -> natsgw.v1.KeyValueServiceGetManyResponse
+	41, // 85: natsgw.v1.KeyValueService.PutMany:output_type -> natsgw.v1.KeyValueServicePutManyResponse
+	44, // 86: natsgw.v1.KeyValueService.Increment:output_type -> natsgw.v1.KeyValueServiceIncrementResponse
+	46, // 87: natsgw.v1.KeyValueService.Expire:output_type -> natsgw.v1.KeyValueServiceExpireResponse
+	48, // 88: natsgw.v1.KeyValueService.ListKeys:output_type -> natsgw.v1.KeyValueServiceListKeysResponse
+	69, // [69:89] is the sub-list for method output_type
+	49, // [49:69] is the sub-list for method input_type
+	49, // [49:49] is the sub-list for extension type_name
+	49, // [49:49] is the sub-list for extension extendee
+	0,  // [0:49] is the sub-list for field type_name
 }
 
 func init() { file_natsgw_v1_kv_proto_init() }
@@ -3575,6 +3729,10 @@ func file_natsgw_v1_kv_proto_init() {
 		(*KeyValueServiceSessionRequest_Update)(nil),
 		(*KeyValueServiceSessionRequest_Delete)(nil),
 		(*KeyValueServiceSessionRequest_Purge)(nil),
+		(*KeyValueServiceSessionRequest_GetMany)(nil),
+		(*KeyValueServiceSessionRequest_PutMany)(nil),
+		(*KeyValueServiceSessionRequest_Increment)(nil),
+		(*KeyValueServiceSessionRequest_Expire)(nil),
 	}
 	file_natsgw_v1_kv_proto_msgTypes[32].OneofWrappers = []any{
 		(*KeyValueServiceSessionResponse_Error)(nil),
@@ -3584,6 +3742,10 @@ func file_natsgw_v1_kv_proto_init() {
 		(*KeyValueServiceSessionResponse_Update)(nil),
 		(*KeyValueServiceSessionResponse_Delete)(nil),
 		(*KeyValueServiceSessionResponse_Purge)(nil),
+		(*KeyValueServiceSessionResponse_GetMany)(nil),
+		(*KeyValueServiceSessionResponse_PutMany)(nil),
+		(*KeyValueServiceSessionResponse_Increment)(nil),
+		(*KeyValueServiceSessionResponse_Expire)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

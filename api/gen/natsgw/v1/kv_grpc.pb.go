@@ -126,8 +126,8 @@ type KeyValueServiceClient interface {
 	// to a watcher (NATS semantics): the watcher then sees the purge without
 	// them.
 	Watch(ctx context.Context, in *KeyValueServiceWatchRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[KeyValueServiceWatchResponse], error)
-	// Session carries single-key operations (Get, Put, Create, Update,
-	// Delete, Purge) on any of the caller's buckets over one long-lived
+	// Session carries key operations (Get, Put, Create, Update, Delete,
+	// Purge, GetMany, PutMany, Increment, Expire) on any of the caller's buckets over one long-lived
 	// stream: each request has an id, each gets exactly one response with that
 	// id, holding the operation's result or its error (the status the unary
 	// RPC would have returned). Operations run concurrently, so responses may
@@ -495,8 +495,8 @@ type KeyValueServiceServer interface {
 	// to a watcher (NATS semantics): the watcher then sees the purge without
 	// them.
 	Watch(*KeyValueServiceWatchRequest, grpc.ServerStreamingServer[KeyValueServiceWatchResponse]) error
-	// Session carries single-key operations (Get, Put, Create, Update,
-	// Delete, Purge) on any of the caller's buckets over one long-lived
+	// Session carries key operations (Get, Put, Create, Update, Delete,
+	// Purge, GetMany, PutMany, Increment, Expire) on any of the caller's buckets over one long-lived
 	// stream: each request has an id, each gets exactly one response with that
 	// id, holding the operation's result or its error (the status the unary
 	// RPC would have returned). Operations run concurrently, so responses may
