@@ -15,3 +15,6 @@ func UseUnaryKV(c *Client) {
 // SeenRevision is the highest revision of bucket c has seen, which its
 // reads send as min_revision.
 func SeenRevision(c *Client, bucket string) uint64 { return c.kv.minRevision(bucket) }
+
+// ConsumeQueued is how many delivered messages wait in cc for a handler.
+func ConsumeQueued(cc *ConsumeContext) int { return len(cc.work) }
