@@ -57,7 +57,9 @@ func (kv *KeyValue) GetMany(ctx context.Context, keys []string, opts ...KVGetOpt
 	req := &natsgwv1.KeyValueServiceGetManyRequest{Bucket: kv.bucket, Keys: keys, Consistent: o.consistent, MinRevision: kv.minRevision()}
 	r, err := kvCall(ctx, kv.c.kv, &natsgwv1.KeyValueServiceSessionRequest{Operation: &natsgwv1.KeyValueServiceSessionRequest_GetMany{GetMany: req}},
 		(*natsgwv1.KeyValueServiceSessionResponse).GetGetMany,
-		func(ctx context.Context) (*natsgwv1.KeyValueServiceGetManyResponse, error) { return kv.svc.GetMany(ctx, req) })
+		func(ctx context.Context) (*natsgwv1.KeyValueServiceGetManyResponse, error) {
+			return kv.svc.GetMany(ctx, req)
+		})
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +110,9 @@ func (kv *KeyValue) PutMany(ctx context.Context, items []KVPutItem) ([]KVPutResu
 	}
 	r, err := kvCall(ctx, kv.c.kv, &natsgwv1.KeyValueServiceSessionRequest{Operation: &natsgwv1.KeyValueServiceSessionRequest_PutMany{PutMany: req}},
 		(*natsgwv1.KeyValueServiceSessionResponse).GetPutMany,
-		func(ctx context.Context) (*natsgwv1.KeyValueServicePutManyResponse, error) { return kv.svc.PutMany(ctx, req) })
+		func(ctx context.Context) (*natsgwv1.KeyValueServicePutManyResponse, error) {
+			return kv.svc.PutMany(ctx, req)
+		})
 	if err != nil {
 		return nil, err
 	}
@@ -133,7 +137,9 @@ func (kv *KeyValue) Increment(ctx context.Context, key string, delta int64) (int
 	req := &natsgwv1.KeyValueServiceIncrementRequest{Bucket: kv.bucket, Key: key, Delta: delta}
 	r, err := kvCall(ctx, kv.c.kv, &natsgwv1.KeyValueServiceSessionRequest{Operation: &natsgwv1.KeyValueServiceSessionRequest_Increment{Increment: req}},
 		(*natsgwv1.KeyValueServiceSessionResponse).GetIncrement,
-		func(ctx context.Context) (*natsgwv1.KeyValueServiceIncrementResponse, error) { return kv.svc.Increment(ctx, req) })
+		func(ctx context.Context) (*natsgwv1.KeyValueServiceIncrementResponse, error) {
+			return kv.svc.Increment(ctx, req)
+		})
 	if err != nil {
 		return 0, err
 	}
@@ -157,7 +163,9 @@ func (kv *KeyValue) Expire(ctx context.Context, key string, ttl time.Duration) (
 	}
 	r, err := kvCall(ctx, kv.c.kv, &natsgwv1.KeyValueServiceSessionRequest{Operation: &natsgwv1.KeyValueServiceSessionRequest_Expire{Expire: req}},
 		(*natsgwv1.KeyValueServiceSessionResponse).GetExpire,
-		func(ctx context.Context) (*natsgwv1.KeyValueServiceExpireResponse, error) { return kv.svc.Expire(ctx, req) })
+		func(ctx context.Context) (*natsgwv1.KeyValueServiceExpireResponse, error) {
+			return kv.svc.Expire(ctx, req)
+		})
 	if err != nil {
 		return 0, err
 	}
