@@ -186,7 +186,10 @@ func (kv *KeyValue) Update(ctx context.Context, key string, value []byte, revisi
 // older than anything this Client has written or read in the bucket,
 // through any gateway instance (the Client sends the highest revision it
 // has seen), but a change made by another client may take a moment to show.
-// WithConsistentRead reads NATS instead.
+// WithConsistentRead reads NATS instead. (If another client deletes the
+// bucket and makes it again, revisions start anew and cached reads of it by
+// this Client each wait up to 20 ms before reading NATS, until the new
+// bucket passes the revision this Client saw last.)
 func (kv *KeyValue) Get(ctx context.Context, key string, opts ...KVGetOption) (*KeyValueEntry, error) {
 	var o kvGetOptions
 	for _, opt := range opts {
@@ -737,6 +740,10 @@ func (c *Client) UpdateKeyValue(ctx context.Context, cfg KeyValueConfig) (*KeyVa
 // not exist.
 func (c *Client) DeleteKeyValue(ctx context.Context, bucket string) error {
 	_, err := natsgwv1.NewKeyValueServiceClient(c.conn).DeleteBucket(ctx, &natsgwv1.KeyValueServiceDeleteBucketRequest{Bucket: bucket})
+	if err == nil {
+		// A bucket made again under this name starts its revisions anew.
+		c.kv.seen.Delete(bucket)
+	}
 	return convertError(err)
 }
 

@@ -76,5 +76,7 @@ func TestKVSDKManyOps(t *testing.T) {
 		testutil.Equal(t, p.Keys, []string{"a"}, "matching")
 		_, err = kv.KeysPage(ctx, natsgw.WithKeysPageSize(20000))
 		testutil.ErrIs(t, err, natsgw.ErrInvalidArgument, "page too large")
+		testutil.NoErr(t, c.DeleteKeyValue(ctx, "many"), "delete bucket")
+		testutil.Equal(t, natsgw.SeenRevision(c, "many"), uint64(0), "a deleted bucket's revision is forgotten")
 	})
 }
