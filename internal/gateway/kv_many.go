@@ -55,21 +55,38 @@ func (s *kvServer) GetMany(ctx context.Context, req *natsgwv1.KeyValueServiceGet
 		return nil, err
 	}
 	results := make([]*natsgwv1.KeyValueGetResult, len(keys))
-	one := func(i int) {
-		e, err := s.latest(ctx, b, keys[i], req.GetConsistent(), req.GetMinRevision())
+	result := func(i int, e *natsgwv1.KeyValueEntry, err error) {
 		r := &natsgwv1.KeyValueGetResult{Key: keys[i], Entry: e}
 		if err != nil {
 			r.Entry, r.Error = nil, errorProto(s.kvError(ctx, fmt.Sprintf("get %q from bucket %q", keys[i], b.name), b, err))
 		}
 		results[i] = r
 	}
+	// What the cache answers costs no goroutine; the rest reads NATS.
+	var rest []int
+	for i, k := range keys {
+		if !req.GetConsistent() {
+			if e, ok, err := s.cached(ctx, b, k, req.GetMinRevision()); ok {
+				result(i, e, err)
+				continue
+			}
+		}
+		rest = append(rest, i)
+	}
+	if len(rest) == 0 {
+		return &natsgwv1.KeyValueServiceGetManyResponse{Results: results}, nil
+	}
 	// A missing bucket fails the call, not each key.
 	if _, _, err := s.open(ctx, b, false); err != nil {
 		return nil, s.kvError(ctx, fmt.Sprintf("get many from bucket %q", b.name), b, err)
 	}
+	one := func(i int) {
+		e, err := s.latestNATS(ctx, b, keys[i])
+		result(i, e, err)
+	}
 	sem := make(chan struct{}, manyReaders)
 	var wg sync.WaitGroup
-	for i := range keys {
+	for _, i := range rest {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()

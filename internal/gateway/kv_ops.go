@@ -172,14 +172,31 @@ func (s *kvServer) Get(ctx context.Context, req *natsgwv1.KeyValueServiceGetRequ
 // answer (unless consistent), from NATS otherwise. minRev is the bucket
 // revision the answer must reflect at least. The error is unmapped.
 func (s *kvServer) latest(ctx context.Context, b kvBucket, key string, consistent bool, minRev uint64) (*natsgwv1.KeyValueEntry, error) {
-	if !consistent && s.reads != nil {
-		switch e, res := s.reads.Get(ctx, b.org, b.nats, key, minRev); res {
-		case kvcache.Hit:
-			return e, nil
-		case kvcache.Absent:
-			return nil, jetstream.ErrKeyNotFound
+	if !consistent {
+		if e, ok, err := s.cached(ctx, b, key, minRev); ok {
+			return e, err
 		}
 	}
+	return s.latestNATS(ctx, b, key)
+}
+
+// cached answers a read of key in b from the read cache: ok is false when
+// the cache cannot answer. err is ErrKeyNotFound for a key without a value.
+func (s *kvServer) cached(ctx context.Context, b kvBucket, key string, minRev uint64) (e *natsgwv1.KeyValueEntry, ok bool, err error) {
+	if s.reads == nil {
+		return nil, false, nil
+	}
+	switch e, res := s.reads.Get(ctx, b.org, b.nats, key, minRev); res {
+	case kvcache.Hit:
+		return e, true, nil
+	case kvcache.Absent:
+		return nil, true, jetstream.ErrKeyNotFound
+	}
+	return nil, false, nil
+}
+
+// latestNATS reads key's latest value in b from NATS.
+func (s *kvServer) latestNATS(ctx context.Context, b kvBucket, key string) (*natsgwv1.KeyValueEntry, error) {
 	var entry *natsgwv1.KeyValueEntry
 	err := s.withBucket(ctx, b, false, func(kv jetstream.KeyValue) error {
 		e, err := kv.Get(ctx, key)
