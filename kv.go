@@ -27,8 +27,8 @@ import (
 // wildcards of watch and key filters match ('*' one token, '>' the rest).
 // Every change gets a revision, unique and increasing within the bucket.
 //
-// Get, Put, Create, Update, Delete and Purge of all of a Client's buckets
-// travel on one stream to the gateway (KeyValueService/Session), opened on
+// Get, Put, Create, Update, Delete, Purge, GetMany, PutMany, Increment and
+// Expire of all of a Client's buckets travel on one stream to the gateway (KeyValueService/Session), opened on
 // first use and again after a failure, which costs much less than a call
 // per operation; against a gateway without it they are unary calls.
 type KeyValue struct {

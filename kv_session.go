@@ -15,8 +15,8 @@ import (
 	natsgwv1 "github.com/natsgw/natsgw/api/gen/natsgw/v1"
 )
 
-// kvSessions carries the single-key operations (Get, Put, Create, Update,
-// Delete, Purge) of every KeyValue of a Client over one
+// kvSessions carries the key operations (Get, Put, Create, Update, Delete,
+// Purge, GetMany, PutMany, Increment, Expire) of every KeyValue of a Client over one
 // KeyValueService/Session stream, opened on first use and again after it
 // breaks. A unary gRPC call costs about as much CPU as the key-value
 // operation itself (see docs/BENCHMARKS.md); a message on an open stream

@@ -132,7 +132,7 @@ type KeyValueServiceClient interface {
 	// id, holding the operation's result or its error (the status the unary
 	// RPC would have returned). Operations run concurrently, so responses may
 	// come in any order. It spares every operation the setup of a gRPC call;
-	// the Go SDK sends its single-key operations this way. The stream ends
+	// the Go SDK sends these operations this way. The stream ends
 	// when the client closes its side (after the responses of everything it
 	// sent), or with UNAVAILABLE when the gateway shuts down (operations whose
 	// response did not arrive may or may not have been done).
@@ -501,7 +501,7 @@ type KeyValueServiceServer interface {
 	// id, holding the operation's result or its error (the status the unary
 	// RPC would have returned). Operations run concurrently, so responses may
 	// come in any order. It spares every operation the setup of a gRPC call;
-	// the Go SDK sends its single-key operations this way. The stream ends
+	// the Go SDK sends these operations this way. The stream ends
 	// when the client closes its side (after the responses of everything it
 	// sent), or with UNAVAILABLE when the gateway shuts down (operations whose
 	// response did not arrive may or may not have been done).
