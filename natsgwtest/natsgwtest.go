@@ -53,6 +53,7 @@ type settings struct {
 	orgBurst   int
 	registry   *prometheus.Registry
 	kvCache    *kvCacheSettings
+	jsSync     string
 	maxBuffer  int64
 	console    bool
 }
@@ -117,6 +118,11 @@ func WithKVCacheBounds(bucketKeys int, bucketBytes, orgBytes int64) Option {
 	}
 }
 
+// WithJetStreamSync sets when the embedded NATS fsyncs JetStream files
+// ("always" or an interval such as "10s"; see `natsgw serve
+// --jetstream-sync`). Default: NATS's default, every 2 minutes.
+func WithJetStreamSync(policy string) Option { return func(s *settings) { s.jsSync = policy } }
+
 // WithMaxBufferedBytesPerOrg bounds the bytes one organization's
 // subscriptions may hold (default 64 MiB; 0 means no bound).
 func WithMaxBufferedBytesPerOrg(n int64) Option { return func(s *settings) { s.maxBuffer = n } }
@@ -176,6 +182,7 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 			cfg.KVCacheOrgBytes = k.orgBytes
 		}
 	}
+	cfg.JetStreamSync = st.jsSync
 	if st.tls {
 		cfg.TLSCert, cfg.TLSKey = newTLSFiles(tb)
 	}

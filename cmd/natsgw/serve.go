@@ -91,6 +91,7 @@ func bindServeFlags(fs *pflag.FlagSet, cfg *config.Config) {
 	fs.IntVar(&cfg.KVCacheBucketKeys, "kv-cache-bucket-keys", d.KVCacheBucketKeys, "KV read cache: most keys a bucket may have to be cached")
 	fs.Int64Var(&cfg.KVCacheBucketBytes, "kv-cache-bucket-bytes", d.KVCacheBucketBytes, "KV read cache: most bytes a bucket may take to be cached")
 	fs.Int64Var(&cfg.KVCacheOrgBytes, "kv-cache-org-bytes", d.KVCacheOrgBytes, "KV read cache: most bytes one organization's cached buckets may take on this instance")
+	fs.StringVar(&cfg.JetStreamSync, "jetstream-sync", d.JetStreamSync, "when the embedded NATS fsyncs JetStream files: always (every write, before its ack) or an interval such as 10s (default: NATS's, 2m)")
 }
 
 // resolveConfig layers defaults < file < environment < the flags the user

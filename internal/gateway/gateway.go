@@ -89,6 +89,8 @@ type Gateway struct {
 	close   sync.Once
 	deleted *nats.Subscription // stream-deleted advisories
 	updated *nats.Subscription // stream-updated advisories
+	// subjects caches stream subjects for PublishToStream.
+	subjects streamSubjects
 }
 
 // New builds a Gateway; it does no I/O.
@@ -160,22 +162,22 @@ func (g *Gateway) Start() error {
 // is deleted; its last token is the stream's name.
 const advisoryStreamDeleted = "$JS.EVENT.ADVISORY.STREAM.DELETED."
 
-// advisoryStreamUpdated prefixes the advisory NATS publishes when a stream's
-// configuration changes; its last token is the stream's name.
-const advisoryStreamUpdated = "$JS.EVENT.ADVISORY.STREAM.UPDATED."
-
-// onStreamDeleted ends this instance's watches of a deleted KV bucket,
-// whoever deleted it, and drops the bucket from the read cache.
+// onStreamDeleted ends this instance's watches of a deleted KV bucket, drops
+// it from the read cache, and drops a deleted stream's cached subjects,
+// whoever deleted it.
 func (g *Gateway) onStreamDeleted(m *nats.Msg) {
 	stream := strings.TrimPrefix(m.Subject, advisoryStreamDeleted)
+	g.subjects.forget(stream)
 	if bucket, ok := strings.CutPrefix(stream, kvStreamPrefix); ok {
 		g.kv.bucketDeleted(bucket)
 	}
 }
 
-// onStreamUpdated drops a reconfigured KV bucket from the read cache (its
-// max age may have changed), whoever updated it.
+// onStreamUpdated drops a reconfigured stream's cached subjects and a
+// reconfigured KV bucket from the read cache (its max age may have changed),
+// whoever updated it.
 func (g *Gateway) onStreamUpdated(m *nats.Msg) {
+	g.subjects.onStreamUpdated(m)
 	stream := strings.TrimPrefix(m.Subject, advisoryStreamUpdated)
 	if bucket, ok := strings.CutPrefix(stream, kvStreamPrefix); ok {
 		g.kv.forget(bucket)
@@ -208,11 +210,10 @@ func (g *Gateway) Close() {
 		g.inbox.stop()
 		g.dlq.stop()
 		g.confirm.stop()
-		if g.deleted != nil {
-			_ = g.deleted.Unsubscribe()
-		}
-		if g.updated != nil {
-			_ = g.updated.Unsubscribe()
+		for _, sub := range []*nats.Subscription{g.deleted, g.updated} {
+			if sub != nil {
+				_ = sub.Unsubscribe()
+			}
 		}
 		g.kv.close()
 	})
