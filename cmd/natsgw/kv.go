@@ -424,9 +424,12 @@ has no value. With --json, print the entry as a JSON object:
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return g.kvCall(cmd, fmt.Sprintf("get %q from bucket %q", args[1], args[0]), func(ctx context.Context, c *natsgw.Client) error {
 				kv := c.KeyValue(args[0])
-				e, err := kv.GetRevision(ctx, args[1], rev)
+				var e *natsgw.KeyValueEntry
+				var err error
 				if rev == 0 && consistent {
 					e, err = kv.Get(ctx, args[1], natsgw.WithConsistentRead())
+				} else {
+					e, err = kv.GetRevision(ctx, args[1], rev)
 				}
 				if err != nil {
 					return err
