@@ -188,7 +188,7 @@ func (kv *KeyValue) Update(ctx context.Context, key string, value []byte, revisi
 // has seen), but a change made by another client may take a moment to show.
 // WithConsistentRead reads NATS instead. (If another client deletes the
 // bucket and makes it again, revisions start anew and cached reads of it by
-// this Client each wait up to 20 ms before reading NATS, until the new
+// this Client each wait up to 2 ms before reading NATS, until the new
 // bucket passes the revision this Client saw last.)
 func (kv *KeyValue) Get(ctx context.Context, key string, opts ...KVGetOption) (*KeyValueEntry, error) {
 	var o kvGetOptions

@@ -47,7 +47,7 @@ const (
 	DefaultBucketBytes = 64 << 20
 	DefaultOrgBytes    = 256 << 20
 	DefaultMaxBuckets  = 1024
-	DefaultMaxWait     = 20 * time.Millisecond
+	DefaultMaxWait     = 2 * time.Millisecond
 	// DefaultWriteWindow is the default of Config.WriteWindow.
 	DefaultWriteWindow = 10_000
 )
@@ -78,7 +78,7 @@ type Config struct {
 	// costs a NATS consumer). Default 1024.
 	MaxBuckets int
 	// MaxWait bounds how long a read waits for the watch to reach the
-	// revision it needs before the caller reads NATS. Default 20 ms.
+	// revision it needs before the caller reads NATS. Default 2 ms.
 	MaxWait time.Duration
 	// WriteWindow: every WriteWindow changes a cached bucket applies, the
 	// cache checks that the bucket was read at least a quarter as often
