@@ -68,7 +68,9 @@ type Server struct {
 	consulID  string
 	advertise string
 	opsLis    net.Listener
-	served    chan error
+	// consoleSrv is the web console, nil without --console-listen.
+	consoleSrv *consoleServer
+	served     chan error
 }
 
 // New validates cfg and builds the server; it does no I/O.
@@ -117,7 +119,7 @@ func New(cfg config.Config, opts Options) (*Server, error) {
 			_, port, _ := net.SplitHostPort(cfg.ClusterListen)
 			name = host + "-" + port
 		}
-		s.embedded, err = natsembed.New(natsembed.Config{
+		ec := natsembed.Config{
 			DataDir:       cfg.DataDir,
 			Listen:        cfg.NATSListen,
 			MaxPayload:    int32(cfg.MaxPayload),
@@ -126,8 +128,14 @@ func New(cfg config.Config, opts Options) (*Server, error) {
 			ClusterListen: cfg.ClusterListen,
 			Routes:        cfg.Routes,
 			Logger:        s.log,
-		})
-		if err != nil {
+		}
+		if err := embeddedAuth(cfg, &ec); err != nil {
+			return nil, err
+		}
+		if cfg.ClusterName != "" && ec.ClusterSecret == "" {
+			s.log.Warn("routes need no credentials: any process on this host can join the cluster; set cluster-secret", "cluster_listen", cfg.ClusterListen)
+		}
+		if s.embedded, err = natsembed.New(ec); err != nil {
 			return nil, err
 		}
 	}
@@ -224,6 +232,15 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	if s.cfg.OpsListen != "" {
 		if err := s.startOps(); err != nil {
 			_ = s.lis.Close()
+			return err
+		}
+	}
+	if s.cfg.ConsoleListen != "" {
+		if err := s.startConsole(in, maxPayload); err != nil {
+			_ = s.lis.Close()
+			if s.ops != nil {
+				_ = s.ops.Close()
+			}
 			return err
 		}
 	}
@@ -413,8 +430,17 @@ func (s *Server) OpsAddr() net.Addr {
 	return s.opsLis.Addr()
 }
 
-// NATSClientURL is the embedded NATS's TCP URL, or "" (external NATS, or no
-// --nats-listen).
+// NATSClusterURL is the embedded NATS's route address ("nats://host:port",
+// no credentials), or "" outside a cluster.
+func (s *Server) NATSClusterURL() string {
+	if s.embedded == nil {
+		return ""
+	}
+	return s.embedded.ClusterURL()
+}
+
+// NATSClientURL is the embedded NATS's TCP URL (without credentials), or ""
+// (external NATS, or neither --nats-listen nor a cluster).
 func (s *Server) NATSClientURL() string {
 	if s.embedded == nil {
 		return ""
@@ -450,6 +476,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	if s.ops != nil {
 		_ = s.ops.Shutdown(ctx)
+	}
+	if s.consoleSrv != nil {
+		s.consoleSrv.shutdown(ctx)
 	}
 	if s.grpc != nil {
 		stopped := make(chan struct{})
