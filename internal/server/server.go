@@ -280,12 +280,25 @@ func (s *Server) register(ctx context.Context) error {
 	}
 	id := s.cfg.ConsulService + "-" + strings.NewReplacer(":", "-", ".", "-", "[", "", "]", "").Replace(s.advertise)
 	if err := agent.Register(ctx, consul.Service{ID: id, Name: s.cfg.ConsulService, Address: host, Port: port, TLS: s.cert != nil}); err != nil {
+		agent.Close()
 		return fmt.Errorf("register with Consul: %w", err)
+	}
+	// Return once clients can find this instance (the catalog lags the
+	// agent); an agent cut off from its servers is worth a warning, not a
+	// failed start.
+	wctx, cancel := context.WithTimeout(ctx, consulListWait)
+	defer cancel()
+	if err := agent.WaitListed(wctx, s.cfg.ConsulService, id); err != nil {
+		s.log.Warn("registered in Consul, but the agent does not list this instance yet", "agent", s.cfg.ConsulAddr, "id", id, "err", err)
 	}
 	s.consul, s.consulID = agent, id
 	s.log.Info("registered in Consul", "agent", s.cfg.ConsulAddr, "service", s.cfg.ConsulService, "id", id)
 	return nil
 }
+
+// consulListWait bounds how long Start waits for Consul to list this
+// instance after registering it.
+const consulListWait = 10 * time.Second
 
 // AdvertiseAddr is the address this instance tells others to use.
 func (s *Server) AdvertiseAddr() string { return s.advertise }
@@ -473,6 +486,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		if err := s.consul.Deregister(ctx, s.consulID); err != nil {
 			s.log.Warn("deregister from Consul failed", "err", err)
 		}
+		s.consul.Close()
 	}
 	if s.ops != nil {
 		_ = s.ops.Shutdown(ctx)
