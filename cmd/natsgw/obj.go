@@ -104,17 +104,14 @@ Prints the bucket (--json: a JSON object).`,
   natsgw obj add scratch --max-bytes 1073741824 --ttl 24h --memory`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts := []natsgw.ObjectStoreOption{
-				natsgw.WithObjectStoreDescription(description), natsgw.WithObjectStoreMaxBytes(maxBytes),
-				natsgw.WithObjectStoreTTL(ttl), natsgw.WithObjectStoreReplicas(replicas),
-			}
-			if memory {
-				opts = append(opts, natsgw.WithObjectStoreMemory())
+			cfg := natsgw.ObjectStoreConfig{
+				Bucket: args[0], Description: description, MaxBytes: maxBytes,
+				TTL: ttl, Memory: memory, Replicas: replicas,
 			}
 			return g.withClient(cmd.Context(), func(c *natsgw.Client) error {
 				ctx, cancel := g.call(cmd.Context())
 				defer cancel()
-				b, err := c.CreateObjectStore(ctx, args[0], opts...)
+				b, err := c.CreateObjectStore(ctx, cfg)
 				if err != nil {
 					return g.callError("create bucket "+args[0], err)
 				}
@@ -169,7 +166,7 @@ written. --json prints one JSON object per line instead of a table.`,
 			return g.withClient(cmd.Context(), func(c *natsgw.Client) error {
 				if len(args) == 0 {
 					if prefix != "" {
-						return errors.New("--prefix needs a BUCKET")
+						return usagef("--prefix needs a BUCKET")
 					}
 					ctx, cancel := g.call(cmd.Context())
 					defer cancel()
@@ -353,7 +350,7 @@ when it is not, or with --no-progress).`,
 			)
 			if file == "-" {
 				if name == "" {
-					return errors.New("--name is required when reading stdin")
+					return usagef("--name is required when reading stdin")
 				}
 				src = g.stdin
 			} else {

@@ -227,7 +227,9 @@ func (g *Gateway) natsError(ctx context.Context, action string, err error) error
 		return unavailable("%s: NATS connection is down", action)
 	// Object store (and JetStream generally). The object handlers name the
 	// bucket's max_bytes themselves before they get here.
-	case errors.Is(err, jetstream.ErrStreamNotFound), errors.Is(err, jetstream.ErrObjectNotFound):
+	case errors.Is(err, jetstream.ErrStreamNotFound):
+		return notFound("%s: stream not found", action)
+	case errors.Is(err, jetstream.ErrObjectNotFound):
 		return notFound("%s: not found", action)
 	case errors.Is(err, jetstream.ErrStreamNameAlreadyInUse):
 		return alreadyExists("%s: already exists with other settings", action)
