@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"log/slog"
 	"strings"
 	"testing"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/natsgw/natsgw"
 	"github.com/natsgw/natsgw/internal/config"
+	"github.com/natsgw/natsgw/internal/natsembed"
 	"github.com/natsgw/natsgw/internal/testutil"
 )
 
@@ -62,4 +64,39 @@ func TestInProcessReconnect(t *testing.T) {
 	r, err := c.Request(ctx, "api.ping", nil)
 	testutil.NoErr(t, err, "request after reconnect")
 	testutil.Equal(t, string(r.Data), "pong", "reply")
+}
+
+// TestExternalReconnectLogged: with an external NATS, the logs name its URL,
+// and a failed reconnect attempt is a warning (the first of an outage; the
+// retries after it are debug detail), so an outage is visible while it
+// lasts, not only when it ends.
+func TestExternalReconnectLogged(t *testing.T) {
+	t.Parallel()
+	ext, err := natsembed.New(natsembed.Config{DataDir: t.TempDir(), Listen: "127.0.0.1:0", Insecure: true, MaxPayload: 1 << 20})
+	testutil.NoErr(t, err, "external NATS")
+	ctx := testutil.Context(t)
+	testutil.NoErr(t, ext.Start(ctx), "start external NATS")
+	url := ext.ClientURL()
+
+	logs := &testutil.Buffer{}
+	cfg := config.Default()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.DataDir = ""
+	cfg.NATSURL = url
+	cfg.ShutdownTimeout = config.Duration(time.Second)
+	srv, err := New(cfg, Options{Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	testutil.NoErr(t, err, "new")
+	testutil.NoErr(t, srv.Start(ctx), "start")
+	t.Cleanup(func() { _ = srv.Shutdown(context.Background()) })
+
+	ext.Shutdown()
+	out := logs.WaitFor(t, "NATS reconnect failed")
+	for _, want := range []string{
+		`level=WARN msg="NATS disconnected" url=` + url,
+		`level=WARN msg="NATS reconnect failed" url=` + url + ` attempts=1`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("logs lack %q:\n%s", want, out)
+		}
+	}
 }

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -476,7 +477,17 @@ func (s *Server) natsTransport(nc *nats.Conn) []any {
 	if s.embedded != nil {
 		return []any{"transport", "in-process"}
 	}
-	return []any{"url", nc.ConnectedUrlRedacted()}
+	if u := nc.ConnectedUrlRedacted(); u != "" {
+		return []any{"url", u}
+	}
+	// Disconnected: the configured servers, passwords masked.
+	urls := strings.Split(s.cfg.NATSURL, ",")
+	for i, raw := range urls {
+		if u, err := url.Parse(strings.TrimSpace(raw)); err == nil {
+			urls[i] = u.Redacted()
+		}
+	}
+	return []any{"url", strings.Join(urls, ",")}
 }
 
 // Addr is the gRPC listener's address (useful with port 0).
