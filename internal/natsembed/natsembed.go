@@ -56,6 +56,12 @@ type Config struct {
 	ClusterListen string
 	// Routes are the other nodes' cluster URLs ("nats://host:port").
 	Routes []string
+	// SyncAlways makes JetStream fsync every write before acknowledging it;
+	// SyncInterval, when positive, is how often it fsyncs otherwise (0:
+	// NATS's default, 2 minutes). Writes reach the operating system at once
+	// either way.
+	SyncAlways   bool
+	SyncInterval time.Duration
 	// User and Password are the operator credential TCP clients (the
 	// `nats` CLI) authenticate with; Token is the alternative. Either or
 	// both may be set. Without any, TCP clients are refused unless Insecure.
@@ -133,7 +139,9 @@ func New(cfg Config) (*Server, error) {
 		JetStreamMaxStore:  -1,
 		// The gateway's one connection carries every subscription, so give it
 		// room before the server calls it a slow consumer.
-		MaxPending: 256 << 20,
+		MaxPending:   256 << 20,
+		SyncAlways:   cfg.SyncAlways,
+		SyncInterval: cfg.SyncInterval,
 		Users: []*server.User{{
 			Username:               internalUser,
 			Password:               secret,

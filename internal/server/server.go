@@ -121,7 +121,13 @@ func New(cfg config.Config, opts Options) (*Server, error) {
 			_, port, _ := net.SplitHostPort(cfg.ClusterListen)
 			name = host + "-" + port
 		}
+		syncAlways, syncInterval, err := cfg.JetStreamSyncPolicy()
+		if err != nil {
+			return nil, err
+		}
 		ec := natsembed.Config{
+			SyncAlways:    syncAlways,
+			SyncInterval:  syncInterval,
 			DataDir:       cfg.DataDir,
 			Listen:        cfg.NATSListen,
 			MaxPayload:    int32(cfg.MaxPayload),
@@ -366,6 +372,7 @@ func (s *Server) grpcOptions(maxPayload int, in *interceptors) []grpc.ServerOpti
 		grpc.NumStreamWorkers(streamWorkers),
 		grpc.UnaryInterceptor(in.unary),
 		grpc.StreamInterceptor(in.stream),
+		newCodec().serverOption(),
 	}
 	if s.cert != nil {
 		opts = append(opts, s.cert.serverOption())
