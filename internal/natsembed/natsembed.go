@@ -352,6 +352,23 @@ func (s *Server) StoreDir() string { return s.ns.StoreDir() }
 // NumClients reports the server's client connections.
 func (s *Server) NumClients() int { return s.ns.NumClients() }
 
+// DisconnectClients closes the open client connections named name from the
+// server's side, as the server does with a stale or slow client; it returns
+// how many it closed. Clients reconnect if they are set to.
+func (s *Server) DisconnectClients(name string) (int, error) {
+	cz, err := s.ns.Connz(&server.ConnzOptions{Limit: 1 << 20})
+	if err != nil {
+		return 0, fmt.Errorf("natsembed: list connections: %w", err)
+	}
+	n := 0
+	for _, c := range cz.Conns {
+		if c.Name == name && s.ns.DisconnectClientByID(c.Cid) == nil {
+			n++
+		}
+	}
+	return n, nil
+}
+
 // Shutdown stops the server and waits until it has stopped.
 func (s *Server) Shutdown() {
 	s.ns.Shutdown()
