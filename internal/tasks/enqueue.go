@@ -1,0 +1,170 @@
+package tasks
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
+
+	natsgwv1 "github.com/natsgw/natsgw/api/gen/natsgw/v1"
+	"github.com/natsgw/natsgw/internal/gateway"
+	"github.com/natsgw/natsgw/internal/tenant"
+)
+
+// Enqueue adds one task; see TaskService.Enqueue.
+func (s *Service) Enqueue(ctx context.Context, req *natsgwv1.EnqueueRequest) (*natsgwv1.EnqueueResponse, error) {
+	if _, err := s.queueName(ctx, "queue", req.GetQueue()); err != nil {
+		return nil, err
+	}
+	t, err := s.newTask("task", req.GetTask(), time.Now(), false)
+	if err != nil {
+		return nil, err
+	}
+	q, err := s.ensure(ctx, "queue", req.GetQueue())
+	if err != nil {
+		return nil, err
+	}
+	kind := kindQueued
+	if t.state == natsgwv1.TaskState_TASK_STATE_SCHEDULED {
+		kind = kindScheduled
+	}
+	var opts []jetstream.PublishOpt
+	if req.GetTask().GetUniqueId() != "" {
+		// Known and not finished: a duplicate, whatever the dedup window.
+		if cur, err := s.last(ctx, q, q.Subject("*", "*", "*", t.id)); err != nil {
+			return nil, s.errs(ctx, fmt.Sprintf("enqueue to queue %q", q.Name()), err)
+		} else if cur != nil {
+			if toks, ok := q.Tokens(cur.subject); ok && (toks[0] == kindScheduled || toks[0] == kindRetrying || toks[0] == kindQueued) {
+				return &natsgwv1.EnqueueResponse{TaskId: t.id, State: stateOfKind(toks[0]), Duplicate: true}, nil
+			}
+		}
+		opts = append(opts, jetstream.WithMsgID(t.id))
+	}
+	ack, err := s.publish(ctx, q, t.message(q.Subject, kind), opts...)
+	if err != nil {
+		return nil, s.errs(ctx, fmt.Sprintf("enqueue to queue %q", q.Name()), err)
+	}
+	return &natsgwv1.EnqueueResponse{TaskId: t.id, State: t.state, Duplicate: ack.Duplicate}, nil
+}
+
+func stateOfKind(kind string) natsgwv1.TaskState {
+	switch kind {
+	case kindScheduled:
+		return natsgwv1.TaskState_TASK_STATE_SCHEDULED
+	case kindRetrying:
+		return natsgwv1.TaskState_TASK_STATE_RETRYING
+	case kindQueued:
+		return natsgwv1.TaskState_TASK_STATE_QUEUED
+	case kindSucceeded:
+		return natsgwv1.TaskState_TASK_STATE_SUCCEEDED
+	case kindDead:
+		return natsgwv1.TaskState_TASK_STATE_DEAD
+	}
+	return natsgwv1.TaskState_TASK_STATE_UNSPECIFIED
+}
+
+// EnqueueBatch adds tasks all-or-nothing; see TaskService.EnqueueBatch.
+func (s *Service) EnqueueBatch(ctx context.Context, req *natsgwv1.EnqueueBatchRequest) (*natsgwv1.EnqueueBatchResponse, error) {
+	if _, err := s.queueName(ctx, "queue", req.GetQueue()); err != nil {
+		return nil, err
+	}
+	specs := req.GetTasks()
+	switch {
+	case len(specs) == 0:
+		return nil, gateway.InvalidArgument("tasks", "must not be empty")
+	case len(specs) > maxBatch:
+		return nil, gateway.InvalidArgument("tasks", "at most %d tasks (got %d)", maxBatch, len(specs))
+	}
+	now := time.Now()
+	ts := make([]*task, len(specs))
+	ids := make([]string, len(specs))
+	seen := make(map[string]int, len(specs))
+	for i, spec := range specs {
+		field := fmt.Sprintf("tasks[%d]", i)
+		t, err := s.newTask(field, spec, now, false)
+		if err != nil {
+			return nil, err
+		}
+		if j, dup := seen[t.id]; dup {
+			return nil, gateway.InvalidArgument(field+".unique_id", "same as tasks[%d].unique_id", j)
+		}
+		seen[t.id] = i
+		ts[i], ids[i] = t, t.id
+	}
+	q, err := s.ensure(ctx, "queue", req.GetQueue())
+	if err != nil {
+		return nil, err
+	}
+	action := fmt.Sprintf("enqueue a batch to queue %q", q.Name())
+	err = s.atomicBatch(ctx, q, ts)
+	if errors.Is(err, nats.ErrNoResponders) {
+		// The queue was deleted behind this instance's back.
+		s.known.Delete(q.NATSName())
+		if err = s.create(ctx, q); err != nil {
+			return nil, err
+		}
+		err = s.atomicBatch(ctx, q, ts)
+	}
+	if err != nil {
+		return nil, s.errs(ctx, action, err)
+	}
+	return &natsgwv1.EnqueueBatchResponse{TaskIds: ids}, nil
+}
+
+// batchAck is the answer to an atomic batch's commit.
+type batchAck struct {
+	Error *jetstream.APIError `json:"error,omitempty"`
+	Count int                 `json:"count"`
+}
+
+// atomicBatch stores ts in q with one NATS atomic batch: every message but
+// the last goes without waiting; the last commits, and NATS answers for
+// the whole batch (nats.go has no API for this yet).
+func (s *Service) atomicBatch(ctx context.Context, q tenant.TaskQueue, ts []*task) error {
+	id := nuid.Next()
+	for i, t := range ts {
+		kind := kindQueued
+		if t.state == natsgwv1.TaskState_TASK_STATE_SCHEDULED {
+			kind = kindScheduled
+		}
+		m := t.message(q.Subject, kind)
+		if t.unique {
+			m.Header.Set(jetstream.MsgIDHeader, t.id)
+		}
+		m.Header.Set("Nats-Batch-Id", id)
+		m.Header.Set("Nats-Batch-Sequence", strconv.Itoa(i+1))
+		if i < len(ts)-1 {
+			if err := s.nc.PublishMsg(m); err != nil {
+				return err
+			}
+			continue
+		}
+		m.Header.Set("Nats-Batch-Commit", "1")
+		if _, ok := ctx.Deadline(); !ok {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, readTimeout)
+			defer cancel()
+		}
+		resp, err := s.nc.RequestMsgWithContext(ctx, m)
+		if err != nil {
+			return err
+		}
+		var ack batchAck
+		if err := json.Unmarshal(resp.Data, &ack); err != nil {
+			return fmt.Errorf("atomic batch: bad reply %q", resp.Data)
+		}
+		if ack.Error != nil {
+			return ack.Error
+		}
+		if ack.Count != len(ts) {
+			return fmt.Errorf("atomic batch: %d of %d stored", ack.Count, len(ts))
+		}
+	}
+	return nil
+}
