@@ -8,8 +8,10 @@ import (
 
 	"go.uber.org/goleak"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	natsgwv1 "github.com/natsgw/natsgw/api/gen/natsgw/v1"
@@ -143,3 +145,11 @@ func stats(t *testing.T, ctx context.Context, tc natsgwv1.TaskServiceClient, que
 }
 
 func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }
+
+// wantCode fails unless err is a status with code.
+func wantCode(t *testing.T, err error, code codes.Code, what string) {
+	t.Helper()
+	if status.Code(err) != code {
+		t.Fatalf("%s: got %v, want code %s", what, err, code)
+	}
+}

@@ -10,6 +10,7 @@ import (
 // The vertical slice: enqueue, a worker runs the task, the result comes
 // back through GetResult, and the counts follow.
 func TestEnqueueWorkResult(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := orgCtx(t, "acme")
 	id := enqueue(t, ctx, e.tc, "emails", &natsgwv1.TaskSpec{
