@@ -361,6 +361,9 @@ func FailedPrecondition(format string, args ...any) error {
 	return failedPrecondition(format, args...)
 }
 
+// AlreadyExists reports a thing that exists.
+func AlreadyExists(format string, args ...any) error { return alreadyExists(format, args...) }
+
 // ResourceExhausted reports a limit reached.
 func ResourceExhausted(format string, args ...any) error { return resourceExhausted(format, args...) }
 

@@ -111,11 +111,17 @@ func (s *Service) EnqueueBatch(ctx context.Context, req *natsgwv1.EnqueueBatchRe
 		}
 		err = s.atomicBatch(ctx, q, ts)
 	}
+	if apiCode(err) == jsErrBatchDuplicate {
+		return nil, gateway.AlreadyExists("%s: a task's unique_id is already known; nothing was enqueued", action)
+	}
 	if err != nil {
 		return nil, s.errs(ctx, action, err)
 	}
 	return &natsgwv1.EnqueueBatchResponse{TaskIds: ids}, nil
 }
+
+// jsErrBatchDuplicate: an atomic batch holds a message id NATS has seen.
+const jsErrBatchDuplicate jetstream.ErrorCode = 10201
 
 // batchAck is the answer to an atomic batch's commit.
 type batchAck struct {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -89,6 +90,7 @@ func startWorker(t *testing.T, ctx context.Context, tc natsgwv1.TaskServiceClien
 			resp, err := stream.Recv()
 			if err != nil {
 				w.done <- err
+				close(w.tasks)
 				return
 			}
 			for _, task := range resp.GetTasks() {
@@ -152,4 +154,24 @@ func wantCode(t *testing.T, err error, code codes.Code, what string) {
 	if status.Code(err) != code {
 		t.Fatalf("%s: got %v, want code %s", what, err, code)
 	}
+}
+
+// wantField fails unless err is InvalidArgument with a BadRequest
+// violation naming field.
+func wantField(t *testing.T, err error, field string) {
+	t.Helper()
+	st := status.Convert(err)
+	if st.Code() != codes.InvalidArgument {
+		t.Fatalf("got %v, want InvalidArgument naming %s", err, field)
+	}
+	for _, d := range st.Details() {
+		if br, ok := d.(*errdetails.BadRequest); ok {
+			for _, v := range br.GetFieldViolations() {
+				if v.GetField() == field {
+					return
+				}
+			}
+		}
+	}
+	t.Fatalf("got %v, want a violation of field %s", err, field)
 }

@@ -53,9 +53,10 @@ type workSession struct {
 
 	mu      sync.Mutex
 	held    map[string]*heldTask
-	arrived []jetstream.Msg // from idle pull requests, not yet taken
-	waiting []bool          // by consumer: an idle pull request is open
-	wake    chan struct{}   // an outcome freed a place, or a task arrived
+	arrived []jetstream.Msg      // from idle pull requests, not yet taken
+	waiting []context.CancelFunc // by consumer: ends its open idle pull request
+	paused  bool                 // the queue is paused: no pulling
+	wake    chan struct{}        // an outcome freed a place, or a task arrived
 
 	acks chan pendingAck // outcomes whose record is being stored
 	idle sync.WaitGroup  // idle pull requests
@@ -136,7 +137,8 @@ func (s *Service) Work(stream natsgwv1.TaskService_WorkServer) error {
 		limits:  s.rateLimits(q, cfg.rates),
 		stream:  stream,
 		held:    make(map[string]*heldTask),
-		waiting: make([]bool, len(cons)),
+		waiting: make([]context.CancelFunc, len(cons)),
+		paused:  cfg.pausedUntil.After(time.Now()),
 		wake:    make(chan struct{}, 1),
 		acks:    make(chan pendingAck, 1024),
 	}
@@ -229,7 +231,7 @@ func (w *workSession) pump(ctx context.Context, readErr <-chan error) error {
 			return err
 		}
 		free := w.free()
-		if free <= 0 {
+		if free <= 0 || w.isPaused() {
 			if err := w.wait(ctx, readErr, w.wake); err != nil {
 				return err
 			}
@@ -249,6 +251,33 @@ func (w *workSession) pump(ctx context.Context, readErr <-chan error) error {
 		if err := w.wait(ctx, readErr, w.wake); err != nil {
 			return err
 		}
+	}
+}
+
+func (w *workSession) isPaused() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.paused
+}
+
+// setPaused follows the queue's pause. NATS pauses the consumers; the
+// stream stops pulling too, and its idle pull requests (which a pause
+// leaves unanswered) are replaced.
+func (w *workSession) setPaused(until time.Time) {
+	paused := until.After(time.Now())
+	w.mu.Lock()
+	changed := paused != w.paused
+	w.paused = paused
+	if changed {
+		for _, cancel := range w.waiting {
+			if cancel != nil {
+				cancel()
+			}
+		}
+	}
+	w.mu.Unlock()
+	if changed {
+		w.signal()
 	}
 }
 
@@ -315,19 +344,22 @@ func (w *workSession) consumerError(ctx context.Context, err error) error {
 // the stream (ctx).
 func (w *workSession) waitIdle(ctx context.Context) {
 	for i, c := range w.cons {
+		pctx, cancel := context.WithTimeout(ctx, idlePoll)
 		w.mu.Lock()
-		busy := w.waiting[i]
-		w.waiting[i] = true
+		busy := w.waiting[i] != nil
+		if !busy {
+			w.waiting[i] = cancel
+		}
 		w.mu.Unlock()
 		if busy {
+			cancel()
 			continue
 		}
-		pctx, cancel := context.WithTimeout(ctx, idlePoll)
 		b, err := c.Fetch(1, jetstream.FetchContext(pctx))
 		if err != nil {
 			cancel()
 			w.mu.Lock()
-			w.waiting[i] = false
+			w.waiting[i] = nil
 			w.mu.Unlock()
 			continue
 		}
@@ -340,7 +372,7 @@ func (w *workSession) waitIdle(ctx context.Context) {
 				got = append(got, m)
 			}
 			w.mu.Lock()
-			w.waiting[i] = false
+			w.waiting[i] = nil
 			w.arrived = append(w.arrived, got...)
 			w.mu.Unlock()
 			w.signal()
@@ -540,6 +572,7 @@ func (w *workSession) keepLeases(ctx context.Context) {
 		case <-refresh.C:
 			if st, err := w.s.settings(ctx, w.q); err == nil {
 				w.limits.set(st.rates)
+				w.setPaused(st.pausedUntil)
 			}
 			continue
 		case <-t.C:
