@@ -115,7 +115,13 @@ func (w *worker) stop() {
 
 func (w *worker) next() *natsgwv1.Task {
 	w.t.Helper()
-	return testutil.Recv(w.t, w.tasks, "task")
+	task := testutil.Recv(w.t, w.tasks, "task")
+	if task == nil {
+		err := <-w.done
+		w.done <- err
+		w.t.Fatalf("work stream ended: %v", err)
+	}
+	return task
 }
 
 func (w *worker) outcome(o *natsgwv1.TaskOutcome) {

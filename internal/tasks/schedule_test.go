@@ -78,7 +78,6 @@ func TestCancelScheduledTask(t *testing.T) {
 func TestPeriodicSchedules(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	ctx := orgCtx(t, "acme")
 	for _, tc := range []struct {
 		name     string
 		schedule *natsgwv1.Schedule
@@ -88,6 +87,7 @@ func TestPeriodicSchedules(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
+			ctx := orgCtx(t, "acme")
 			queue := "periodic-" + tc.name
 			tc.schedule.Template = &natsgwv1.TaskSpec{TaskType: "report", Payload: []byte("daily"), Priority: natsgwv1.TaskPriority_TASK_PRIORITY_HIGH}
 			_, err := e.tc.CreateSchedule(ctx, &natsgwv1.CreateScheduleRequest{Queue: queue, Schedule: tc.schedule})

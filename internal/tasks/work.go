@@ -58,8 +58,10 @@ type workSession struct {
 	paused  bool                 // the queue is paused: no pulling
 	wake    chan struct{}        // an outcome freed a place, or a task arrived
 
-	acks chan pendingAck // outcomes whose record is being stored
-	idle sync.WaitGroup  // idle pull requests
+	acks  chan pendingAck // outcomes whose record is being stored
+	ackMu sync.RWMutex    // guards sending on acks against its close
+	ended bool            // acks is closed (ackMu)
+	idle  sync.WaitGroup  // idle pull requests
 }
 
 type heldTask struct {
@@ -148,15 +150,22 @@ func (s *Service) Work(stream natsgwv1.TaskService_WorkServer) error {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	readErr := make(chan error, 1)
-	wg.Add(3)
-	go func() { defer wg.Done(); readErr <- w.read(ctx); w.signal() }()
+	// The reader ends when the worker's frames do, at the latest when this
+	// handler returns (gRPC then ends the stream); it may still apply an
+	// outcome while the rest shuts down, which ends = true turns into a
+	// redelivery.
+	go func() { readErr <- w.read(ctx); w.signal() }()
+	wg.Add(2)
 	go func() { defer wg.Done(); w.keepLeases(ctx) }()
 	go func() { defer wg.Done(); w.ackStored() }()
 	err = w.pump(ctx, readErr)
 	cancel()
 	w.idle.Wait()
-	w.release()
+	w.ackMu.Lock()
+	w.ended = true
 	close(w.acks)
+	w.ackMu.Unlock()
+	w.release()
 	wg.Wait()
 	if errors.Is(err, errHalfClosed) {
 		return nil
@@ -525,6 +534,13 @@ func (w *workSession) apply(ctx context.Context, field string, o *natsgwv1.TaskO
 	m := t.message(w.q.Subject, kind)
 	if kind == kindSucceeded {
 		m.Header.Set("Nats-TTL", ttlString(t.resultTTL))
+	}
+	w.ackMu.RLock()
+	defer w.ackMu.RUnlock()
+	if w.ended {
+		// The stream is ending: the outcome is lost, the task runs again.
+		_ = h.msg.Nak()
+		return nil
 	}
 	fut, err := w.s.js.PublishMsgAsync(m)
 	if err != nil {
