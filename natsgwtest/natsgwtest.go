@@ -11,9 +11,15 @@ package natsgwtest
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -44,6 +50,7 @@ type settings struct {
 	tls        bool
 	orgRate    float64
 	orgBurst   int
+	console    bool
 }
 
 // WithMaxPayload sets the gateway's max payload (default 8 MiB).
@@ -82,6 +89,10 @@ func WithOrgRate(rate float64, burst int) Option {
 	return func(s *settings) { s.orgRate, s.orgBurst = rate, burst }
 }
 
+// WithConsole serves the web console on a loopback port; ConsoleURL
+// reports it.
+func WithConsole() Option { return func(s *settings) { s.console = true } }
+
 // WithLogLevel sets the level of gateway logs sent to t.Log (default warn).
 func WithLogLevel(l slog.Level) Option { return func(s *settings) { s.logLevel = l } }
 
@@ -115,11 +126,15 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 	}
 	if st.natsListen {
 		cfg.NATSListen = "127.0.0.1:0"
+		cfg.NATSUser, cfg.NATSPassword = OperatorUser, randomSecret(tb)
 	}
 	cfg.AuthFile = st.authFile
 	cfg.OrgRate, cfg.OrgBurst = st.orgRate, st.orgBurst
 	if st.tls {
 		cfg.TLSCert, cfg.TLSKey = newTLSFiles(tb)
+	}
+	if st.console {
+		cfg.ConsoleListen = "127.0.0.1:0"
 	}
 	if st.consulAddr != "" {
 		cfg.ConsulAddr, cfg.ConsulService = st.consulAddr, st.consulSvc
@@ -169,6 +184,7 @@ func NewCluster(tb testing.TB, n int, opts ...Option) []*Server {
 		o(&st)
 	}
 	ports := freePorts(tb, n)
+	secret := randomSecret(tb)
 	servers := make([]*Server, n)
 	for i := range n {
 		cfg := config.Default()
@@ -180,6 +196,7 @@ func NewCluster(tb testing.TB, n int, opts ...Option) []*Server {
 		cfg.ServerName = fmt.Sprintf("n%d", i+1)
 		cfg.ClusterName = "natsgwtest"
 		cfg.ClusterListen = fmt.Sprintf("127.0.0.1:%d", ports[i])
+		cfg.ClusterSecret = secret
 		for j, p := range ports {
 			if j != i {
 				cfg.Routes = append(cfg.Routes, fmt.Sprintf("nats://127.0.0.1:%d", p))
@@ -246,8 +263,73 @@ func (s *Server) current() *server.Server {
 // Addr is the gateway's "host:port".
 func (s *Server) Addr() string { return s.current().Addr().String() }
 
-// NATSURL is the embedded NATS's TCP URL (WithNATSListener), or "".
-func (s *Server) NATSURL() string { return s.current().NATSClientURL() }
+// OperatorUser is the user name of the operator credential WithNATSListener
+// gives the embedded NATS (its password is random).
+const OperatorUser = "operator"
+
+// NATSURL is the embedded NATS's TCP URL (WithNATSListener) with the
+// operator credential in it (nats://operator:<password>@127.0.0.1:<port>),
+// or "".
+func (s *Server) NATSURL() string {
+	raw := s.current().NATSClientURL()
+	if raw == "" || s.cfg.NATSUser == "" {
+		return raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		s.tb.Fatalf("natsgwtest: NATS URL %q: %v", raw, err)
+	}
+	u.User = url.UserPassword(s.cfg.NATSUser, s.cfg.NATSPassword)
+	return u.String()
+}
+
+// randomSecret is a fresh random password.
+func randomSecret(tb testing.TB) string {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		tb.Fatalf("natsgwtest: %v", err)
+	}
+	return hex.EncodeToString(b)
+}
+
+// WriteAuthFile writes an auth file (for WithAuthFile) granting one new
+// token per grant, a grant being {org, user}, and returns the file's path
+// and the tokens in order.
+func WriteAuthFile(tb testing.TB, grants ...[2]string) (string, []string) {
+	tb.Helper()
+	var f server.AuthFile
+	var toks []string
+	for _, g := range grants {
+		tok, e, err := server.NewToken(g[0], g[1])
+		if err != nil {
+			tb.Fatalf("natsgwtest: new token: %v", err)
+		}
+		f.Tokens = append(f.Tokens, e)
+		toks = append(toks, tok)
+	}
+	b, err := json.Marshal(f)
+	if err != nil {
+		tb.Fatalf("natsgwtest: %v", err)
+	}
+	path := filepath.Join(tb.TempDir(), "auth.json")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		tb.Fatalf("natsgwtest: write auth file: %v", err)
+	}
+	return path, toks
+}
+
+// ConsoleURL is the web console's base URL ("http://127.0.0.1:port", https
+// with TLS), or "" without WithConsole.
+func (s *Server) ConsoleURL() string {
+	a := s.current().ConsoleAddr()
+	if a == nil {
+		return ""
+	}
+	if s.cfg.TLSCert != "" {
+		return "https://" + a.String()
+	}
+	return "http://" + a.String()
+}
 
 // Restart stops the gateway (and its embedded NATS) and starts it again on
 // the same address and data directory, as an operator restart would. Open

@@ -17,6 +17,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -70,7 +71,9 @@ type Server struct {
 	consulID  string
 	advertise string
 	opsLis    net.Listener
-	served    chan error
+	// consoleSrv is the web console, nil without --console-listen.
+	consoleSrv *consoleServer
+	served     chan error
 }
 
 // New validates cfg and builds the server; it does no I/O.
@@ -119,7 +122,7 @@ func New(cfg config.Config, opts Options) (*Server, error) {
 			_, port, _ := net.SplitHostPort(cfg.ClusterListen)
 			name = host + "-" + port
 		}
-		s.embedded, err = natsembed.New(natsembed.Config{
+		ec := natsembed.Config{
 			DataDir:       cfg.DataDir,
 			Listen:        cfg.NATSListen,
 			MaxPayload:    int32(cfg.MaxPayload),
@@ -128,8 +131,14 @@ func New(cfg config.Config, opts Options) (*Server, error) {
 			ClusterListen: cfg.ClusterListen,
 			Routes:        cfg.Routes,
 			Logger:        s.log,
-		})
-		if err != nil {
+		}
+		if err := embeddedAuth(cfg, &ec); err != nil {
+			return nil, err
+		}
+		if cfg.ClusterName != "" && ec.ClusterSecret == "" {
+			s.log.Warn("routes need no credentials: any process on this host can join the cluster; set cluster-secret", "cluster_listen", cfg.ClusterListen)
+		}
+		if s.embedded, err = natsembed.New(ec); err != nil {
 			return nil, err
 		}
 	}
@@ -141,6 +150,9 @@ func New(cfg config.Config, opts Options) (*Server, error) {
 func (s *Server) Start(ctx context.Context) (err error) {
 	defer func() {
 		if err != nil {
+			if s.grpc != nil {
+				s.grpc.Stop() // its workers run from NewServer on
+			}
 			s.stopNATS()
 		}
 	}()
@@ -218,11 +230,20 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	reflection.Register(s.grpc)
 
 	if s.lis, err = net.Listen("tcp", s.cfg.Listen); err != nil {
-		return fmt.Errorf("listen %s: %w", s.cfg.Listen, err)
+		return listenError("--listen", s.cfg.Listen, err)
 	}
 	if s.cfg.OpsListen != "" {
 		if err := s.startOps(); err != nil {
 			_ = s.lis.Close()
+			return err
+		}
+	}
+	if s.cfg.ConsoleListen != "" {
+		if err := s.startConsole(in, maxPayload); err != nil {
+			_ = s.lis.Close()
+			if s.ops != nil {
+				_ = s.ops.Close()
+			}
 			return err
 		}
 	}
@@ -233,6 +254,24 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		return err
 	}
 	return nil
+}
+
+// listenError says which setting's address could not be listened on and
+// why, without net's "listen tcp <addr>:" that would repeat it.
+func listenError(flag, addr string, err error) error {
+	cause := err
+	var op *net.OpError
+	if errors.As(err, &op) {
+		cause = op.Err
+	}
+	var sys *os.SyscallError
+	if errors.As(cause, &sys) {
+		cause = sys.Err
+	}
+	if errors.Is(cause, syscall.EADDRINUSE) {
+		return fmt.Errorf("%s %s: %w (is another natsgw serve running there? pick a free address)", flag, addr, cause)
+	}
+	return fmt.Errorf("%s %s: %w", flag, addr, cause)
 }
 
 // register announces this instance to Consul (when configured). The gRPC
@@ -312,7 +351,7 @@ func (s *Server) grpcOptions(maxPayload int, in *interceptors) []grpc.ServerOpti
 func (s *Server) startOps() error {
 	lis, err := net.Listen("tcp", s.cfg.OpsListen)
 	if err != nil {
-		return fmt.Errorf("listen %s (ops): %w", s.cfg.OpsListen, err)
+		return listenError("--ops-listen", s.cfg.OpsListen, err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
@@ -387,8 +426,17 @@ func (s *Server) OpsAddr() net.Addr {
 	return s.opsLis.Addr()
 }
 
-// NATSClientURL is the embedded NATS's TCP URL, or "" (external NATS, or no
-// --nats-listen).
+// NATSClusterURL is the embedded NATS's route address ("nats://host:port",
+// no credentials), or "" outside a cluster.
+func (s *Server) NATSClusterURL() string {
+	if s.embedded == nil {
+		return ""
+	}
+	return s.embedded.ClusterURL()
+}
+
+// NATSClientURL is the embedded NATS's TCP URL (without credentials), or ""
+// (external NATS, or neither --nats-listen nor a cluster).
 func (s *Server) NATSClientURL() string {
 	if s.embedded == nil {
 		return ""
@@ -424,6 +472,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	if s.ops != nil {
 		_ = s.ops.Shutdown(ctx)
+	}
+	if s.consoleSrv != nil {
+		s.consoleSrv.shutdown(ctx)
 	}
 	if s.grpc != nil {
 		stopped := make(chan struct{})
