@@ -95,6 +95,27 @@ func (g *Gateway) prepareStreamPublish(st tenant.Stream, field string, p *natsgw
 		}
 		opts = append(opts, jetstream.WithMsgTTL(ttl))
 	}
+	if sc := p.GetSchedule(); sc != nil {
+		sh, err := scheduleHeaders(st, field+".schedule", subj, sc)
+		if err != nil {
+			return preparedPublish{}, err
+		}
+		if hdr == nil {
+			hdr = nats.Header{}
+		}
+		for k, v := range sh {
+			hdr[k] = v
+		}
+	}
+	if p.Increment != nil {
+		if len(p.GetData()) > 0 {
+			return preparedPublish{}, invalidArgumentf(field+".data", "must be empty with increment (a counter's messages carry no data)")
+		}
+		if hdr == nil {
+			hdr = nats.Header{}
+		}
+		hdr.Set("Nats-Incr", fmt.Sprintf("%+d", p.GetIncrement()))
+	}
 	// Headers set from the fields above are small; leave them room.
 	if size := len(p.GetData()) + headerSize(hdr); size > g.maxPayload-512 {
 		return preparedPublish{}, resourceExhausted("%s: message is %d bytes (data plus headers); the max payload is %d bytes", field, size, g.maxPayload-512)
@@ -115,11 +136,21 @@ func (s *streamServer) PublishToStream(ctx context.Context, req *natsgwv1.Publis
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.g.prepareStreamPublish(st, "message", req.GetMessage(), nil)
+	action := fmt.Sprintf("publish to stream %q", req.GetStream())
+	var subjects []string
+	if req.GetMessage().Increment != nil {
+		// Counters refuse the expected-stream header: check the subject
+		// against the stream's here.
+		str, err := s.g.js.Stream(ctx, st.NATSName())
+		if err != nil {
+			return nil, s.g.natsError(ctx, action, err)
+		}
+		subjects = str.CachedInfo().Config.Subjects
+	}
+	p, err := s.g.prepareStreamPublish(st, "message", req.GetMessage(), subjects)
 	if err != nil {
 		return nil, err
 	}
-	action := fmt.Sprintf("publish to stream %q", req.GetStream())
 	// First without the no-responders retries, so that a missing stream
 	// fails at once; a subject no stream takes is told apart from a blip
 	// (a cluster electing a leader) by looking the stream up.
@@ -134,7 +165,7 @@ func (s *streamServer) PublishToStream(ctx context.Context, req *natsgwv1.Publis
 		return nil, s.g.publishError(ctx, action, "message", req.GetMessage().GetSubject(), err)
 	}
 	s.g.traffic.in(org, 1, len(p.msg.Data))
-	return &natsgwv1.PublishToStreamResponse{Stream: st.Name(), Sequence: ack.Sequence, Duplicate: ack.Duplicate}, nil
+	return &natsgwv1.PublishToStreamResponse{Stream: st.Name(), Sequence: ack.Sequence, Duplicate: ack.Duplicate, CounterValue: ack.Value}, nil
 }
 
 // publishError maps a failed stream publish: a subject that the named stream

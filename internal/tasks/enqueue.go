@@ -2,15 +2,12 @@ package tasks
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/nats-io/nuid"
 
 	natsgwv1 "github.com/natsgw/natsgw/api/gen/natsgw/v1"
 	"github.com/natsgw/natsgw/internal/gateway"
@@ -123,54 +120,22 @@ func (s *Service) EnqueueBatch(ctx context.Context, req *natsgwv1.EnqueueBatchRe
 // jsErrBatchDuplicate: an atomic batch holds a message id NATS has seen.
 const jsErrBatchDuplicate jetstream.ErrorCode = 10201
 
-// batchAck is the answer to an atomic batch's commit.
-type batchAck struct {
-	Error *jetstream.APIError `json:"error,omitempty"`
-	Count int                 `json:"count"`
-}
-
-// atomicBatch stores ts in q with one NATS atomic batch: every message but
-// the last goes without waiting; the last commits, and NATS answers for
-// the whole batch (nats.go has no API for this yet).
+// atomicBatch stores ts in q with one NATS atomic batch.
 func (s *Service) atomicBatch(ctx context.Context, q tenant.TaskQueue, ts []*task) error {
-	id := nuid.Next()
+	msgs := make([]*nats.Msg, len(ts))
 	for i, t := range ts {
 		kind := kindQueued
 		if t.state == natsgwv1.TaskState_TASK_STATE_SCHEDULED {
 			kind = kindScheduled
 		}
-		m := t.message(q.Subject, kind)
+		msgs[i] = t.message(q.Subject, kind)
 		if t.unique {
-			m.Header.Set(jetstream.MsgIDHeader, t.id)
-		}
-		m.Header.Set("Nats-Batch-Id", id)
-		m.Header.Set("Nats-Batch-Sequence", strconv.Itoa(i+1))
-		if i < len(ts)-1 {
-			if err := s.nc.PublishMsg(m); err != nil {
-				return err
-			}
-			continue
-		}
-		m.Header.Set("Nats-Batch-Commit", "1")
-		if _, ok := ctx.Deadline(); !ok {
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, readTimeout)
-			defer cancel()
-		}
-		resp, err := s.nc.RequestMsgWithContext(ctx, m)
-		if err != nil {
-			return err
-		}
-		var ack batchAck
-		if err := json.Unmarshal(resp.Data, &ack); err != nil {
-			return fmt.Errorf("atomic batch: bad reply %q", resp.Data)
-		}
-		if ack.Error != nil {
-			return ack.Error
-		}
-		if ack.Count != len(ts) {
-			return fmt.Errorf("atomic batch: %d of %d stored", ack.Count, len(ts))
+			msgs[i].Header.Set(jetstream.MsgIDHeader, t.id)
 		}
 	}
-	return nil
+	ack, err := gateway.PublishAtomic(ctx, s.nc, msgs)
+	if err == nil && ack.Count != len(ts) {
+		err = fmt.Errorf("atomic batch: %d of %d stored", ack.Count, len(ts))
+	}
+	return err
 }
