@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -47,14 +48,16 @@ type workSession struct {
 	s      *Service
 	q      tenant.TaskQueue
 	cons   []jetstream.Consumer
+	prios  []int // by consumer: the priority it serves
 	max    int
 	limits *rateLimits
 	stream natsgwv1.TaskService_WorkServer
 
 	mu      sync.Mutex
 	held    map[string]*heldTask
-	arrived []jetstream.Msg      // from idle pull requests, not yet taken
-	waiting []context.CancelFunc // by consumer: ends its open idle pull request
+	arrived []jetstream.Msg      // from waiting pull requests, not yet taken
+	waiting []context.CancelFunc // by consumer: ends its open waiting pull request
+	empty   []bool               // by consumer: known to have nothing now
 	paused  bool                 // the queue is paused: no pulling
 	wake    chan struct{}        // an outcome freed a place, or a task arrived
 
@@ -127,7 +130,7 @@ func (s *Service) Work(stream natsgwv1.TaskService_WorkServer) error {
 	if err != nil {
 		return err
 	}
-	cons, err := s.consumers(ctx, q, types, cfg.pausedUntil)
+	cons, prios, err := s.consumers(ctx, q, types, cfg.pausedUntil)
 	if err != nil {
 		return err
 	}
@@ -135,11 +138,13 @@ func (s *Service) Work(stream natsgwv1.TaskService_WorkServer) error {
 		s:       s,
 		q:       q,
 		cons:    cons,
+		prios:   prios,
 		max:     n,
 		limits:  s.rateLimits(q, cfg.rates),
 		stream:  stream,
 		held:    make(map[string]*heldTask),
 		waiting: make([]context.CancelFunc, len(cons)),
+		empty:   make([]bool, len(cons)),
 		paused:  cfg.pausedUntil.After(time.Now()),
 		wake:    make(chan struct{}, 1),
 		acks:    make(chan pendingAck, 1024),
@@ -183,8 +188,9 @@ var errHalfClosed = errors.New("worker half-closed the stream")
 // from, highest priority first, creating them as needed. One per priority
 // takes every type ("a<prio>"); with types, one per priority and type
 // ("t<prio>_<type>").
-func (s *Service) consumers(ctx context.Context, q tenant.TaskQueue, types []string, pausedUntil time.Time) ([]jetstream.Consumer, error) {
+func (s *Service) consumers(ctx context.Context, q tenant.TaskQueue, types []string, pausedUntil time.Time) ([]jetstream.Consumer, []int, error) {
 	var out []jetstream.Consumer
+	var prios []int
 	for p := natsgwv1.TaskPriority_TASK_PRIORITY_HIGH; p >= natsgwv1.TaskPriority_TASK_PRIORITY_LOW; p-- {
 		names, filters := []string{"a" + prioToken(p)}, []string{q.Subject(kindQueued, prioToken(p), "*", "*")}
 		if len(types) > 0 {
@@ -211,16 +217,17 @@ func (s *Service) consumers(ctx context.Context, q tenant.TaskQueue, types []str
 			if err != nil {
 				if c := apiCode(err); c == jsErrWQNotUnique || c == jsErrWQMultipleUnfiltered {
 					if len(types) == 0 {
-						return nil, gateway.FailedPrecondition("start.task_types: workers of queue %q name their task types; a worker for every type cannot join them (name the types)", q.Name())
+						return nil, nil, gateway.FailedPrecondition("start.task_types: workers of queue %q name their task types; a worker for every type cannot join them (name the types)", q.Name())
 					}
-					return nil, gateway.FailedPrecondition("start.task_types: workers of queue %q take every task type; a worker for some types cannot join them (leave task_types empty)", q.Name())
+					return nil, nil, gateway.FailedPrecondition("start.task_types: workers of queue %q take every task type; a worker for some types cannot join them (leave task_types empty)", q.Name())
 				}
-				return nil, s.errs(ctx, fmt.Sprintf("work on queue %q", q.Name()), err)
+				return nil, nil, s.errs(ctx, fmt.Sprintf("work on queue %q", q.Name()), err)
 			}
 			out = append(out, c)
+			prios = append(prios, int(p))
 		}
 	}
-	return out, nil
+	return out, prios, nil
 }
 
 func apiCode(err error) jetstream.ErrorCode {
@@ -231,9 +238,13 @@ func apiCode(err error) jetstream.ErrorCode {
 	return 0
 }
 
-// pump hands out tasks until the stream ends: sweeps the consumers in
-// priority order without waiting, and when all are empty waits on every
-// one of them at once.
+// pump hands out tasks until the stream ends. Each consumer is in one of
+// three states: it may have messages (swept without waiting, in priority
+// order, whenever the worker has room), it is known to be empty (its last
+// sweep came back short, or its last delivery said nothing was pending), or
+// it has a waiting pull request for one message open, which NATS answers
+// as soon as the consumer has one. So an idle queue costs one pull request
+// per task, and a backlog is read in batches of the worker's free room.
 func (w *workSession) pump(ctx context.Context, readErr <-chan error) error {
 	for {
 		if err := w.wait(ctx, readErr, goOn); err != nil {
@@ -246,7 +257,7 @@ func (w *workSession) pump(ctx context.Context, readErr <-chan error) error {
 			}
 			continue
 		}
-		out, err := w.sweep(ctx, free)
+		out, more, err := w.sweep(ctx, free)
 		if err != nil {
 			return err
 		}
@@ -254,6 +265,8 @@ func (w *workSession) pump(ctx context.Context, readErr <-chan error) error {
 			if err := w.send(out); err != nil {
 				return err
 			}
+		}
+		if more && w.free() > 0 {
 			continue
 		}
 		w.waitIdle(ctx)
@@ -278,10 +291,11 @@ func (w *workSession) setPaused(until time.Time) {
 	changed := paused != w.paused
 	w.paused = paused
 	if changed {
-		for _, cancel := range w.waiting {
+		for i, cancel := range w.waiting {
 			if cancel != nil {
 				cancel()
 			}
+			w.empty[i] = false
 		}
 	}
 	w.mu.Unlock()
@@ -313,30 +327,71 @@ func (w *workSession) wait(ctx context.Context, readErr <-chan error, wake <-cha
 	}
 }
 
-// sweep takes up to free tasks: what idle pull requests delivered, then
-// from each consumer in priority order without waiting.
-func (w *workSession) sweep(ctx context.Context, free int) ([]*natsgwv1.Task, error) {
+// sweep takes up to free tasks, highest priority first: from what waiting
+// pull requests delivered and from each consumer that may have messages
+// (without waiting; a lower priority only for the room higher ones leave).
+// What does not fit stays for the next sweep. more reports a consumer that
+// filled its request (it may have more).
+func (w *workSession) sweep(ctx context.Context, free int) (tasks []*natsgwv1.Task, more bool, err error) {
 	w.mu.Lock()
 	msgs := w.arrived
 	w.arrived = nil
 	w.mu.Unlock()
-	for _, c := range w.cons {
-		want := free - len(msgs)
+	for i, c := range w.cons {
+		above := 0
+		for _, m := range msgs {
+			if w.prioOf(m) >= w.prios[i] {
+				above++
+			}
+		}
+		want := free - above
 		if want <= 0 {
 			break
 		}
-		b, err := c.FetchNoWait(want)
-		if err != nil {
-			return w.take(ctx, msgs), w.consumerError(ctx, err)
+		w.mu.Lock()
+		skip := w.waiting[i] != nil || w.empty[i]
+		w.mu.Unlock()
+		if skip {
+			continue
 		}
+		b, ferr := c.FetchNoWait(want)
+		if ferr != nil {
+			err = w.consumerError(ctx, ferr)
+			break
+		}
+		got := 0
 		for m := range b.Messages() {
 			msgs = append(msgs, m)
+			got++
 		}
-		if err := b.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, jetstream.ErrNoMessages) {
-			return w.take(ctx, msgs), w.consumerError(ctx, err)
+		if ferr := b.Error(); ferr != nil && !errors.Is(ferr, nats.ErrTimeout) && !errors.Is(ferr, jetstream.ErrNoMessages) {
+			err = w.consumerError(ctx, ferr)
+			break
 		}
+		w.mu.Lock()
+		w.empty[i] = got < want
+		w.mu.Unlock()
+		more = more || got == want
 	}
-	return w.take(ctx, msgs), nil
+	slices.SortStableFunc(msgs, func(a, b jetstream.Msg) int { return w.prioOf(b) - w.prioOf(a) })
+	if len(msgs) > free {
+		w.mu.Lock()
+		w.arrived = append(w.arrived, msgs[free:]...)
+		w.mu.Unlock()
+		msgs = msgs[:free]
+	}
+	return w.take(ctx, msgs), more, err
+}
+
+// prioOf is the priority of a delivered task (0 for a message that is not
+// one).
+func (w *workSession) prioOf(m jetstream.Msg) int {
+	toks, ok := w.q.Tokens(m.Subject())
+	if !ok || len(toks) != 4 {
+		return 0
+	}
+	p, _ := strconv.Atoi(toks[1])
+	return p
 }
 
 // consumerError ends a Work stream whose consumer failed; a deleted queue
@@ -349,13 +404,13 @@ func (w *workSession) consumerError(ctx context.Context, err error) error {
 }
 
 // waitIdle opens a waiting pull request (one task) on every consumer that
-// has none; what they deliver is taken by the next sweep. They end with
-// the stream (ctx).
+// is known to be empty and has none; what they deliver is taken by the next
+// sweep. They end with the stream (ctx).
 func (w *workSession) waitIdle(ctx context.Context) {
 	for i, c := range w.cons {
 		pctx, cancel := context.WithTimeout(ctx, idlePoll)
 		w.mu.Lock()
-		busy := w.waiting[i] != nil
+		busy := w.waiting[i] != nil || !w.empty[i] // not known empty: swept instead
 		if !busy {
 			w.waiting[i] = cancel
 		}
@@ -382,6 +437,10 @@ func (w *workSession) waitIdle(ctx context.Context) {
 			}
 			w.mu.Lock()
 			w.waiting[i] = nil
+			if len(got) > 0 {
+				md, err := got[len(got)-1].Metadata()
+				w.empty[i] = err == nil && md.NumPending == 0
+			}
 			w.arrived = append(w.arrived, got...)
 			w.mu.Unlock()
 			w.signal()
@@ -594,10 +653,11 @@ func (w *workSession) keepLeases(ctx context.Context) {
 		case <-t.C:
 		}
 		w.mu.Lock()
-		msgs := make([]jetstream.Msg, 0, len(w.held))
+		msgs := make([]jetstream.Msg, 0, len(w.held)+len(w.arrived))
 		for _, h := range w.held {
 			msgs = append(msgs, h.msg)
 		}
+		msgs = append(msgs, w.arrived...)
 		w.mu.Unlock()
 		for _, m := range msgs {
 			_ = m.InProgress()
