@@ -87,7 +87,7 @@ func (s *Service) CreateSchedule(ctx context.Context, req *natsgwv1.CreateSchedu
 	}
 	t.id = cronIDPrefix + sc.GetName()
 	t.schedule = sc.GetName()
-	m := &nats.Msg{Subject: q.Subject(kindCron, sc.GetName()), Header: t.header(), Data: t.payload}
+	m := &nats.Msg{Subject: q.Subject(kindCron, sc.GetName()), Header: t.header(false), Data: t.payload}
 	m.Header.Set(hdrNatsSchedule, pattern)
 	m.Header.Set(hdrNatsTarget, q.Subject(t.tokens(kindQueued)...))
 	if tz := sc.GetTimeZone(); tz != "" {

@@ -149,18 +149,34 @@ func (t *task) tokens(kind string) []string {
 	return []string{kind, prioToken(t.prio), t.typ, t.id}
 }
 
-// header encodes the task's metadata and application headers.
-func (t *task) header() nats.Header {
-	h := make(nats.Header, len(t.user)+10)
+// header encodes the task's metadata and application headers. Defaults
+// are left out (a plain task carries no metadata header at all), and so is
+// the enqueue time of a task stored on its queued subject at once
+// (enqueued false): the stream's own timestamp of the message is that
+// time.
+func (t *task) header(enqueued bool) nats.Header {
+	h := make(nats.Header, len(t.user)+4)
 	for k, v := range t.user {
 		h[k] = v
 	}
-	h.Set(hdrRetries, strconv.FormatUint(uint64(t.retries), 10))
-	h.Set(hdrMaxRetries, strconv.FormatUint(uint64(t.maxRetries), 10))
-	h.Set(hdrBackoff, t.backoff.String())
-	h.Set(hdrTimeout, t.timeout.String())
-	h.Set(hdrResultTTL, t.resultTTL.String())
-	h.Set(hdrEnqueued, t.enqueued.UTC().Format(time.RFC3339Nano))
+	if t.retries != 0 {
+		h.Set(hdrRetries, strconv.FormatUint(uint64(t.retries), 10))
+	}
+	if t.maxRetries != defaultMaxRetries {
+		h.Set(hdrMaxRetries, strconv.FormatUint(uint64(t.maxRetries), 10))
+	}
+	if t.backoff != (backoff{initial: defaultBackoff, mul: defaultBackoffMul, max: defaultBackoffMax}) {
+		h.Set(hdrBackoff, t.backoff.String())
+	}
+	if t.timeout != defaultTimeout {
+		h.Set(hdrTimeout, t.timeout.String())
+	}
+	if t.resultTTL != defaultResultTTL {
+		h.Set(hdrResultTTL, t.resultTTL.String())
+	}
+	if enqueued {
+		h.Set(hdrEnqueued, t.enqueued.UTC().Format(time.RFC3339Nano))
+	}
 	if !t.runAt.IsZero() {
 		h.Set(hdrRunAt, t.runAt.UTC().Format(time.RFC3339Nano))
 	}
@@ -228,12 +244,15 @@ func parseTask(tokens []string, h nats.Header, payload []byte, seq uint64, store
 		return tm
 	}
 	t.retries = u64(hdrRetries)
-	t.maxRetries = u64(hdrMaxRetries)
+	t.maxRetries = defaultMaxRetries
+	if h.Get(hdrMaxRetries) != "" {
+		t.maxRetries = u64(hdrMaxRetries)
+	}
 	t.backoff = parseBackoff(h.Get(hdrBackoff))
 	t.timeout = dur(hdrTimeout, defaultTimeout)
 	t.resultTTL = dur(hdrResultTTL, defaultResultTTL)
 	t.enqueued = ts(hdrEnqueued)
-	if tick {
+	if tick || t.enqueued.IsZero() {
 		t.enqueued = stored
 	}
 	t.runAt = ts(hdrRunAt)
@@ -411,7 +430,7 @@ func (s *Service) newTask(field string, spec *natsgwv1.TaskSpec, now time.Time, 
 		}
 	}
 	// Room for the schedule headers NATS adds and the error a retry records.
-	if n := len(t.payload) + gateway.HeaderSize(t.header()) + 512; n > s.maxPayload {
+	if n := len(t.payload) + gateway.HeaderSize(t.header(true)) + 512; n > s.maxPayload {
 		return nil, gateway.InvalidArgument(field+".payload", "the task (payload %d bytes plus headers) exceeds the max payload of %d bytes", len(t.payload), s.maxPayload)
 	}
 	return t, nil
@@ -443,7 +462,10 @@ func scheduleAt(t time.Time) string {
 // SCHEDULED or RETRYING is a message schedule targeting its QUEUED
 // subject.
 func (t *task) message(subject func(...string) string, kind string) *nats.Msg {
-	m := &nats.Msg{Subject: subject(t.tokens(kind)...), Header: t.header(), Data: t.payload}
+	// A new task (never stored: no sequence) stored on its queued subject
+	// at once: the stream's timestamp is its enqueue time.
+	fresh := kind == kindQueued && t.runAt.IsZero() && t.seq == 0
+	m := &nats.Msg{Subject: subject(t.tokens(kind)...), Header: t.header(!fresh), Data: t.payload}
 	if kind == kindScheduled || kind == kindRetrying {
 		m.Header.Set("Nats-Schedule", scheduleAt(t.runAt))
 		m.Header.Set("Nats-Schedule-Target", subject(t.tokens(kindQueued)...))
