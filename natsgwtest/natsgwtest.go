@@ -50,6 +50,7 @@ type settings struct {
 	tls        bool
 	orgRate    float64
 	orgBurst   int
+	maxBuffer  int64
 	console    bool
 }
 
@@ -89,6 +90,10 @@ func WithOrgRate(rate float64, burst int) Option {
 	return func(s *settings) { s.orgRate, s.orgBurst = rate, burst }
 }
 
+// WithMaxBufferedBytesPerOrg bounds the bytes one organization's
+// subscriptions may hold (default 64 MiB; 0 means no bound).
+func WithMaxBufferedBytesPerOrg(n int64) Option { return func(s *settings) { s.maxBuffer = n } }
+
 // WithConsole serves the web console on a loopback port; ConsoleURL
 // reports it.
 func WithConsole() Option { return func(s *settings) { s.console = true } }
@@ -111,12 +116,13 @@ type Server struct {
 // when the test ends.
 func NewServer(tb testing.TB, opts ...Option) *Server {
 	tb.Helper()
-	st := settings{maxPayload: config.DefaultMaxPayload, logLevel: slog.LevelWarn, maxStreams: config.DefaultMaxStreamsPerOrg}
+	st := settings{maxPayload: config.DefaultMaxPayload, logLevel: slog.LevelWarn, maxStreams: config.DefaultMaxStreamsPerOrg, maxBuffer: config.DefaultMaxBufferedBytesPerOrg}
 	for _, o := range opts {
 		o(&st)
 	}
 	cfg := config.Default()
 	cfg.MaxStreamsPerOrg = st.maxStreams
+	cfg.MaxBufferedBytesPerOrg = st.maxBuffer
 	cfg.Listen = "127.0.0.1:0"
 	cfg.MaxPayload = st.maxPayload
 	cfg.NATSURL = st.natsURL
@@ -353,6 +359,10 @@ func (s *Server) Restart(whileDown ...func()) {
 		s.tb.Fatal(err)
 	}
 }
+
+// BufferedBytes reports the bytes org's subscriptions hold in the gateway
+// now: messages waiting for slow readers.
+func (s *Server) BufferedBytes(org string) int64 { return s.current().BufferedBytes(org) }
 
 // ReloadAuth re-reads the auth file, as SIGHUP does for `natsgw serve`.
 func (s *Server) ReloadAuth() error { return s.current().ReloadAuth() }

@@ -79,6 +79,7 @@ func bindServeFlags(fs *pflag.FlagSet, cfg *config.Config) {
 	fs.StringVar(&cfg.ConsulService, "consul-service", d.ConsulService, "service name to register in Consul")
 	fs.StringVar(&cfg.Advertise, "advertise", d.Advertise, "host:port clients use to reach this instance (default: the listen address)")
 	fs.IntVar(&cfg.MaxStreamsPerOrg, "max-streams-per-org", d.MaxStreamsPerOrg, "open streaming calls (subscriptions, consumers, watches, transfers) one org may have on this instance; 0: no limit")
+	fs.Int64Var(&cfg.MaxBufferedBytesPerOrg, "max-buffered-bytes-per-org", d.MaxBufferedBytesPerOrg, "bytes one org's subscriptions may hold on this instance for slow readers; beyond it messages are dropped and counted; 0: no bound")
 	fs.StringVar(&cfg.AuthFile, "auth-file", d.AuthFile, "JSON file of token digests -> identities; turns on token authentication (reloaded on SIGHUP)")
 	fs.StringVar(&cfg.TenantRoot, "tenant-root", d.TenantRoot, "subject token under which organizations live")
 	fs.DurationVar((*time.Duration)(&cfg.ShutdownTimeout), "shutdown-timeout", time.Duration(d.ShutdownTimeout), "how long in-flight calls may take to finish on shutdown")
@@ -182,6 +183,7 @@ func serve(ctx context.Context, cfg config.Config, stdout, stderr io.Writer) err
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
+	var failed error // a serving failure ends serve with an error
 wait:
 	for {
 		select {
@@ -189,7 +191,10 @@ wait:
 			log.Info("shutting down")
 			break wait
 		case err := <-srv.Done():
-			log.Error("gRPC server stopped", "err", err)
+			if err != nil {
+				log.Error("serving failed; shutting down", "err", err)
+				failed = err
+			}
 			break wait
 		case <-hup:
 			if cfg.AuthFile != "" {
@@ -212,7 +217,7 @@ wait:
 		return err
 	}
 	log.Info("stopped")
-	return nil
+	return failed
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {

@@ -99,6 +99,11 @@ type Config struct {
 	// consumers, watches, transfers) one organization may have open on one
 	// instance. 0 means no limit. Default 1000.
 	MaxStreamsPerOrg int `json:"max_streams_per_org"`
+	// MaxBufferedBytesPerOrg bounds the bytes one organization's
+	// subscriptions may hold on one instance (messages waiting for slow
+	// readers); beyond it messages are dropped and counted. 0 means no
+	// bound. Default 64 MiB.
+	MaxBufferedBytesPerOrg int64 `json:"max_buffered_bytes_per_org"`
 	// AuthFile turns on token authentication: a JSON file mapping token
 	// digests to identities (see `natsgw token`). Empty (default) is open
 	// mode, where callers state their organization.
@@ -127,6 +132,9 @@ const (
 	DefaultShutdownTimeout = 10 * time.Second
 	// DefaultMaxStreamsPerOrg is the default of MaxStreamsPerOrg.
 	DefaultMaxStreamsPerOrg = 1000
+	// DefaultMaxBufferedBytesPerOrg is the default of
+	// MaxBufferedBytesPerOrg.
+	DefaultMaxBufferedBytesPerOrg = 64 << 20
 	// MaxMaxPayload is the largest max payload NATS can carry (64 MiB).
 	MaxMaxPayload = 64 << 20
 )
@@ -143,6 +151,8 @@ func Default() Config {
 		ShutdownTimeout:  Duration(DefaultShutdownTimeout),
 		ConsulService:    "natsgw",
 		MaxStreamsPerOrg: DefaultMaxStreamsPerOrg,
+
+		MaxBufferedBytesPerOrg: DefaultMaxBufferedBytesPerOrg,
 	}
 }
 
@@ -218,6 +228,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxStreamsPerOrg < 0 {
 		return errors.New("max-streams-per-org: must not be negative (0 means no limit)")
+	}
+	if c.MaxBufferedBytesPerOrg < 0 {
+		return errors.New("max-buffered-bytes-per-org: must not be negative (0 means no bound)")
 	}
 	if c.ConsulAddr != "" && c.ConsulService == "" {
 		return errors.New("consul-service: must not be empty with consul-addr")

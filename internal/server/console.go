@@ -88,7 +88,7 @@ func (s *Server) startConsole(in *interceptors, maxPayload int) error {
 // identify checks console login credentials with the gateway's
 // authenticator, as if they came with a gRPC call.
 func (s *Server) identify(ctx context.Context, md metadata.MD) (string, string, error) {
-	ctx, err := s.auth.authenticate(metadata.NewIncomingContext(ctx, md), "/natsgw.v1.AdminService/GetStatistics")
+	ctx, _, err := s.auth.authenticate(metadata.NewIncomingContext(ctx, md), "/natsgw.v1.AdminService/GetStatistics")
 	if err != nil {
 		return "", "", err
 	}

@@ -73,7 +73,7 @@ type Server struct {
 	opsLis    net.Listener
 	// consoleSrv is the web console, nil without --console-listen.
 	consoleSrv *consoleServer
-	served     chan error
+	served     chan error // the first serving failure (capacity 2: gRPC's exit and the ops server's)
 }
 
 // New validates cfg and builds the server; it does no I/O.
@@ -91,7 +91,7 @@ func New(cfg config.Config, opts Options) (*Server, error) {
 		version: opts.Version,
 		reg:     opts.Registry,
 		mapper:  mapper,
-		served:  make(chan error, 1),
+		served:  make(chan error, 2),
 		auth:    &authenticator{},
 	}
 	if s.log == nil {
@@ -206,12 +206,18 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		Connections: conns,
 		Logger:      s.log,
 		OpDone:      in.opDone,
+
+		MaxBufferedBytesPerOrg: s.cfg.MaxBufferedBytesPerOrg,
 	}); err != nil {
 		return err
 	}
 	if err := s.gw.Start(); err != nil {
 		return err
 	}
+	s.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "natsgw_subscription_buffered_bytes",
+		Help: "Bytes the subscriptions of all organizations hold for slow readers (each org bounded by max-buffered-bytes-per-org).",
+	}, func() float64 { return float64(s.gw.TotalBufferedBytes()) }))
 
 	s.grpc = grpc.NewServer(s.grpcOptions(maxPayload, in)...)
 	s.gw.Register(s.grpc)
@@ -308,6 +314,10 @@ func (s *Server) register(ctx context.Context) error {
 	return nil
 }
 
+// BufferedBytes reports the bytes org's subscriptions hold on this
+// instance now (bounded by max-buffered-bytes-per-org).
+func (s *Server) BufferedBytes(org string) int64 { return s.gw.BufferedBytes(org) }
+
 // AdvertiseAddr is the address this instance tells others to use.
 func (s *Server) AdvertiseAddr() string { return s.advertise }
 
@@ -364,7 +374,14 @@ func (s *Server) startOps() error {
 	})
 	s.opsLis = lis
 	s.ops = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = s.ops.Serve(lis) }()
+	go func() {
+		// Serve returns ErrServerClosed after Shutdown; anything else means
+		// /metrics and /healthz are gone, which Done reports.
+		if err := s.ops.Serve(lis); !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("ops HTTP server failed", "addr", lis.Addr().String(), "err", err)
+			s.served <- fmt.Errorf("ops HTTP server on %s: %w", lis.Addr(), err)
+		}
+	}()
 	return nil
 }
 
@@ -379,8 +396,6 @@ func (s *Server) setServing(ok bool) {
 	s.health.SetServingStatus("", st)
 }
 
-// ReloadAuth re-reads the auth file (token mode only). On error the tokens in
-// force stay unchanged.
 // ReloadTLS re-reads the TLS certificate and key; new connections get
 // them, open ones keep theirs. On error the current certificate stays.
 func (s *Server) ReloadTLS() error {
@@ -390,11 +405,21 @@ func (s *Server) ReloadTLS() error {
 	return s.cert.reload()
 }
 
+// ReloadAuth re-reads the auth file (token mode only) and ends, with
+// Unauthenticated, every open stream whose token it no longer grants the
+// stream's identity. On error the tokens in force stay unchanged.
 func (s *Server) ReloadAuth() error {
 	if s.auth.tokens == nil {
 		return errors.New("authentication is off (no auth file)")
 	}
-	return s.auth.tokens.reload()
+	n, err := s.auth.reload()
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		s.log.Info("streams of revoked tokens ended", "streams", n)
+	}
+	return nil
 }
 
 // ConnectNATS opens a new connection to the server's NATS: in-process when
@@ -452,8 +477,9 @@ func (s *Server) StoreDir() string {
 	return s.embedded.StoreDir()
 }
 
-// Done yields the gRPC server's exit: nil after Shutdown, an error if serving
-// failed.
+// Done yields the end of serving: nil when the gRPC server exits after
+// Shutdown, an error if the gRPC server or the ops HTTP server (OpsListen)
+// failed. The caller should then Shutdown.
 func (s *Server) Done() <-chan error { return s.served }
 
 // Shutdown stops the gateway gracefully: open streams end (clients see
