@@ -59,6 +59,7 @@ type workSession struct {
 	waiting []context.CancelFunc // by consumer: ends its open waiting pull request
 	empty   []bool               // by consumer: known to have nothing now
 	paused  bool                 // the queue is paused: no pulling
+	drain   bool                 // the worker asked to stop: no pulling, end when nothing is held
 	wake    chan struct{}        // an outcome freed a place, or a task arrived
 
 	acks  chan pendingAck // outcomes whose record is being stored
@@ -250,6 +251,9 @@ func (w *workSession) pump(ctx context.Context, readErr <-chan error) error {
 		if err := w.wait(ctx, readErr, goOn); err != nil {
 			return err
 		}
+		if w.drained() {
+			return errHalfClosed
+		}
 		free := w.free()
 		if free <= 0 || w.isPaused() {
 			if err := w.wait(ctx, readErr, w.wake); err != nil {
@@ -279,7 +283,14 @@ func (w *workSession) pump(ctx context.Context, readErr <-chan error) error {
 func (w *workSession) isPaused() bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.paused
+	return w.paused || w.drain
+}
+
+// drained reports a draining stream whose every task has an outcome.
+func (w *workSession) drained() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.drain && len(w.held) == 0
 }
 
 // setPaused follows the queue's pause. NATS pauses the consumers; the
@@ -531,6 +542,12 @@ func (w *workSession) read(ctx context.Context) error {
 			if err := w.apply(ctx, fmt.Sprintf("outcomes[%d]", i), o); err != nil {
 				return err
 			}
+		}
+		if req.GetDrain() {
+			w.mu.Lock()
+			w.drain = true
+			w.mu.Unlock()
+			w.signal()
 		}
 	}
 }

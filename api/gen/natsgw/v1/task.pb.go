@@ -778,7 +778,10 @@ type WorkRequest struct {
 	Start *WorkStart `protobuf:"bytes,1,opt,name=start,proto3" json:"start,omitempty"`
 	// Outcomes of tasks received on this stream. Each outcome frees one
 	// place of max_in_flight.
-	Outcomes      []*TaskOutcome `protobuf:"bytes,2,rep,name=outcomes,proto3" json:"outcomes,omitempty"`
+	Outcomes []*TaskOutcome `protobuf:"bytes,2,rep,name=outcomes,proto3" json:"outcomes,omitempty"`
+	// Stop handing out tasks: the gateway ends the stream (OK) once every
+	// task it handed out has an outcome. For a graceful worker shutdown.
+	Drain         bool `protobuf:"varint,3,opt,name=drain,proto3" json:"drain,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -825,6 +828,13 @@ func (x *WorkRequest) GetOutcomes() []*TaskOutcome {
 		return x.Outcomes
 	}
 	return nil
+}
+
+func (x *WorkRequest) GetDrain() bool {
+	if x != nil {
+		return x.Drain
+	}
+	return false
 }
 
 // WorkStart says what a worker takes.
@@ -2977,10 +2987,11 @@ const file_natsgw_v1_task_proto_rawDesc = "" +
 	"\x05queue\x18\x01 \x01(\tR\x05queue\x12)\n" +
 	"\x05tasks\x18\x02 \x03(\v2\x13.natsgw.v1.TaskSpecR\x05tasks\"1\n" +
 	"\x14EnqueueBatchResponse\x12\x19\n" +
-	"\btask_ids\x18\x01 \x03(\tR\ataskIds\"m\n" +
+	"\btask_ids\x18\x01 \x03(\tR\ataskIds\"\x83\x01\n" +
 	"\vWorkRequest\x12*\n" +
 	"\x05start\x18\x01 \x01(\v2\x14.natsgw.v1.WorkStartR\x05start\x122\n" +
-	"\boutcomes\x18\x02 \x03(\v2\x16.natsgw.v1.TaskOutcomeR\boutcomes\"d\n" +
+	"\boutcomes\x18\x02 \x03(\v2\x16.natsgw.v1.TaskOutcomeR\boutcomes\x12\x14\n" +
+	"\x05drain\x18\x03 \x01(\bR\x05drain\"d\n" +
 	"\tWorkStart\x12\x14\n" +
 	"\x05queue\x18\x01 \x01(\tR\x05queue\x12\x1d\n" +
 	"\n" +
