@@ -37,7 +37,9 @@ type TaskWorker struct {
 }
 
 // Work starts a worker on the queue: concurrency goroutines (at least 1)
-// run the tasks of the types in handlers, never more tasks at once. It
+// run the tasks of the types in handlers, never more tasks at once. A
+// handler under the type "" takes every type (alone: on one queue,
+// workers either all name their types or all take every type). It
 // returns once the gateway has registered the worker; ctx bounds only
 // that. A broken stream is opened again (after 100 ms, doubling up to 2 s)
 // until Stop or Close; tasks it held run again after their timeout.
@@ -61,6 +63,12 @@ func (q *TaskQueue) Work(ctx context.Context, handlers map[string]TaskHandler, c
 		w.types = append(w.types, t)
 	}
 	slices.Sort(w.types)
+	if _, all := handlers[""]; all {
+		if len(handlers) > 1 {
+			return nil, fmt.Errorf("%w: a handler for every type (\"\") cannot be combined with handlers for named types", ErrInvalidArgument)
+		}
+		w.types = nil
+	}
 	w.ctx, w.cancel = context.WithCancel(q.c.ctx)
 	var handlersWG sync.WaitGroup
 	for range concurrency {
@@ -215,6 +223,9 @@ func (w *TaskWorker) session(first chan<- error, isFirst bool) error {
 func (w *TaskWorker) handle() {
 	for t := range w.work {
 		h := w.handlers[t.Type]
+		if h == nil {
+			h = w.handlers[""]
+		}
 		var result []byte
 		var err error
 		if h == nil {

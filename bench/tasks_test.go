@@ -5,7 +5,7 @@ package bench_test
 // takes and against nats.go JetStream on the same embedded NATS, in one
 // run; and the scheduling delay of delayed tasks.
 //
-// Every path enqueues b.N tasks of 128 B from 16 concurrent producers while
+// Every path enqueues b.N tasks of 128 B from 64 concurrent producers while
 // one worker with 8 handlers completes them (64 in flight at the worker);
 // the clock stops when the last task is completed.
 //
@@ -13,11 +13,11 @@ package bench_test
 //   - direct-tcp: nats.go over TCP loopback: PublishAsync into a work-queue
 //     stream, Consumer.Consume (PullMaxMessages 64), 8 handler goroutines
 //     that Ack.
-//   - gw-raw: the Go SDK: PublishToStream (unary, 16 producers) into a
+//   - gw-raw: the Go SDK: PublishToStream (unary, 64 producers) into a
 //     work-queue stream, Client.Consume with WithHandlers(8) and
 //     WithMaxInFlight(64), StreamMsg.Ack.
-//   - tasks: TaskService over plain gRPC (the SDK has no task API yet):
-//     Enqueue (unary, 16 producers), one Work stream (max_in_flight 64) fed
+//   - tasks: TaskService over plain gRPC:
+//     Enqueue (unary, 64 producers), one Work stream (max_in_flight 64) fed
 //     to 8 handler goroutines that answer success; outcomes go back in
 //     frames of whatever is ready. The gateway stores each outcome (a
 //     result record with a TTL) before acknowledging the task, which the
@@ -45,7 +45,7 @@ import (
 )
 
 const (
-	taskProducers = 16
+	taskProducers = 64 // enough to keep every path busy on 2 cores
 	taskHandlers  = 8
 	taskInFlight  = 64
 )

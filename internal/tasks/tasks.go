@@ -92,7 +92,9 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Conn == nil || cfg.Mapper.Root() == "" || cfg.MaxPayload <= 0 || cfg.Errors == nil {
 		return nil, errors.New("tasks: Conn, Mapper, MaxPayload and Errors are required")
 	}
-	js, err := jetstream.New(cfg.Conn)
+	// Outcome records are published asynchronously; a confirmation that
+	// never comes must not hold a Work stream forever.
+	js, err := jetstream.New(cfg.Conn, jetstream.WithPublishAsyncTimeout(outcomeTimeout))
 	if err != nil {
 		return nil, fmt.Errorf("tasks: jetstream: %w", err)
 	}
@@ -192,6 +194,9 @@ func queueConfig(q tenant.TaskQueue) jetstream.StreamConfig {
 		Metadata:           map[string]string{metaKind: "task-queue"},
 	}
 }
+
+// outcomeTimeout bounds the wait for NATS to confirm a stored outcome.
+const outcomeTimeout = 10 * time.Second
 
 // dedupWindow is how long NATS remembers unique ids of enqueued tasks.
 const dedupWindow = 2 * time.Minute

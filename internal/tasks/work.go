@@ -173,8 +173,11 @@ func (s *Service) Work(stream natsgwv1.TaskService_WorkServer) error {
 	w.ackMu.Unlock()
 	w.release()
 	wg.Wait()
-	if errors.Is(err, errHalfClosed) {
+	switch {
+	case errors.Is(err, errHalfClosed):
 		return nil
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		return s.errs(stream.Context(), fmt.Sprintf("work on queue %q", q.Name()), err)
 	}
 	return err
 }
@@ -639,12 +642,18 @@ func ttlString(d time.Duration) string {
 // ackStored acknowledges deliveries whose outcome NATS has stored, in
 // order, until acks is closed and drained.
 func (w *workSession) ackStored() {
+	timer := time.NewTimer(outcomeTimeout)
+	defer timer.Stop()
 	for p := range w.acks {
+		timer.Reset(outcomeTimeout)
 		select {
 		case <-p.fut.Ok():
 			_ = p.msg.Ack()
 		case err := <-p.fut.Err():
 			w.s.log.Warn("task outcome not stored; the task will run again", "queue", w.q.Name(), "task", p.id, "err", err)
+			_ = p.msg.Nak()
+		case <-timer.C:
+			w.s.log.Warn("task outcome not confirmed; the task may run again", "queue", w.q.Name(), "task", p.id)
 			_ = p.msg.Nak()
 		}
 	}
