@@ -13,10 +13,11 @@ import (
 	"github.com/natsgw/natsgw/internal/testutil"
 )
 
-// The brief's TaskQueue example on TaskService, as README.md's "Task
-// queues" section shows it: enqueue with a priority and retries, a worker
-// whose answer decides each task's outcome, the result read back.
-func TestReadmeTaskQueue(t *testing.T) {
+// The brief's TaskQueue example on TaskService over plain gRPC, as a
+// client in any language does it (README.md shows the Go SDK's form):
+// enqueue with a priority and retries, a worker whose answer decides each
+// task's outcome, the result read back.
+func TestBriefTaskQueueOverGRPC(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	tasks := e.tc
