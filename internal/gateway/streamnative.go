@@ -86,11 +86,10 @@ func (s *streamServer) PublishAtomicBatch(ctx context.Context, req *natsgwv1.Pub
 	// The subjects are checked here (a message no stream takes would leave
 	// the batch without its commit's answer), and counters refuse the
 	// expected-stream header.
-	str, err := s.g.js.Stream(ctx, st.NATSName())
+	subjects, err := s.g.subjectsOf(ctx, st)
 	if err != nil {
 		return nil, s.g.natsError(ctx, action, err)
 	}
-	subjects := str.CachedInfo().Config.Subjects
 	prepared := make([]*nats.Msg, len(msgs))
 	bytes := 0
 	for i, m := range msgs {
