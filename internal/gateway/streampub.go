@@ -138,7 +138,7 @@ func (s *streamServer) PublishToStream(ctx context.Context, req *natsgwv1.Publis
 	action := fmt.Sprintf("publish to stream %q", req.GetStream())
 	// Counters refuse the expected-stream header: an increment is checked
 	// against the stream's subjects only, so it is prepared with them.
-	inc := req.GetMessage().Increment != nil
+	inc := req.GetMessage() != nil && req.GetMessage().Increment != nil
 	var p preparedPublish
 	if !inc {
 		if p, err = s.g.prepareStreamPublish(st, "message", req.GetMessage(), nil); err != nil {
