@@ -9,6 +9,7 @@ import (
 
 	natsgwv1 "github.com/natsgw/natsgw/api/gen/natsgw/v1"
 	"github.com/natsgw/natsgw/internal/testutil"
+	"github.com/natsgw/natsgw/natsgwtest"
 )
 
 // A delayed task (delay or eta) is not delivered before its time, and is
@@ -130,4 +131,27 @@ func TestPeriodicSchedules(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Schedules, delayed tasks and dead tasks live in NATS: they outlast a
+// restart of the gateway (and its embedded NATS).
+func TestSurvivesRestart(t *testing.T) {
+	t.Parallel()
+	srv := natsgwtest.NewServer(t, natsgwtest.WithDataDir(t.TempDir()))
+	tc := dial(t, srv)
+	ctx := orgCtx(t, "acme")
+	_, err := tc.CreateSchedule(ctx, &natsgwv1.CreateScheduleRequest{Queue: "r", Schedule: &natsgwv1.Schedule{Name: "tick", Every: dur(time.Second), Template: &natsgwv1.TaskSpec{TaskType: "tick"}}})
+	testutil.NoErr(t, err, "create schedule")
+	later := enqueue(t, ctx, tc, "r", &natsgwv1.TaskSpec{TaskType: "later", Delay: dur(1500 * time.Millisecond)})
+	srv.Restart()
+	w := startWorker(t, ctx, tc, &natsgwv1.WorkStart{Queue: "r", MaxInFlight: 10})
+	seen := map[string]int{}
+	for seen["tick"] < 2 || seen["later"] < 1 {
+		task := w.next()
+		seen[task.GetTaskType()]++
+		w.succeed(task.GetId(), nil)
+	}
+	r, err := tc.GetResult(ctx, &natsgwv1.GetResultRequest{Queue: "r", TaskId: later, Wait: dur(testutil.Eventually)})
+	testutil.NoErr(t, err, "result of the delayed task")
+	testutil.Equal(t, r.GetTask().GetState(), natsgwv1.TaskState_TASK_STATE_SUCCEEDED, "delayed task after the restart")
 }
