@@ -114,8 +114,8 @@ func (w *TaskWorker) Err() error {
 
 // Stop ends the worker gracefully: it takes no more tasks, lets running
 // handlers finish and report, and returns when the gateway has every
-// outcome, or when ctx ends (then handlers are canceled, and tasks without
-// an outcome run again after their timeout).
+// outcome, or by ctx's deadline (then handlers are canceled, and tasks
+// without an outcome run again after their timeout).
 func (w *TaskWorker) Stop(ctx context.Context) error {
 	defer context.AfterFunc(ctx, w.cancel)()
 	w.mu.Lock()
@@ -134,7 +134,8 @@ func (w *TaskWorker) Stop(ctx context.Context) error {
 	case <-w.done:
 		return nil
 	case <-ctx.Done():
-		<-w.done
+		// Handlers were canceled; the worker ends when they return (Close
+		// waits for them).
 		return convertError(ctx.Err())
 	}
 }
