@@ -32,6 +32,7 @@ func addClientCommands(root *cobra.Command, g *globals) {
 		newKVCmd(g),
 		newObjCmd(g),
 		newTaskCmd(g),
+		newBenchCmd(g),
 	)
 }
 
