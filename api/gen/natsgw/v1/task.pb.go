@@ -231,8 +231,9 @@ type TaskSpec struct {
 	// or "Natsgw-" are reserved.
 	Headers map[string]*HeaderValues `protobuf:"bytes,3,rep,name=headers,proto3" json:"headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// Run no earlier than this long from now (Celery's countdown). Not
-	// negative; at most one of delay and eta. Whole seconds: NATS schedules
-	// with a one-second resolution, so a task may start up to a second late.
+	// negative, at most 360 days; at most one of delay and eta. NATS's
+	// scheduler runs at most every 250 ms, so a task may start up to about
+	// 250 ms late.
 	Delay *durationpb.Duration `protobuf:"bytes,4,opt,name=delay,proto3" json:"delay,omitempty"`
 	// Run no earlier than this time (Celery's eta). A time in the past runs
 	// at once.
@@ -2288,7 +2289,8 @@ func (*DeleteQueueResponse) Descriptor() ([]byte, []int) {
 // Schedule is a periodic task.
 type Schedule struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Its name: letters, digits, '_' and '-', 1 to 64 characters.
+	// Its name: letters, digits, '_' and '-', 1 to 41 characters (its
+	// tasks' ids are "c-<name>-<sequence>").
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// A cron expression with seconds ("0 */5 * * * *": second minute hour
 	// day-of-month month day-of-week) or a predefined one (@hourly, @daily,
