@@ -206,3 +206,56 @@ func TestPriorityGroups(t *testing.T) {
 	_, err = e.cc.CreateConsumer(ctx, &natsgwv1.CreateConsumerRequest{Stream: "G", Config: &natsgwv1.ConsumerConfig{Name: "d", PriorityPolicy: natsgwv1.PriorityPolicy_PRIORITY_POLICY_OVERFLOW}})
 	wantInvalid(t, err, "config.priority_groups")
 }
+
+// A Consume stream on a pinned-client consumer keeps the pin NATS gives it
+// (one message in flight, so every message comes on a new pull request that
+// must carry the pin): it gets every message, a second stream in the group
+// gets none.
+func TestConsumePinned(t *testing.T) {
+	t.Parallel()
+	e := newNativeEnv(t)
+	ctx := asOrg(t, "acme")
+	e.stream(t, ctx, &natsgwv1.StreamConfig{Name: "PIN", Subjects: []string{"pin.>"}})
+	e.consumer(t, ctx, "PIN", &natsgwv1.ConsumerConfig{Name: "c", PriorityPolicy: natsgwv1.PriorityPolicy_PRIORITY_POLICY_PINNED_CLIENT, PriorityGroups: []string{"g"}})
+	open := func() (natsgwv1.ConsumerService_ConsumeClient, <-chan *natsgwv1.ConsumedMessage) {
+		s, err := e.cc.Consume(ctx)
+		testutil.NoErr(t, err, "consume")
+		testutil.NoErr(t, s.Send(&natsgwv1.ConsumeRequest{Start: &natsgwv1.ConsumeStart{Stream: "PIN", Consumer: "c", MaxInFlight: 1, Priority: &natsgwv1.PriorityRequest{Group: "g"}}}), "start")
+		first, err := s.Recv()
+		testutil.NoErr(t, err, "ready")
+		if first.GetReady() == nil {
+			t.Fatalf("first frame %v", first)
+		}
+		ch := make(chan *natsgwv1.ConsumedMessage, 100)
+		go func() {
+			defer close(ch)
+			for {
+				r, err := s.Recv()
+				if err != nil {
+					return
+				}
+				for _, m := range r.GetMessages() {
+					ch <- m
+				}
+			}
+		}()
+		return s, ch
+	}
+	first, got1 := open()
+	publish := func(i int) {
+		_, err := e.sc.PublishToStream(ctx, &natsgwv1.PublishToStreamRequest{Stream: "PIN", Message: &natsgwv1.StreamPublish{Subject: "pin.x", Data: []byte{byte('0' + i)}}})
+		testutil.NoErr(t, err, "publish")
+	}
+	publish(0)
+	m := testutil.Recv(t, got1, "first message on the pinned stream")
+	testutil.NoErr(t, first.Send(&natsgwv1.ConsumeRequest{Acks: []*natsgwv1.AckOperation{{AckToken: m.GetAckToken(), Kind: natsgwv1.AckKind_ACK_KIND_ACK}}, Credit: 1}), "ack")
+	second, got2 := open()
+	for i := 1; i <= 3; i++ {
+		publish(i)
+		m := testutil.Recv(t, got1, "a later message on the pinned stream")
+		testutil.NoErr(t, first.Send(&natsgwv1.ConsumeRequest{Acks: []*natsgwv1.AckOperation{{AckToken: m.GetAckToken(), Kind: natsgwv1.AckKind_ACK_KIND_ACK}}, Credit: 1}), "ack")
+	}
+	testutil.NoRecv(t, got2, "a message on the unpinned stream")
+	_ = first.CloseSend()
+	_ = second.CloseSend()
+}
