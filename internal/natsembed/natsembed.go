@@ -176,9 +176,6 @@ func (s *Server) ClientURL() string {
 // StoreDir is where JetStream keeps its files.
 func (s *Server) StoreDir() string { return s.ns.StoreDir() }
 
-// NumClients reports the server's client connections.
-func (s *Server) NumClients() int { return s.ns.NumClients() }
-
 // Shutdown stops the server and waits until it has stopped.
 func (s *Server) Shutdown() {
 	s.ns.Shutdown()

@@ -69,6 +69,7 @@ type Server struct {
 	advertise string
 	opsLis    net.Listener
 	served    chan error
+	conns     connCounter
 }
 
 // New validates cfg and builds the server; it does no I/O.
@@ -178,9 +179,8 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		maxPayload = np
 	}
 	mode := natsgwv1.NatsMode_NATS_MODE_EXTERNAL
-	var conns func() int
 	if s.embedded != nil {
-		mode, conns = natsgwv1.NatsMode_NATS_MODE_EMBEDDED, s.embedded.NumClients
+		mode = natsgwv1.NatsMode_NATS_MODE_EMBEDDED
 	}
 	in := &interceptors{log: s.log, m: newMetrics(s.reg), auth: s.auth, limit: newStreamLimiter(s.cfg.MaxStreamsPerOrg), rate: newRateLimiter(s.cfg.OrgRate, s.cfg.OrgBurst)}
 	if s.gw, err = gateway.New(gateway.Config{
@@ -189,7 +189,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		MaxPayload:  maxPayload,
 		Mode:        mode,
 		Version:     s.version,
-		Connections: conns,
+		Connections: s.conns.count,
 		Logger:      s.log,
 		OpDone:      in.opDone,
 	}); err != nil {
@@ -290,6 +290,7 @@ func (s *Server) grpcOptions(maxPayload int, in *interceptors) []grpc.ServerOpti
 		grpc.NumStreamWorkers(streamWorkers),
 		grpc.UnaryInterceptor(in.unary),
 		grpc.StreamInterceptor(in.stream),
+		grpc.StatsHandler(&s.conns),
 	}
 	if s.cert != nil {
 		opts = append(opts, s.cert.serverOption())
