@@ -1,0 +1,151 @@
+"""Fixtures: the real natsgw binary (built once with `go build`, or
+$NATSGW_BINARY) serving on a free loopback port with a scratch data
+directory; every test acts in an organization of its own."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # the package under test, not an installed one
+
+import natsgw  # noqa: E402
+
+REPO = HERE.parent.parent.parent
+SHOULD = 20.0  # seconds within which something that should happen happens
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Gateway:
+    """One natsgw serve process; restart() keeps its port and data."""
+
+    def __init__(self, binary: str, data: str) -> None:
+        self.binary, self.data = binary, data
+        self.port = free_port()
+        self.addr = f"127.0.0.1:{self.port}"
+        self.proc: "subprocess.Popen[bytes] | None" = None
+        self.log = open(os.path.join(data, "..", f"gateway-{self.port}.log"), "ab")
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [self.binary, "serve", "--listen", self.addr, "--data", self.data, "--log-level", "warn",
+             "--shutdown-timeout", "2s"],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        last = None
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"natsgw serve exited with {self.proc.returncode}; log in {self.log.name}")
+            try:
+                with natsgw.NATSClient(target=self.addr) as c:
+                    if c.health_check()["healthy"]:
+                        return
+            except natsgw.NATSGWError as e:
+                last = e
+            time.sleep(0.05)
+        raise RuntimeError(f"natsgw serve at {self.addr} not healthy within 60 s: {last}")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.proc = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+@pytest.fixture(scope="session")
+def binary(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = os.environ.get("NATSGW_BINARY")
+    if path:
+        return path
+    if shutil.which("go") is None:
+        pytest.fail("go is not on PATH and NATSGW_BINARY is not set: cannot build natsgw")
+    out = tmp_path_factory.mktemp("bin") / "natsgw"
+    subprocess.run(["go", "build", "-o", str(out), "./cmd/natsgw"], cwd=REPO, check=True)
+    return str(out)
+
+
+def _gateway(binary: str, tmp: Path) -> Gateway:
+    data = tmp / "data"
+    data.mkdir()
+    g = Gateway(binary, str(data))
+    g.start()
+    return g
+
+
+@pytest.fixture(scope="session")
+def gateway(binary: str, tmp_path_factory: pytest.TempPathFactory):
+    g = _gateway(binary, tmp_path_factory.mktemp("gw"))
+    yield g
+    g.stop()
+
+
+@pytest.fixture()
+def own_gateway(binary: str, tmp_path: Path):
+    """A gateway of the test's own, for tests that restart it."""
+    g = _gateway(binary, tmp_path)
+    yield g
+    g.stop()
+
+
+def org_for(name: str) -> str:
+    return "t-" + hashlib.sha1(name.encode()).hexdigest()[:16]
+
+
+@pytest.fixture()
+def org(request: pytest.FixtureRequest) -> str:
+    return org_for(request.node.nodeid)
+
+
+@pytest.fixture()
+def client(gateway: Gateway, org: str):
+    c = natsgw.NATSClient(target=gateway.addr, organization_id=org, user_id="pytest")
+    with c:
+        yield c
+
+
+@pytest.fixture()
+def env(gateway: Gateway, org: str, monkeypatch: pytest.MonkeyPatch) -> dict:
+    """The environment under which NATSClient() with no arguments finds the
+    test's gateway and organization (as the brief's examples construct it)."""
+    monkeypatch.setenv("NATSGW_SERVER", gateway.addr)
+    monkeypatch.setenv("NATSGW_ORG", org)
+    e = dict(os.environ)
+    e["PYTHONPATH"] = str(HERE.parent) + os.pathsep + e.get("PYTHONPATH", "")
+    return e
+
+
+def wait_for(what: str, f, timeout: float = SHOULD):
+    """Polls f until it returns a truthy value; fails naming what and the
+    last value after timeout."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = f()
+        if last:
+            return last
+        time.sleep(0.01)
+    pytest.fail(f"{what}: not within {timeout} s (last: {last!r})")
