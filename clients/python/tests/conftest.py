@@ -35,8 +35,8 @@ def free_port() -> int:
 class Gateway:
     """One natsgw serve process; restart() keeps its port and data."""
 
-    def __init__(self, binary: str, data: str) -> None:
-        self.binary, self.data = binary, data
+    def __init__(self, binary: str, data: str, *args: str) -> None:
+        self.binary, self.data, self.args = binary, data, list(args)
         self.port = free_port()
         self.addr = f"127.0.0.1:{self.port}"
         self.proc: "subprocess.Popen[bytes] | None" = None
@@ -45,7 +45,7 @@ class Gateway:
     def start(self) -> None:
         self.proc = subprocess.Popen(
             [self.binary, "serve", "--listen", self.addr, "--data", self.data, "--log-level", "warn",
-             "--shutdown-timeout", "2s"],
+             "--shutdown-timeout", "2s", *self.args],
             stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         last = None
@@ -88,10 +88,10 @@ def binary(tmp_path_factory: pytest.TempPathFactory) -> str:
     return str(out)
 
 
-def _gateway(binary: str, tmp: Path) -> Gateway:
+def _gateway(binary: str, tmp: Path, *args: str) -> Gateway:
     data = tmp / "data"
-    data.mkdir()
-    g = Gateway(binary, str(data))
+    data.mkdir(parents=True)
+    g = Gateway(binary, str(data), *args)
     g.start()
     return g
 
@@ -105,10 +105,17 @@ def gateway(binary: str, tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture()
 def own_gateway(binary: str, tmp_path: Path):
-    """A gateway of the test's own, for tests that restart it."""
-    g = _gateway(binary, tmp_path)
-    yield g
-    g.stop()
+    """A gateway of the test's own (for tests that restart it); call it with
+    extra serve flags."""
+    made = []
+
+    def make(*args: str) -> Gateway:
+        g = _gateway(binary, tmp_path / f"gw{len(made)}", *args)
+        made.append(g)
+        return g
+    yield make
+    for g in made:
+        g.stop()
 
 
 def org_for(name: str) -> str:
