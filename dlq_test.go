@@ -161,7 +161,9 @@ func TestDeadLettersOnceAcrossInstances(t *testing.T) {
 func TestDeadLettersKeptWhileNoGatewayRuns(t *testing.T) {
 	t.Parallel()
 	ctx := testutil.Context(t)
-	ns, err := natsembed.New(natsembed.Config{DataDir: t.TempDir(), Listen: "127.0.0.1:0", MaxPayload: 8 << 20})
+	// An external NATS open to TCP clients (Insecure): this test is about
+	// dead letters, not about listener credentials.
+	ns, err := natsembed.New(natsembed.Config{DataDir: t.TempDir(), Listen: "127.0.0.1:0", MaxPayload: 8 << 20, Insecure: true})
 	testutil.NoErr(t, err, "nats server")
 	testutil.NoErr(t, ns.Start(ctx), "start nats")
 	t.Cleanup(ns.Shutdown)

@@ -11,9 +11,12 @@ package natsgwtest
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"sync"
 	"testing"
 	"time"
@@ -115,6 +118,7 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 	}
 	if st.natsListen {
 		cfg.NATSListen = "127.0.0.1:0"
+		cfg.NATSUser, cfg.NATSPassword = OperatorUser, randomSecret(tb)
 	}
 	cfg.AuthFile = st.authFile
 	cfg.OrgRate, cfg.OrgBurst = st.orgRate, st.orgBurst
@@ -169,6 +173,7 @@ func NewCluster(tb testing.TB, n int, opts ...Option) []*Server {
 		o(&st)
 	}
 	ports := freePorts(tb, n)
+	secret := randomSecret(tb)
 	servers := make([]*Server, n)
 	for i := range n {
 		cfg := config.Default()
@@ -180,6 +185,7 @@ func NewCluster(tb testing.TB, n int, opts ...Option) []*Server {
 		cfg.ServerName = fmt.Sprintf("n%d", i+1)
 		cfg.ClusterName = "natsgwtest"
 		cfg.ClusterListen = fmt.Sprintf("127.0.0.1:%d", ports[i])
+		cfg.ClusterSecret = secret
 		for j, p := range ports {
 			if j != i {
 				cfg.Routes = append(cfg.Routes, fmt.Sprintf("nats://127.0.0.1:%d", p))
@@ -246,8 +252,34 @@ func (s *Server) current() *server.Server {
 // Addr is the gateway's "host:port".
 func (s *Server) Addr() string { return s.current().Addr().String() }
 
-// NATSURL is the embedded NATS's TCP URL (WithNATSListener), or "".
-func (s *Server) NATSURL() string { return s.current().NATSClientURL() }
+// OperatorUser is the user name of the operator credential WithNATSListener
+// gives the embedded NATS (its password is random).
+const OperatorUser = "operator"
+
+// NATSURL is the embedded NATS's TCP URL (WithNATSListener) with the
+// operator credential in it (nats://operator:<password>@127.0.0.1:<port>),
+// or "".
+func (s *Server) NATSURL() string {
+	raw := s.current().NATSClientURL()
+	if raw == "" || s.cfg.NATSUser == "" {
+		return raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		s.tb.Fatalf("natsgwtest: NATS URL %q: %v", raw, err)
+	}
+	u.User = url.UserPassword(s.cfg.NATSUser, s.cfg.NATSPassword)
+	return u.String()
+}
+
+// randomSecret is a fresh random password.
+func randomSecret(tb testing.TB) string {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		tb.Fatalf("natsgwtest: %v", err)
+	}
+	return hex.EncodeToString(b)
+}
 
 // Restart stops the gateway (and its embedded NATS) and starts it again on
 // the same address and data directory, as an operator restart would. Open

@@ -88,3 +88,40 @@ func TestServeOrgRateConfig(t *testing.T) {
 	testutil.NoErr(t, err, "valid rate")
 	testutil.Equal(t, [2]any{cfg.OrgRate, cfg.OrgBurst}, [2]any{2.5, 10}, "rate and burst")
 }
+
+// TestServeNATSCredentials: the cluster secret comes from the environment
+// too; a cluster listening beyond loopback needs one, and --nats-listen
+// refuses to start without an operator credential. Not parallel: it sets
+// environment variables.
+func TestServeNATSCredentials(t *testing.T) {
+	t.Setenv("NATSGW_CLUSTER_SECRET", "secret-from-env-0123")
+	t.Setenv("NATSGW_NATS_TOKEN", "token-from-env-01234")
+	cmd := newServeCmd(os.Stdout, os.Stderr)
+	testutil.NoErr(t, cmd.ParseFlags([]string{"--cluster-name", "c", "--cluster-listen", "0.0.0.0:6222", "--nats-listen", "0.0.0.0:4222"}), "parse flags")
+	cfg, err := resolveConfig(cmd.Flags(), "")
+	testutil.NoErr(t, err, "resolve")
+	testutil.Equal(t, cfg.ClusterSecret, "secret-from-env-0123", "cluster secret (env)")
+	testutil.Equal(t, cfg.NATSToken, "token-from-env-01234", "NATS token (env)")
+
+	os.Unsetenv("NATSGW_CLUSTER_SECRET")
+	os.Unsetenv("NATSGW_NATS_TOKEN")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--cluster-name", "c", "--cluster-listen", "0.0.0.0:6222"}, "cluster-secret: required"},
+		{[]string{"--nats-listen", "127.0.0.1:0"}, "nats-listen: needs an operator credential"},
+		{[]string{"--nats-listen", "0.0.0.0:0", "--nats-listen-insecure"}, "nats-listen-insecure: only allowed"},
+	} {
+		err := Run(testutil.Context(t), append([]string{"serve", "--data", t.TempDir(), "--listen", "127.0.0.1:0"}, tc.args...), strings.NewReader(""), io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Fatalf("serve %v: %v, want an error with %q", tc.args, err, tc.want)
+		}
+	}
+	short := filepath.Join(t.TempDir(), "secret")
+	testutil.NoErr(t, os.WriteFile(short, []byte("short\n"), 0o600), "write")
+	err = Run(testutil.Context(t), []string{"serve", "--data", t.TempDir(), "--listen", "127.0.0.1:0", "--cluster-name", "c", "--cluster-listen", "127.0.0.1:0", "--cluster-secret-file", short}, strings.NewReader(""), io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "cluster-secret-file") {
+		t.Fatalf("serve with a short secret file: %v, want an error naming cluster-secret-file", err)
+	}
+}

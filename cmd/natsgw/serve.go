@@ -54,11 +54,22 @@ func bindServeFlags(fs *pflag.FlagSet, cfg *config.Config) {
 	fs.StringVar(&cfg.Listen, "listen", d.Listen, "gRPC listen address")
 	fs.StringVar(&cfg.DataDir, "data", d.DataDir, "data directory of the embedded NATS (JetStream files)")
 	fs.StringVar(&cfg.NATSURL, "nats-url", d.NATSURL, "use this external NATS (comma-separated URLs) instead of the embedded one")
-	fs.StringVar(&cfg.NATSListen, "nats-listen", d.NATSListen, "also serve NATS clients over TCP here (embedded mode), e.g. 127.0.0.1:4222")
+	fs.StringVar(&cfg.NATSListen, "nats-listen", d.NATSListen, "also serve NATS clients over TCP here (embedded mode), e.g. 127.0.0.1:4222; needs --nats-user/--nats-password or --nats-token")
+	fs.StringVar(&cfg.NATSUser, "nats-user", d.NATSUser, "user name of the operator credential for TCP clients of the embedded NATS (with --nats-password)")
+	fs.StringVar(&cfg.NATSPassword, "nats-password", d.NATSPassword, "password of --nats-user (at least 16 characters)")
+	fs.StringVar(&cfg.NATSPasswordFile, "nats-password-file", d.NATSPasswordFile, "read the password of --nats-user from this file")
+	fs.StringVar(&cfg.NATSToken, "nats-token", d.NATSToken, "token TCP clients of the embedded NATS may authenticate with instead (at least 16 characters)")
+	fs.StringVar(&cfg.NATSTokenFile, "nats-token-file", d.NATSTokenFile, "read --nats-token from this file")
+	fs.BoolVar(&cfg.NATSListenInsecure, "nats-listen-insecure", d.NATSListenInsecure, "let clients of a loopback --nats-listen in without credentials")
 	fs.StringVar(&cfg.ServerName, "server-name", d.ServerName, "name of the embedded NATS server, unique in a cluster (default natsgw, or <hostname>-<cluster port>)")
 	fs.StringVar(&cfg.ClusterName, "cluster-name", d.ClusterName, "make the embedded NATS a node of this NATS cluster (JetStream replicated)")
 	fs.StringVar(&cfg.ClusterListen, "cluster-listen", d.ClusterListen, "host:port for routes from the other cluster nodes")
 	fs.StringSliceVar(&cfg.Routes, "routes", d.Routes, "route URLs of the other cluster nodes (nats://host:port, comma separated)")
+	fs.StringVar(&cfg.ClusterSecret, "cluster-secret", d.ClusterSecret, "password every cluster node presents on routes (the same on all nodes, at least 16 characters); required unless --cluster-listen is loopback")
+	fs.StringVar(&cfg.ClusterSecretFile, "cluster-secret-file", d.ClusterSecretFile, "read --cluster-secret from this file")
+	fs.StringVar(&cfg.ClusterTLSCert, "cluster-tls-cert", d.ClusterTLSCert, "PEM certificate routes use TLS with (with --cluster-tls-key)")
+	fs.StringVar(&cfg.ClusterTLSKey, "cluster-tls-key", d.ClusterTLSKey, "PEM private key of --cluster-tls-cert")
+	fs.StringVar(&cfg.ClusterTLSCA, "cluster-tls-ca", d.ClusterTLSCA, "PEM CA certificate; routes verify each other's certificates against it (both ways)")
 	fs.Int64Var(&cfg.MaxPayload, "max-payload", d.MaxPayload, "largest message in bytes (data plus headers)")
 	fs.StringVar(&cfg.OpsListen, "ops-listen", d.OpsListen, "HTTP address for /metrics and /healthz (off when empty)")
 	fs.StringVar(&cfg.LogFormat, "log-format", d.LogFormat, "log format: text or json")
@@ -149,7 +160,11 @@ func serve(ctx context.Context, cfg config.Config, stdout, stderr io.Writer) err
 	}
 	fmt.Fprintf(stdout, "natsgw %s listening on %s (NATS %s)\n", server.Version(), srv.Addr(), nats)
 	if u := srv.NATSClientURL(); u != "" {
-		fmt.Fprintf(stdout, "embedded NATS also listening on %s\n", u)
+		access := "operator credential required"
+		if cfg.NATSListenInsecure {
+			access = "no credentials required"
+		}
+		fmt.Fprintf(stdout, "embedded NATS also listening on %s (%s)\n", u, access)
 	}
 	if cfg.ConsulAddr != "" {
 		fmt.Fprintf(stdout, "registered in Consul at %s as %q (%s)\n", cfg.ConsulAddr, cfg.ConsulService, srv.AdvertiseAddr())

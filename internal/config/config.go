@@ -28,8 +28,23 @@ type Config struct {
 	// runs an embedded one.
 	NATSURL string `json:"nats_url"`
 	// NATSListen is an optional TCP listener for the embedded NATS, so the
-	// `nats` CLI can look inside. Empty (default) means none.
+	// `nats` CLI can look inside. Empty (default) means none. It needs an
+	// operator credential (NATSUser and NATSPassword, or NATSToken) unless
+	// it is on loopback and NATSListenInsecure is set.
 	NATSListen string `json:"nats_listen"`
+	// NATSUser and NATSPassword are the operator credential TCP clients of
+	// the embedded NATS authenticate with (NATSPasswordFile: read the
+	// password from this file instead).
+	NATSUser         string `json:"nats_user"`
+	NATSPassword     string `json:"nats_password"`
+	NATSPasswordFile string `json:"nats_password_file"`
+	// NATSToken is the alternative operator credential: a token
+	// (NATSTokenFile: read it from this file instead).
+	NATSToken     string `json:"nats_token"`
+	NATSTokenFile string `json:"nats_token_file"`
+	// NATSListenInsecure lets clients of a loopback NATSListen in without
+	// credentials. Default false.
+	NATSListenInsecure bool `json:"nats_listen_insecure"`
 	// ServerName names the embedded NATS server; unique within a cluster.
 	// Default "natsgw", or "<hostname>-<cluster port>" in a cluster.
 	ServerName string `json:"server_name"`
@@ -40,6 +55,19 @@ type Config struct {
 	ClusterListen string `json:"cluster_listen"`
 	// Routes are the other nodes' route URLs ("nats://host:port").
 	Routes []string `json:"routes"`
+	// ClusterSecret is the password every node of the cluster presents on
+	// its routes (the same on all nodes); ClusterSecretFile reads it from a
+	// file instead. Required when ClusterListen is not a loopback address.
+	ClusterSecret     string `json:"cluster_secret"`
+	ClusterSecretFile string `json:"cluster_secret_file"`
+	// ClusterTLSCert and ClusterTLSKey are PEM files of the certificate and
+	// key routes use TLS with (both or neither). ClusterTLSCA, a PEM file of
+	// the CA that signed the nodes' certificates, makes routes verify each
+	// other's certificates both ways; without it, the system roots verify
+	// the server side only.
+	ClusterTLSCert string `json:"cluster_tls_cert"`
+	ClusterTLSKey  string `json:"cluster_tls_key"`
+	ClusterTLSCA   string `json:"cluster_tls_ca"`
 	// MaxPayload is the largest message (data plus headers) in bytes. Default
 	// 8 MiB.
 	MaxPayload int64 `json:"max_payload"`
@@ -155,11 +183,19 @@ func (c Config) Validate() error {
 				return fmt.Errorf("routes[%d]: %q is not a URL like nats://host:port", i, r)
 			}
 		}
+		if err := c.validateClusterAuth(); err != nil {
+			return err
+		}
+	} else if c.ClusterSecret != "" || c.ClusterSecretFile != "" || c.ClusterTLSCert != "" || c.ClusterTLSKey != "" || c.ClusterTLSCA != "" {
+		return errors.New("cluster-secret, cluster-tls-*: only apply with cluster-name")
 	}
 	if c.NATSListen != "" {
 		if _, _, err := net.SplitHostPort(c.NATSListen); err != nil {
 			return fmt.Errorf("nats-listen: %q is not host:port: %w", c.NATSListen, err)
 		}
+	}
+	if err := c.validateNATSAuth(); err != nil {
+		return err
 	}
 	if c.OpsListen != "" {
 		if _, _, err := net.SplitHostPort(c.OpsListen); err != nil {
@@ -206,6 +242,78 @@ func (c Config) Validate() error {
 		return errors.New("tls-cert, tls-key: give both (or neither, for plaintext)")
 	}
 	return nil
+}
+
+// MinSecretLen is the shortest cluster secret, operator password or token
+// accepted.
+const MinSecretLen = 16
+
+// validateNATSAuth checks the operator credential of the embedded NATS.
+func (c Config) validateNATSAuth() error {
+	credential := c.NATSUser != "" || c.NATSToken != "" || c.NATSTokenFile != ""
+	if c.NATSURL != "" && (credential || c.NATSPassword != "" || c.NATSPasswordFile != "" || c.NATSListenInsecure) {
+		return errors.New("nats-user, nats-password, nats-token, nats-listen-insecure: only apply to the embedded NATS; they cannot be combined with nats-url")
+	}
+	switch {
+	case c.NATSPassword != "" && c.NATSPasswordFile != "":
+		return errors.New("nats-password, nats-password-file: give one, not both")
+	case c.NATSToken != "" && c.NATSTokenFile != "":
+		return errors.New("nats-token, nats-token-file: give one, not both")
+	case c.NATSUser != "" && c.NATSPassword == "" && c.NATSPasswordFile == "":
+		return errors.New("nats-password: required with nats-user (or nats-password-file)")
+	case c.NATSUser == "" && (c.NATSPassword != "" || c.NATSPasswordFile != ""):
+		return errors.New("nats-user: required with nats-password")
+	case c.NATSPassword != "" && len(c.NATSPassword) < MinSecretLen:
+		return fmt.Errorf("nats-password: must be at least %d characters", MinSecretLen)
+	case c.NATSToken != "" && len(c.NATSToken) < MinSecretLen:
+		return fmt.Errorf("nats-token: must be at least %d characters", MinSecretLen)
+	}
+	if c.NATSListenInsecure {
+		switch {
+		case c.NATSListen == "":
+			return errors.New("nats-listen-insecure: only applies with nats-listen")
+		case credential:
+			return errors.New("nats-listen-insecure: drop it when an operator credential (nats-user or nats-token) is given")
+		case !IsLoopback(c.NATSListen):
+			return fmt.Errorf("nats-listen-insecure: only allowed when nats-listen is a loopback address (got %q)", c.NATSListen)
+		}
+		return nil
+	}
+	if c.NATSListen != "" && !credential {
+		return errors.New("nats-listen: needs an operator credential (nats-user and nats-password, or nats-token), or nats-listen-insecure on a loopback address")
+	}
+	return nil
+}
+
+// validateClusterAuth checks the route secret and TLS of a cluster node.
+func (c Config) validateClusterAuth() error {
+	switch {
+	case c.ClusterSecret != "" && c.ClusterSecretFile != "":
+		return errors.New("cluster-secret, cluster-secret-file: give one, not both")
+	case c.ClusterSecret != "" && len(c.ClusterSecret) < MinSecretLen:
+		return fmt.Errorf("cluster-secret: must be at least %d characters", MinSecretLen)
+	case c.ClusterSecret == "" && c.ClusterSecretFile == "" && !IsLoopback(c.ClusterListen):
+		return fmt.Errorf("cluster-secret: required when cluster-listen is not a loopback address (got %q); or give cluster-secret-file", c.ClusterListen)
+	case (c.ClusterTLSCert == "") != (c.ClusterTLSKey == ""):
+		return errors.New("cluster-tls-cert, cluster-tls-key: give both (or neither, for plaintext routes)")
+	case c.ClusterTLSCA != "" && c.ClusterTLSCert == "":
+		return errors.New("cluster-tls-ca: only applies with cluster-tls-cert and cluster-tls-key")
+	}
+	return nil
+}
+
+// IsLoopback reports whether the host of hostPort is a loopback address
+// ("localhost", 127.0.0.0/8, ::1). An empty host (every interface) is not.
+func IsLoopback(hostPort string) bool {
+	host, _, err := net.SplitHostPort(hostPort)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // String formats d like time.Duration.

@@ -2,12 +2,23 @@
 // on, file storage under a data directory, in-process client connections (no
 // TCP unless a listener is asked for).
 //
+// Every listener requires credentials. The gateway's own connections are
+// in-process and authenticate as an internal user whose password is random,
+// made at New, held only in memory and accepted only over in-process
+// connections. TCP clients need the operator credential (Config.User and
+// Password, or Token); routes need the cluster secret. The one exception is
+// Config.Insecure, which lets TCP clients in without credentials (the caller
+// allows it only on loopback).
+//
 // Lifecycle: New (no I/O) -> Start (returns once JetStream answers) ->
 // Shutdown. A Server is started at most once.
 package natsembed
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -42,14 +53,46 @@ type Config struct {
 	ClusterListen string
 	// Routes are the other nodes' cluster URLs ("nats://host:port").
 	Routes []string
+	// User and Password are the operator credential TCP clients (the
+	// `nats` CLI) authenticate with; Token is the alternative. Either or
+	// both may be set. Without any, TCP clients are refused unless Insecure.
+	User     string
+	Password string
+	Token    string
+	// Insecure lets TCP clients connect without credentials. In-process
+	// connections still need the internal user's password.
+	Insecure bool
+	// ClusterSecret is the password routes authenticate with: every node of
+	// a cluster needs the same one. Empty: routes need no credentials.
+	ClusterSecret string
+	// ClusterTLS, when set, makes routes use TLS with this configuration
+	// (for both the connections a node accepts and those it opens).
+	ClusterTLS *tls.Config
 	// Logger receives the server's log lines. Nil discards them.
 	Logger *slog.Logger
 }
 
+// RouteUser is the user name routes authenticate as, with the cluster
+// secret as password. A plain nats-server joins a natsgw cluster with routes
+// like nats://natsgw-route:<secret>@host:port.
+const RouteUser = "natsgw-route"
+
+// Reserved user names: the gateway's own in-process user and the user of
+// insecure TCP clients.
+const (
+	internalUser = "natsgw-internal"
+	insecureUser = "natsgw-insecure"
+)
+
+// inProcessOnly is nats-server's connection type of in-process clients
+// (jwt.ConnectionTypeInProcess).
+const inProcessOnly = "IN_PROCESS"
+
 // Server is an embedded nats-server.
 type Server struct {
-	cfg Config
-	ns  *server.Server
+	cfg    Config
+	ns     *server.Server
+	secret string // the internal user's password; never logged or stored
 }
 
 // New checks cfg and builds the server; it does no I/O.
@@ -62,6 +105,17 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.ServerName == "" {
 		cfg.ServerName = "natsgw"
+	}
+	switch cfg.User {
+	case internalUser, RouteUser, insecureUser:
+		return nil, fmt.Errorf("natsembed: user name %q is reserved", cfg.User)
+	}
+	if (cfg.User == "") != (cfg.Password == "") {
+		return nil, errors.New("natsembed: User and Password go together")
+	}
+	secret, err := randomSecret()
+	if err != nil {
+		return nil, err
 	}
 	opts := &server.Options{
 		ServerName:         cfg.ServerName,
@@ -76,6 +130,19 @@ func New(cfg Config) (*Server, error) {
 		// The gateway's one connection carries every subscription, so give it
 		// room before the server calls it a slow consumer.
 		MaxPending: 256 << 20,
+		Users: []*server.User{{
+			Username:               internalUser,
+			Password:               secret,
+			AllowedConnectionTypes: map[string]struct{}{inProcessOnly: {}},
+		}},
+		Authorization: cfg.Token,
+	}
+	if cfg.User != "" {
+		opts.Users = append(opts.Users, &server.User{Username: cfg.User, Password: cfg.Password})
+	}
+	if cfg.Insecure {
+		opts.Users = append(opts.Users, &server.User{Username: insecureUser})
+		opts.NoAuthUser = insecureUser
 	}
 	if cfg.ClusterName != "" && cfg.Listen == "" {
 		// A clustered server must listen for clients (nats-server #5174);
@@ -99,10 +166,23 @@ func New(cfg Config) (*Server, error) {
 			return nil, err
 		}
 		opts.Cluster = server.ClusterOpts{Name: cfg.ClusterName, Host: host, Port: port}
+		if cfg.ClusterSecret != "" {
+			opts.Cluster.Username, opts.Cluster.Password = RouteUser, cfg.ClusterSecret
+		}
+		if cfg.ClusterTLS != nil {
+			opts.Cluster.TLSConfig = cfg.ClusterTLS
+			opts.Cluster.TLSTimeout = 2
+		}
 		for _, r := range cfg.Routes {
 			u, err := url.Parse(r)
 			if err != nil || u.Host == "" {
 				return nil, fmt.Errorf("natsembed: route %q is not a URL like nats://host:port", r)
+			}
+			// Routes this node opens present the secret (nats-server takes
+			// a configured route's credentials from its URL).
+			u.User = nil
+			if cfg.ClusterSecret != "" {
+				u.User = url.UserPassword(RouteUser, cfg.ClusterSecret)
 			}
 			opts.Routes = append(opts.Routes, u)
 		}
@@ -114,7 +194,16 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger != nil {
 		ns.SetLoggerV2(slogAdapter{cfg.Logger}, false, false, false)
 	}
-	return &Server{cfg: cfg, ns: ns}, nil
+	return &Server{cfg: cfg, ns: ns, secret: secret}, nil
+}
+
+// randomSecret makes the internal user's password: 256 random bits.
+func randomSecret() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("natsembed: internal secret: %w", err)
+	}
+	return hex.EncodeToString(b), nil
 }
 
 func splitHostPort(what, addr string) (string, int, error) {
@@ -160,10 +249,32 @@ func (s *Server) Start(ctx context.Context) error {
 }
 
 // ConnectOption makes nats.Connect use an in-process connection to this
-// server (pass "" as the URL).
+// server (pass "" as the URL), authenticated as the internal user.
 func (s *Server) ConnectOption() nats.Option {
-	return nats.InProcessServer(s.ns)
+	inProcess, user := nats.InProcessServer(s.ns), nats.UserInfo(internalUser, s.secret)
+	return func(o *nats.Options) error {
+		if err := inProcess(o); err != nil {
+			return err
+		}
+		return user(o)
+	}
 }
+
+// ClusterURL is the address routes reach this node at ("nats://host:port",
+// without credentials), or "" outside a cluster.
+func (s *Server) ClusterURL() string {
+	if s.cfg.ClusterName == "" {
+		return ""
+	}
+	a := s.ns.ClusterAddr()
+	if a == nil {
+		return ""
+	}
+	return "nats://" + a.String()
+}
+
+// NumRoutes reports the routes this node has to other nodes.
+func (s *Server) NumRoutes() int { return s.ns.NumRoutes() }
 
 // ClientURL is the TCP URL clients can use, or "" without a listener.
 func (s *Server) ClientURL() string {
@@ -186,11 +297,24 @@ func (s *Server) Shutdown() {
 type slogAdapter struct{ l *slog.Logger }
 
 func (a slogAdapter) Noticef(format string, v ...any) { a.log(slog.LevelDebug, format, v) }
-func (a slogAdapter) Warnf(format string, v ...any)   { a.log(slog.LevelWarn, format, v) }
-func (a slogAdapter) Fatalf(format string, v ...any)  { a.log(slog.LevelError, format, v) }
-func (a slogAdapter) Errorf(format string, v ...any)  { a.log(slog.LevelError, format, v) }
-func (a slogAdapter) Debugf(format string, v ...any)  { a.log(slog.LevelDebug, format, v) }
-func (a slogAdapter) Tracef(format string, v ...any)  { a.log(slog.LevelDebug-4, format, v) }
+func (a slogAdapter) Warnf(format string, v ...any) {
+	level := slog.LevelWarn
+	if format == plaintextWarning {
+		// The passwords are the random internal one and the operator's,
+		// which exist in memory anyway: nothing for an operator to act on.
+		level = slog.LevelDebug
+	}
+	a.log(level, format, v)
+}
+
+// plaintextWarning is what nats-server says about users configured with
+// plaintext passwords.
+const plaintextWarning = "Plaintext passwords detected, use nkeys or bcrypt"
+
+func (a slogAdapter) Fatalf(format string, v ...any) { a.log(slog.LevelError, format, v) }
+func (a slogAdapter) Errorf(format string, v ...any) { a.log(slog.LevelError, format, v) }
+func (a slogAdapter) Debugf(format string, v ...any) { a.log(slog.LevelDebug, format, v) }
+func (a slogAdapter) Tracef(format string, v ...any) { a.log(slog.LevelDebug-4, format, v) }
 
 func (a slogAdapter) log(level slog.Level, format string, v []any) {
 	a.l.Log(context.Background(), level, fmt.Sprintf(format, v...), "component", "nats-server")

@@ -118,7 +118,7 @@ func New(cfg config.Config, opts Options) (*Server, error) {
 			_, port, _ := net.SplitHostPort(cfg.ClusterListen)
 			name = host + "-" + port
 		}
-		s.embedded, err = natsembed.New(natsembed.Config{
+		ec := natsembed.Config{
 			DataDir:       cfg.DataDir,
 			Listen:        cfg.NATSListen,
 			MaxPayload:    int32(cfg.MaxPayload),
@@ -127,8 +127,14 @@ func New(cfg config.Config, opts Options) (*Server, error) {
 			ClusterListen: cfg.ClusterListen,
 			Routes:        cfg.Routes,
 			Logger:        s.log,
-		})
-		if err != nil {
+		}
+		if err := embeddedAuth(cfg, &ec); err != nil {
+			return nil, err
+		}
+		if cfg.ClusterName != "" && ec.ClusterSecret == "" {
+			s.log.Warn("routes need no credentials: any process on this host can join the cluster; set cluster-secret", "cluster_listen", cfg.ClusterListen)
+		}
+		if s.embedded, err = natsembed.New(ec); err != nil {
 			return nil, err
 		}
 	}
@@ -376,8 +382,17 @@ func (s *Server) OpsAddr() net.Addr {
 	return s.opsLis.Addr()
 }
 
-// NATSClientURL is the embedded NATS's TCP URL, or "" (external NATS, or no
-// --nats-listen).
+// NATSClusterURL is the embedded NATS's route address ("nats://host:port",
+// no credentials), or "" outside a cluster.
+func (s *Server) NATSClusterURL() string {
+	if s.embedded == nil {
+		return ""
+	}
+	return s.embedded.ClusterURL()
+}
+
+// NATSClientURL is the embedded NATS's TCP URL (without credentials), or ""
+// (external NATS, or neither --nats-listen nor a cluster).
 func (s *Server) NATSClientURL() string {
 	if s.embedded == nil {
 		return ""
