@@ -155,6 +155,8 @@ class Publisher:
         except Exception as e:  # never lose the error silently
             err = UnavailableError(f"publish stream failed: {e}")
         with self._cond:
+            if err is not None and self._confirmed >= self._enqueued:
+                err = None  # every message was confirmed: nothing lost (an idle stream broke)
             if err is not None:
                 lost = len(self._buf)
                 if lost:
