@@ -103,11 +103,27 @@ def _varint(n: int) -> bytes:
     return bytes(out)
 
 
-_VARINT1 = [bytes([i]) for i in range(128)]
+# Varints of 0 .. 16383 (one or two bytes), precomputed for the publish path.
+_VARINTS = [_varint(i) for i in range(1 << 14)]
 
 
 def varint(n: int) -> bytes:
-    return _VARINT1[n] if n < 128 else _varint(n)
+    return _VARINTS[n] if n < 16384 else _varint(n)
+
+
+# OutgoingMessage.subject fields by subject (field 1, length, bytes), bounded.
+_SUBJECT_FIELDS: Dict[str, bytes] = {}
+
+
+def _subject_field(subject: str) -> bytes:
+    f = _SUBJECT_FIELDS.get(subject)
+    if f is None:
+        s = subject.encode()
+        f = b"\x0a" + varint(len(s)) + s
+        if len(_SUBJECT_FIELDS) > 4096:
+            _SUBJECT_FIELDS.clear()
+        _SUBJECT_FIELDS[subject] = f
+    return f
 
 
 def encode_publish(subject: str, data: Data, headers: Headers = None) -> bytes:
@@ -116,12 +132,14 @@ def encode_publish(subject: str, data: Data, headers: Headers = None) -> bytes:
     go through protobuf."""
     if headers:
         body = outgoing(subject, data, headers).SerializeToString()
-    else:
-        s = subject.encode()
-        d = data if isinstance(data, bytes) else to_bytes(data)
-        body = b"".join((b"\x0a", varint(len(s)), s, b"\x12", varint(len(d)), d)) if d else \
-            b"".join((b"\x0a", varint(len(s)), s))
-    return b"".join((b"\x0a", varint(len(body)), body))
+        return b"\x0a" + varint(len(body)) + body
+    d = data if data.__class__ is bytes else to_bytes(data)  # type: ignore[union-attr]
+    subj = _subject_field(subject)
+    n = len(d)
+    if not n:
+        return b"\x0a" + varint(len(subj)) + subj
+    dlen = varint(n)
+    return b"".join((b"\x0a", varint(len(subj) + 1 + len(dlen) + n), subj, b"\x12", dlen, d))
 
 
 FLUSH_FIELD = b"\x10\x01"  # PublishStreamRequest.flush = true

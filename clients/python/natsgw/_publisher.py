@@ -21,6 +21,10 @@ from natsgw._proto.natsgw.v1 import messaging_pb2
 METHOD = "/natsgw.v1.MessagingService/PublishStream"
 MAX_FRAME_MSGS = 10000
 MAX_FRAME_BYTES = 4 << 20
+# The sender waits up to LINGER seconds for a frame to fill when it has
+# fewer than LINGER_BELOW messages (flush and close do not wait).
+LINGER = 0.002
+LINGER_BELOW = 1000
 # Publishers wait when this much is buffered and not yet handed to gRPC.
 MAX_BUFFERED = 16 << 20
 
@@ -57,7 +61,8 @@ class Publisher:
             self._buf.append(encoded)
             self._buf_bytes += len(encoded)
             self._enqueued += 1
-            if self._waiting:
+            if self._waiting:  # wake the sender once, not on every publish
+                self._waiting = False
                 self._cond.notify_all()
 
     def check(self) -> None:
@@ -122,6 +127,11 @@ class Publisher:
                     self._waiting = True
                     self._cond.wait()
                 self._waiting = False
+                if len(self._buf) < LINGER_BELOW and not self._flush_req and not self._closing:
+                    # Linger for more (a publish loop fills a frame in
+                    # this time): one frame per message would cost a gRPC
+                    # send each, and the GIL hand-offs with it.
+                    self._cond.wait(LINGER)
                 if gen != self._gen or (not self._buf and not self._flush_req):
                     return  # closing with nothing left
                 items, n, size = self._buf, 0, 0

@@ -328,11 +328,22 @@ class Consumer(_Loop):
         out: "queue.SimpleQueue[Any]" = queue.SimpleQueue()
         out.put(cv.consume_start(self.stream, self.consumer, self._max_in_flight))
 
-        def frames() -> Iterator[Any]:
+        def frames() -> Iterator[Any]:  # acks queued meanwhile go in one frame
             while True:
                 item = out.get()
                 if item is _END:
                     return
+                if not item.HasField("start"):
+                    while True:
+                        try:
+                            more = out.get_nowait()
+                        except queue.Empty:
+                            break
+                        if more is _END:
+                            yield item
+                            return
+                        item.acks.extend(more.acks)
+                        item.credit += more.credit
                 yield item
 
         call = self._client._stubs["consumers"].Consume(frames(), metadata=self._client._md)
@@ -354,7 +365,11 @@ class Consumer(_Loop):
                             self._accepted += 1
                             self._inflight += 1
                     if take:
-                        self._pool.submit(self._handle, JetStreamMsg(cv.pulled_fields(m), self._settle_factory(out)))
+                        msg = JetStreamMsg(cv.pulled_fields(m), self._settle_factory(out))
+                        if self._concurrency == 1:
+                            self._handle(msg)  # in order, without a thread hop
+                        else:
+                            self._pool.submit(self._handle, msg)
                     else:
                         refuse.append(m.ack_token)
                 if refuse:  # received while stopping: back to NATS at once
