@@ -99,32 +99,8 @@ func BenchmarkPython(b *testing.B) {
 
 	b.Run("case=publish/size=128B", func(b *testing.B) {
 		sink := e.inproc(b)
-		b.Run("path=direct-tcp", func(b *testing.B) {
-			nc := e.tcp(b)
-			e.runPublish(b, sink, 128, func(_, mapped string, n int) error {
-				for range n {
-					if err := nc.Publish(mapped, data); err != nil {
-						return err
-					}
-				}
-				return nc.Flush()
-			})
-		})
-		b.Run("path=gw-go-stream", func(b *testing.B) {
-			c := e.client(b)
-			e.runPublish(b, sink, 128, func(subj, _ string, n int) error {
-				p, err := c.NewPublisher(ctx)
-				if err != nil {
-					return err
-				}
-				for range n {
-					if err := p.Publish(subj, data); err != nil {
-						return err
-					}
-				}
-				return p.Close(ctx)
-			})
-		})
+		b.Run("path=direct-tcp", func(b *testing.B) { e.runPublish(b, sink, 128, publishDirect(e.tcp(b), data)) })
+		b.Run("path=gw-go-stream", func(b *testing.B) { e.runPublish(b, sink, 128, publishStream(e.client(b), data)) })
 		b.Run("path=py", func(b *testing.B) {
 			p := startPy(b, "publish", target, org)
 			e.runPublish(b, sink, 128, func(subj, _ string, n int) error {
@@ -176,38 +152,8 @@ func BenchmarkPython(b *testing.B) {
 	})
 
 	b.Run("case=request/size=128B", func(b *testing.B) {
-		const timeout = 5 * time.Second
-		b.Run("path=direct-tcp", func(b *testing.B) {
-			_, mapped := e.subjects(b, "req")
-			responder, requester := e.tcp(b), e.tcp(b)
-			sub, err := responder.Subscribe(mapped, func(m *nats.Msg) { _ = m.Respond(m.Data) })
-			checkErr(b, err, "subscribe")
-			defer func() { _ = sub.Unsubscribe() }()
-			checkErr(b, responder.Flush(), "flush")
-			runRequest(b, 128, func() (int, error) {
-				m, err := requester.Request(mapped, data, timeout)
-				if err != nil {
-					return 0, err
-				}
-				return len(m.Data), nil
-			})
-		})
-		b.Run("path=gw-go", func(b *testing.B) {
-			subj, _ := e.subjects(b, "req")
-			responder, requester := e.client(b), e.client(b)
-			sub, err := responder.Handle(ctx, subj, func(m *natsgw.Msg) { _ = m.Respond(ctx, m.Data) })
-			checkErr(b, err, "handle")
-			defer func() { _ = sub.Unsubscribe(ctx) }()
-			runRequest(b, 128, func() (int, error) {
-				ctx, cancel := context.WithTimeout(ctx, timeout)
-				defer cancel()
-				m, err := requester.Request(ctx, subj, data)
-				if err != nil {
-					return 0, err
-				}
-				return len(m.Data), nil
-			})
-		})
+		b.Run("path=direct-tcp", func(b *testing.B) { e.requestDirect(b, e.tcp, data) })
+		b.Run("path=gw-go", func(b *testing.B) { e.requestGateway(b, data) })
 		b.Run("path=py", func(b *testing.B) {
 			subj, _ := e.subjects(b, "req")
 			responder := startPy(b, "serve", target, org)
