@@ -200,8 +200,9 @@ def test_jetstream_stream_creation(client):
     assert info["name"] == "TASKS" and info["subjects"] == ["tasks.>"] and info["max_msgs"] == 10000
     # Again with the same configuration: fine. With another: AlreadyExists naming the setting.
     client.create_stream("TASKS", subjects=["tasks.>"], max_msgs=10000)
-    with pytest.raises(natsgw.AlreadyExistsError):
+    with pytest.raises(natsgw.AlreadyExistsError) as ei:
         client.create_stream("TASKS", subjects=["tasks.>"], max_msgs=5)
+    assert "config.max_msgs 5 (the stream has 10000)" in ei.value.message
     assert client.update_stream("TASKS", subjects=["tasks.>"], max_msgs=5)["max_msgs"] == 5
     assert [s["name"] for s in client.list_streams()] == ["TASKS"]
     assert client.stream_info("NOPE") is None
