@@ -4,7 +4,7 @@ PROTOC_GEN_GO_VERSION   := v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION := v1.5.1
 BIN := $(CURDIR)/.bin
 
-.PHONY: tools generate generate-python lint test check
+.PHONY: tools generate generate-python lint test check browser-deps
 
 tools: $(BIN)/buf-$(BUF_VERSION) $(BIN)/protoc-gen-go-$(PROTOC_GEN_GO_VERSION) $(BIN)/protoc-gen-go-grpc-$(PROTOC_GEN_GO_GRPC_VERSION)
 
@@ -32,3 +32,11 @@ lint: tools
 
 test:
 	go test ./...
+
+# Browser tests (test/e2e/console_browser_test.go): Debian's Chromium and
+# playwright-core from npm (pinned in test/e2e/browser/package-lock.json;
+# it never downloads a browser).
+browser-deps:
+	@command -v node >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm)
+	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+	@test -d test/e2e/browser/node_modules/playwright-core || npm ci --prefix test/e2e/browser --no-audit --no-fund

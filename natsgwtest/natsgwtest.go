@@ -13,10 +13,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -47,6 +50,8 @@ type settings struct {
 	tls        bool
 	orgRate    float64
 	orgBurst   int
+	maxBuffer  int64
+	console    bool
 }
 
 // WithMaxPayload sets the gateway's max payload (default 8 MiB).
@@ -85,6 +90,14 @@ func WithOrgRate(rate float64, burst int) Option {
 	return func(s *settings) { s.orgRate, s.orgBurst = rate, burst }
 }
 
+// WithMaxBufferedBytesPerOrg bounds the bytes one organization's
+// subscriptions may hold (default 64 MiB; 0 means no bound).
+func WithMaxBufferedBytesPerOrg(n int64) Option { return func(s *settings) { s.maxBuffer = n } }
+
+// WithConsole serves the web console on a loopback port; ConsoleURL
+// reports it.
+func WithConsole() Option { return func(s *settings) { s.console = true } }
+
 // WithLogLevel sets the level of gateway logs sent to t.Log (default warn).
 func WithLogLevel(l slog.Level) Option { return func(s *settings) { s.logLevel = l } }
 
@@ -103,12 +116,13 @@ type Server struct {
 // when the test ends.
 func NewServer(tb testing.TB, opts ...Option) *Server {
 	tb.Helper()
-	st := settings{maxPayload: config.DefaultMaxPayload, logLevel: slog.LevelWarn, maxStreams: config.DefaultMaxStreamsPerOrg}
+	st := settings{maxPayload: config.DefaultMaxPayload, logLevel: slog.LevelWarn, maxStreams: config.DefaultMaxStreamsPerOrg, maxBuffer: config.DefaultMaxBufferedBytesPerOrg}
 	for _, o := range opts {
 		o(&st)
 	}
 	cfg := config.Default()
 	cfg.MaxStreamsPerOrg = st.maxStreams
+	cfg.MaxBufferedBytesPerOrg = st.maxBuffer
 	cfg.Listen = "127.0.0.1:0"
 	cfg.MaxPayload = st.maxPayload
 	cfg.NATSURL = st.natsURL
@@ -124,6 +138,9 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 	cfg.OrgRate, cfg.OrgBurst = st.orgRate, st.orgBurst
 	if st.tls {
 		cfg.TLSCert, cfg.TLSKey = newTLSFiles(tb)
+	}
+	if st.console {
+		cfg.ConsoleListen = "127.0.0.1:0"
 	}
 	if st.consulAddr != "" {
 		cfg.ConsulAddr, cfg.ConsulService = st.consulAddr, st.consulSvc
@@ -281,6 +298,45 @@ func randomSecret(tb testing.TB) string {
 	return hex.EncodeToString(b)
 }
 
+// WriteAuthFile writes an auth file (for WithAuthFile) granting one new
+// token per grant, a grant being {org, user}, and returns the file's path
+// and the tokens in order.
+func WriteAuthFile(tb testing.TB, grants ...[2]string) (string, []string) {
+	tb.Helper()
+	var f server.AuthFile
+	var toks []string
+	for _, g := range grants {
+		tok, e, err := server.NewToken(g[0], g[1])
+		if err != nil {
+			tb.Fatalf("natsgwtest: new token: %v", err)
+		}
+		f.Tokens = append(f.Tokens, e)
+		toks = append(toks, tok)
+	}
+	b, err := json.Marshal(f)
+	if err != nil {
+		tb.Fatalf("natsgwtest: %v", err)
+	}
+	path := filepath.Join(tb.TempDir(), "auth.json")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		tb.Fatalf("natsgwtest: write auth file: %v", err)
+	}
+	return path, toks
+}
+
+// ConsoleURL is the web console's base URL ("http://127.0.0.1:port", https
+// with TLS), or "" without WithConsole.
+func (s *Server) ConsoleURL() string {
+	a := s.current().ConsoleAddr()
+	if a == nil {
+		return ""
+	}
+	if s.cfg.TLSCert != "" {
+		return "https://" + a.String()
+	}
+	return "http://" + a.String()
+}
+
 // Restart stops the gateway (and its embedded NATS) and starts it again on
 // the same address and data directory, as an operator restart would. Open
 // streams see the shutdown; SDK subscriptions re-establish themselves.
@@ -303,6 +359,10 @@ func (s *Server) Restart(whileDown ...func()) {
 		s.tb.Fatal(err)
 	}
 }
+
+// BufferedBytes reports the bytes org's subscriptions hold in the gateway
+// now: messages waiting for slow readers.
+func (s *Server) BufferedBytes(org string) int64 { return s.current().BufferedBytes(org) }
 
 // ReloadAuth re-reads the auth file, as SIGHUP does for `natsgw serve`.
 func (s *Server) ReloadAuth() error { return s.current().ReloadAuth() }

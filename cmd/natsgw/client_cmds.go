@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
@@ -60,9 +62,24 @@ func (g *globals) callError(action string, err error) error {
 	case errors.Is(err, context.Canceled):
 		return &cliError{msg: action + ": interrupted", err: err}
 	case errors.As(err, &ge):
-		return &cliError{msg: ge.Message, err: err}
+		return &cliError{msg: explain(ge.Message, err), err: err}
 	}
 	return &cliError{msg: action + ": " + errText(err), err: err}
+}
+
+// explain adds what a command-line user can do to a gateway's message: it
+// names the flags behind the identity metadata, and the ways around the
+// max payload.
+func explain(msg string, err error) string {
+	for md, flag := range map[string]string{"x-natsgw-org": "--org", "x-natsgw-user": "--user"} {
+		if rest, ok := strings.CutPrefix(msg, md+":"); ok {
+			msg = flag + ":" + rest
+		}
+	}
+	if errors.Is(err, natsgw.ErrResourceExhausted) && strings.Contains(msg, "max payload") {
+		msg += " (the gateway's serve --max-payload; send larger data with `natsgw obj put`)"
+	}
+	return msg
 }
 
 // errText is err's text without the SDK's "natsgw: " prefixes (main adds
@@ -161,7 +178,7 @@ func writeMsg(w io.Writer, m *natsgw.Msg, asJSON bool) error {
 	} else {
 		buf.WriteString(m.Subject)
 		buf.WriteByte(' ')
-		writeLine(&buf, m.Data)
+		writeOneLine(&buf, m.Data)
 	}
 	_, err := w.Write(buf.Bytes())
 	return err
@@ -173,6 +190,31 @@ func writeLine(buf *bytes.Buffer, data []byte) {
 	if !bytes.HasSuffix(data, []byte("\n")) {
 		buf.WriteByte('\n')
 	}
+}
+
+// writeOneLine writes data (without one trailing newline) and a newline,
+// keeping it on one line: data that is not printable UTF-8 on one line
+// (a newline, tab or other control character, invalid UTF-8) is written
+// as a double-quoted string with Go escapes ("a\nb", "\x1b[2J").
+func writeOneLine(buf *bytes.Buffer, data []byte) {
+	data = bytes.TrimSuffix(data, []byte("\n"))
+	if printable(data) {
+		buf.Write(data)
+	} else {
+		buf.WriteString(strconv.Quote(string(data)))
+	}
+	buf.WriteByte('\n')
+}
+
+func printable(data []byte) bool {
+	for len(data) > 0 {
+		r, n := utf8.DecodeRune(data)
+		if r == utf8.RuneError && n <= 1 || !unicode.IsPrint(r) {
+			return false
+		}
+		data = data[n:]
+	}
+	return true
 }
 
 // countFlag adds --count with the given meaning.

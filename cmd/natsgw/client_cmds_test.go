@@ -358,8 +358,10 @@ func TestLargeMessage(t *testing.T) {
 
 	_, _, err = c.run(strings.Repeat("X", 8<<20+1), "pub", "data.large")
 	testutil.ErrIs(t, err, natsgw.ErrResourceExhausted, "pub over the max payload")
-	if !strings.Contains(err.Error(), "max payload is 8388608 bytes") {
-		t.Errorf("error %q does not name the limit", err)
+	for _, want := range []string{"max payload is 8388608 bytes", "--max-payload", "natsgw obj put"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
 	}
 }
 

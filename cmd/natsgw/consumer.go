@@ -177,6 +177,9 @@ func newConsumerNextCmd(g *globals) *cobra.Command {
 	var (
 		count  int
 		noAck  bool
+		nak    bool
+		term   bool
+		reason string
 		asJSON bool
 		wait   time.Duration
 	)
@@ -184,21 +187,31 @@ func newConsumerNextCmd(g *globals) *cobra.Command {
 		Use:   "next STREAM NAME",
 		Short: "Read the next messages through a consumer, print and acknowledge them",
 		Long: `Pull up to --count messages (default 1) through consumer NAME of STREAM,
-print each, and acknowledge it once printed (unless --no-ack: it is then
-delivered again after the consumer's ack wait).
+print each, and acknowledge it once printed. Instead of acknowledging:
+--no-ack leaves it (delivered again after the consumer's ack wait), --nak
+asks for it again now, --term gives up on it (it is not delivered again).
+A message given up on, or past the consumer's --max-deliver, goes to the
+stream "_dlq_STREAM" when the consumer was made with --dead-letter.
 
-Each message prints as one line "SUBJECT DATA", or with --json as a JSON
+Each message prints as one line "SUBJECT DATA" (quoted with Go escapes when
+it would not print on one line, as in "sub"), or with --json as a JSON
 object: subject, data (UTF-8) or data_base64, headers, and stream,
 consumer, sequence, consumer_sequence, deliveries, time.
 
 Waits up to --wait for the first message. Exit status 1 when none came.`,
 		Example: `  natsgw consumer next TASKS worker-1
   natsgw consumer next TASKS worker-1 --count 10 --json
+  natsgw consumer next TASKS worker-1 --term --reason "bad input"   # to _dlq_TASKS with --dead-letter
   natsgw consumer next _dlq_TASKS inspect --no-ack --json`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if count < 1 || count > 10000 {
-				return fmt.Errorf("--count must be between 1 and 10000 (got %d)", count)
+			switch {
+			case count < 1 || count > 10000:
+				return usagef("--count must be between 1 and 10000 (got %d)", count)
+			case btoi(noAck)+btoi(nak)+btoi(term) > 1:
+				return usagef("give at most one of --no-ack, --nak, --term")
+			case reason != "" && !term:
+				return usagef("--reason goes with --term")
 			}
 			return g.withClient(cmd.Context(), func(c *natsgw.Client) error {
 				ctx, cancel := g.call(cmd.Context())
@@ -217,20 +230,43 @@ Waits up to --wait for the first message. Exit status 1 when none came.`,
 						return err
 					}
 				}
-				if noAck {
-					return nil
-				}
 				actx, cancel := g.call(cmd.Context())
 				defer cancel()
+				switch {
+				case noAck:
+					return nil
+				case nak, term:
+					for _, m := range msgs {
+						if nak {
+							err = g.callError("nak", m.Nak(actx))
+						} else {
+							err = g.callError("terminate", m.TermWithReason(actx, reason))
+						}
+						if err != nil {
+							return err
+						}
+					}
+					return nil
+				}
 				return g.callError("acknowledge", c.AckMsgs(actx, msgs...))
 			})
 		},
 	}
 	cmd.Flags().IntVarP(&count, "count", "c", 1, "read up to this many messages")
 	cmd.Flags().BoolVar(&noAck, "no-ack", false, "do not acknowledge (the messages come back after the ack wait)")
+	cmd.Flags().BoolVar(&nak, "nak", false, "instead of acknowledging, ask for the messages again now (counts toward --max-deliver)")
+	cmd.Flags().BoolVar(&term, "term", false, "instead of acknowledging, give up on the messages (dead letters with --dead-letter)")
+	cmd.Flags().StringVar(&reason, "reason", "", "with --term: why (kept in the dead letter's Natsgw-Dlq-Term-Reason header)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print each message as a JSON object")
 	cmd.Flags().DurationVar(&wait, "wait", 2*time.Second, "how long to wait for the first message (at most --timeout)")
 	return cmd
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // jsonStreamMsg is the --json form of a message read through a consumer.
@@ -259,7 +295,7 @@ func writeStreamMsg(w io.Writer, m *natsgw.StreamMsg, asJSON bool) error {
 	var buf bytes.Buffer
 	buf.WriteString(m.Subject)
 	buf.WriteByte(' ')
-	writeLine(&buf, m.Data)
+	writeOneLine(&buf, m.Data)
 	_, err := w.Write(buf.Bytes())
 	return err
 }

@@ -165,7 +165,7 @@ storage, 1 replica, limit marker TTL 1s.`,
 			case "memory":
 				cfg.Memory = true
 			default:
-				return fmt.Errorf("--storage must be file or memory (got %q)", storage)
+				return usagef("--storage must be file or memory (got %q)", storage)
 			}
 			return g.kvCall(cmd, fmt.Sprintf("create bucket %q", args[0]), func(ctx context.Context, c *natsgw.Client) error {
 				st, err := c.CreateKeyValue(ctx, args[0], cfg)
@@ -342,7 +342,7 @@ first. Without VALUE the value is all of stdin.`,
 		Args:    cobra.RangeArgs(2, 3),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if rev == 0 {
-				return fmt.Errorf("--revision is required (the key's latest revision, at least 1)")
+				return usagef("--revision is required (the key's latest revision, at least 1)")
 			}
 			value, err := g.dataArg(args, 2)
 			if err != nil {
@@ -594,7 +594,7 @@ printed. If the gateway goes away the watch fails; run it again with
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if count < 0 {
-				return fmt.Errorf("--count must not be negative (got %d)", count)
+				return usagef("--count must not be negative (got %d)", count)
 			}
 			pattern := ">"
 			if len(args) == 2 {

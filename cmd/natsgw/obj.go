@@ -169,7 +169,7 @@ written. --json prints one JSON object per line instead of a table.`,
 			return g.withClient(cmd.Context(), func(c *natsgw.Client) error {
 				if len(args) == 0 {
 					if prefix != "" {
-						return errors.New("--prefix needs a BUCKET")
+						return usagef("--prefix needs a BUCKET")
 					}
 					ctx, cancel := g.call(cmd.Context())
 					defer cancel()
@@ -353,7 +353,7 @@ when it is not, or with --no-progress).`,
 			)
 			if file == "-" {
 				if name == "" {
-					return errors.New("--name is required when reading stdin")
+					return usagef("--name is required when reading stdin")
 				}
 				src = g.stdin
 			} else {

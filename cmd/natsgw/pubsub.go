@@ -30,7 +30,7 @@ empty message. Prints nothing on success.`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if count < 1 {
-				return fmt.Errorf("--count must be at least 1 (got %d)", count)
+				return usagef("--count must be at least 1 (got %d)", count)
 			}
 			data, err := g.dataArg(args, 1)
 			if err != nil {
@@ -96,7 +96,10 @@ func newSubCmd(g *globals) *cobra.Command {
 		Short: "Subscribe and print messages, one per line",
 		Long: `Subscribe to SUBJECT (wildcards: '*' matches one token, '>' the rest; '>'
 alone is everything in your organization) and print each message on stdout
-as one line "SUBJECT DATA", or with --json as a JSON object:
+as one line "SUBJECT DATA" (DATA that would not print on one line, with a
+newline, another control character or invalid UTF-8, is shown as a
+double-quoted string with Go escapes: "line1\nline2"), or with --json as a
+JSON object:
 
   {"subject":"events.user.login","data":"hi","headers":{"source":["web"]},"reply":"..."}
 
@@ -116,7 +119,7 @@ stderr.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if count < 0 {
-				return fmt.Errorf("--count must not be negative (got %d)", count)
+				return usagef("--count must not be negative (got %d)", count)
 			}
 			return subscribe(cmd.Context(), g, args[0], queue, count, asJSON)
 		},

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -80,11 +79,11 @@ answered. Use --queue so that several responders share the requests.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch {
 			case echo && len(args) == 2:
-				return errors.New("give either RESPONSE or --echo, not both")
+				return usagef("give either RESPONSE or --echo, not both")
 			case !echo && len(args) == 1:
-				return errors.New("give a RESPONSE, or --echo to answer with each request's data")
+				return usagef("give a RESPONSE, or --echo to answer with each request's data")
 			case count < 0:
-				return fmt.Errorf("--count must not be negative (got %d)", count)
+				return usagef("--count must not be negative (got %d)", count)
 			}
 			var response []byte
 			if !echo {

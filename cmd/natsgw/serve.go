@@ -37,7 +37,7 @@ defaults.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := resolveConfig(cmd.Flags(), configFile)
 			if err != nil {
-				return err
+				return &usageError{cmd: cmd, err: err}
 			}
 			return serve(cmd.Context(), cfg, stdout, stderr)
 		},
@@ -72,12 +72,14 @@ func bindServeFlags(fs *pflag.FlagSet, cfg *config.Config) {
 	fs.StringVar(&cfg.ClusterTLSCA, "cluster-tls-ca", d.ClusterTLSCA, "PEM CA certificate; routes verify each other's certificates against it (both ways)")
 	fs.Int64Var(&cfg.MaxPayload, "max-payload", d.MaxPayload, "largest message in bytes (data plus headers)")
 	fs.StringVar(&cfg.OpsListen, "ops-listen", d.OpsListen, "HTTP address for /metrics and /healthz (off when empty)")
+	fs.StringVar(&cfg.ConsoleListen, "console-listen", d.ConsoleListen, "HTTP address of the web console, HTTPS with --tls-cert (off when empty)")
 	fs.StringVar(&cfg.LogFormat, "log-format", d.LogFormat, "log format: text or json")
 	fs.StringVar(&cfg.LogLevel, "log-level", d.LogLevel, "log level: debug, info, warn or error")
 	fs.StringVar(&cfg.ConsulAddr, "consul-addr", d.ConsulAddr, "register with the Consul agent at this address (e.g. 127.0.0.1:8500)")
 	fs.StringVar(&cfg.ConsulService, "consul-service", d.ConsulService, "service name to register in Consul")
 	fs.StringVar(&cfg.Advertise, "advertise", d.Advertise, "host:port clients use to reach this instance (default: the listen address)")
 	fs.IntVar(&cfg.MaxStreamsPerOrg, "max-streams-per-org", d.MaxStreamsPerOrg, "open streaming calls (subscriptions, consumers, watches, transfers) one org may have on this instance; 0: no limit")
+	fs.Int64Var(&cfg.MaxBufferedBytesPerOrg, "max-buffered-bytes-per-org", d.MaxBufferedBytesPerOrg, "bytes one org's subscriptions may hold on this instance for slow readers; beyond it messages are dropped and counted; 0: no bound")
 	fs.StringVar(&cfg.AuthFile, "auth-file", d.AuthFile, "JSON file of token digests -> identities; turns on token authentication (reloaded on SIGHUP)")
 	fs.StringVar(&cfg.TenantRoot, "tenant-root", d.TenantRoot, "subject token under which organizations live")
 	fs.DurationVar((*time.Duration)(&cfg.ShutdownTimeout), "shutdown-timeout", time.Duration(d.ShutdownTimeout), "how long in-flight calls may take to finish on shutdown")

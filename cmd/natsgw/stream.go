@@ -26,7 +26,9 @@ purge and delete them, publish to them and read stored messages.
 
 A stream stores every message published to its subjects ("tasks.>"). Read
 it through consumers (natsgw consumer). The dead-letter stream of stream X is
-"_dlq_X"; it appears here like any stream.`,
+"_dlq_X" (see "consumer add --dead-letter"); it appears here like any
+stream, its subjects shown as "dead letters of stream X": it holds copies of
+X's messages that a consumer gave up on, under their original subjects.`,
 	}
 	cmd.AddCommand(newStreamAddCmd(g), newStreamLsCmd(g), newStreamInfoCmd(g), newStreamRmCmd(g),
 		newStreamPurgeCmd(g), newStreamPubCmd(g), newStreamGetCmd(g))
@@ -83,7 +85,7 @@ different one it fails ("already exists"). Limits of 0 mean unlimited.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg.Name, cfg.Subjects = args[0], subjects
 			if len(subjects) == 0 {
-				return fmt.Errorf("--subjects is required: the subjects the stream stores, e.g. --subjects 'tasks.>'")
+				return usagef("--subjects is required: the subjects the stream stores, e.g. --subjects 'tasks.>'")
 			}
 			return g.withClient(cmd.Context(), func(c *natsgw.Client) error {
 				ctx, cancel := g.call(cmd.Context())
@@ -148,7 +150,7 @@ prints.`,
 				w := tabwriter.NewWriter(g.stdout, 0, 0, 2, ' ', 0)
 				fmt.Fprintln(w, "NAME\tMESSAGES\tBYTES\tSUBJECTS")
 				for _, s := range streams {
-					fmt.Fprintf(w, "%s\t%d\t%d\t%s\n", s.Config.Name, s.State.Msgs, s.State.Bytes, strings.Join(s.Config.Subjects, ","))
+					fmt.Fprintf(w, "%s\t%d\t%d\t%s\n", s.Config.Name, s.State.Msgs, s.State.Bytes, streamSubjects(s, ","))
 				}
 				return w.Flush()
 			})
@@ -329,14 +331,14 @@ subject, time, one line per header), an empty line, then the data.
 			var seq uint64
 			switch {
 			case len(args) == 2 && lastFor != "":
-				return fmt.Errorf("give either SEQ or --last-for, not both")
+				return usagef("give either SEQ or --last-for, not both")
 			case len(args) == 2:
 				var err error
 				if seq, err = strconv.ParseUint(args[1], 10, 64); err != nil || seq == 0 {
-					return fmt.Errorf("SEQ %q: want a sequence number (from 1)", args[1])
+					return usagef("SEQ %q: want a sequence number (from 1)", args[1])
 				}
 			case lastFor == "":
-				return fmt.Errorf("give SEQ or --last-for SUBJECT")
+				return usagef("give SEQ or --last-for SUBJECT")
 			}
 			return g.withClient(cmd.Context(), func(c *natsgw.Client) error {
 				ctx, cancel := g.call(cmd.Context())
@@ -438,6 +440,16 @@ func streamJSON(s *natsgw.StreamInfo) jsonStream {
 	}
 }
 
+// streamSubjects is what a stream stores, for humans: its subjects, or for
+// a dead-letter stream (whose own subjects are the gateway's business) whose
+// dead letters it holds.
+func streamSubjects(s *natsgw.StreamInfo, sep string) string {
+	if s.DeadLetterFor != "" {
+		return fmt.Sprintf("dead letters of stream %s (under their original subjects)", s.DeadLetterFor)
+	}
+	return strings.Join(s.Config.Subjects, sep)
+}
+
 // printStream prints a stream for humans (aligned "key: value" lines) or as
 // JSON.
 func printStream(w io.Writer, s *natsgw.StreamInfo, asJSON bool) error {
@@ -460,10 +472,7 @@ func printStream(w io.Writer, s *natsgw.StreamInfo, asJSON bool) error {
 	if c.Description != "" {
 		fmt.Fprintf(tw, "description:\t%s\n", c.Description)
 	}
-	if s.DeadLetterFor != "" {
-		fmt.Fprintf(tw, "dead letters of:\t%s\n", s.DeadLetterFor)
-	}
-	fmt.Fprintf(tw, "subjects:\t%s\n", strings.Join(c.Subjects, ", "))
+	fmt.Fprintf(tw, "subjects:\t%s\n", streamSubjects(s, ", "))
 	fmt.Fprintf(tw, "storage:\t%s, %d replica(s)\n", storageNames[c.Storage], c.Replicas)
 	fmt.Fprintf(tw, "retention:\t%s, discard %s when full\n", retentionNames[c.Retention], discardNames[c.Discard])
 	fmt.Fprintf(tw, "limits:\tmessages %s, bytes %s, age %s, per subject %s\n", limit(c.MaxMsgs), limit(c.MaxBytes), age, limit(c.MaxMsgsPerSubject))

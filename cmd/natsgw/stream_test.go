@@ -165,3 +165,51 @@ func TestStreamCommandErrors(t *testing.T) {
 	testutil.Equal(t, stderr, "No streams\n", "empty ls")
 	testutil.Equal(t, c.ok("stream", "ls", "--json"), "[]\n", "empty ls --json")
 }
+
+// TestDeadLetterCommands: consumer next --term sends a message to the
+// dead-letter stream at once (with the reason), --nak has it delivered
+// again, and stream ls/info say what the dead-letter stream holds.
+func TestDeadLetterCommands(t *testing.T) {
+	t.Parallel()
+	c, _ := newCLI(t)
+	c.ok("stream", "add", "JOBS", "--subjects", "jobs.>", "--retention", "workqueue")
+	c.ok("consumer", "add", "JOBS", "w", "--max-deliver", "5", "--dead-letter")
+	c.ok("stream", "pub", "JOBS", "jobs.a", "bad")
+	testutil.Equal(t, c.ok("consumer", "next", "JOBS", "w", "--term", "--reason", "bad input"), "jobs.a bad\n", "next --term")
+	var dead struct {
+		Subject string              `json:"subject"`
+		Data    string              `json:"data"`
+		Headers map[string][]string `json:"headers"`
+	}
+	testutil.NoErr(t, json.Unmarshal([]byte(c.ok("stream", "get", "_dlq_JOBS", "1", "--json")), &dead), "dead letter")
+	testutil.Equal(t, [3]any{dead.Subject, dead.Data, dead.Headers["Natsgw-Dlq-Term-Reason"]}, [3]any{"jobs.a", "bad", []string{"bad input"}}, "dead letter")
+
+	c.ok("stream", "pub", "JOBS", "jobs.b", "retry me")
+	testutil.Equal(t, c.ok("consumer", "next", "JOBS", "w", "--nak"), "jobs.b retry me\n", "next --nak")
+	var again struct {
+		Data       string `json:"data"`
+		Deliveries int    `json:"deliveries"`
+	}
+	testutil.NoErr(t, json.Unmarshal([]byte(c.ok("consumer", "next", "JOBS", "w", "--json")), &again), "next after nak")
+	testutil.Equal(t, again, struct {
+		Data       string `json:"data"`
+		Deliveries int    `json:"deliveries"`
+	}{"retry me", 2}, "redelivered after --nak")
+	_, _, err := c.run("", "consumer", "next", "JOBS", "w", "--nak", "--term")
+	if err == nil || !strings.Contains(err.Error(), "nak") {
+		t.Errorf("--nak with --term: %v", err)
+	}
+
+	var dlqLine string
+	for _, line := range strings.Split(c.ok("stream", "ls"), "\n") {
+		if strings.HasPrefix(line, "_dlq_JOBS ") {
+			dlqLine = line
+		}
+	}
+	if !strings.HasSuffix(dlqLine, "dead letters of stream JOBS (under their original subjects)") || strings.Contains(dlqLine, ">") {
+		t.Errorf("stream ls shows the dead-letter stream as %q", dlqLine)
+	}
+	if out := c.ok("stream", "info", "_dlq_JOBS"); !strings.Contains(out, "subjects:          dead letters of stream JOBS") {
+		t.Errorf("stream info of the dead-letter stream:\n%s", out)
+	}
+}

@@ -27,6 +27,12 @@ func TestTokenCreate(t *testing.T) {
 	// The printed token is a credential for acme/ci.
 	ok := srv.Client(t, natsgw.WithToken(tok), natsgw.WithOrg("acme"), natsgw.WithUser("ci"))
 	testutil.NoErr(t, ok.Publish(ctx, "x", nil), "publish with the created token")
+	// Another org through the CLI: the error names --org, not the metadata key.
+	err = Run(ctx, []string{"--server", srv.Addr(), "--token", tok, "--org", "bob", "pub", "x", "y"}, nil, &out, &errOut)
+	testutil.ErrIs(t, err, natsgw.ErrPermissionDenied, "pub as another org")
+	if !strings.HasPrefix(err.Error(), `--org: the token does not grant organization "bob"`) {
+		t.Errorf("error %q: want it to name --org", err)
+	}
 
 	// A second token added to the same file works after a reload.
 	out.Reset()

@@ -74,6 +74,10 @@ type Config struct {
 	// OpsListen is an optional HTTP address serving /metrics (Prometheus) and
 	// /healthz. Empty (default) means none.
 	OpsListen string `json:"ops_listen"`
+	// ConsoleListen is an optional HTTP address serving the web console
+	// (over TLS when TLSCert is set, since the console carries tokens).
+	// Empty (default) means no console.
+	ConsoleListen string `json:"console_listen"`
 	// LogFormat is "text" (default) or "json".
 	LogFormat string `json:"log_format"`
 	// LogLevel is "debug", "info" (default), "warn" or "error".
@@ -95,6 +99,11 @@ type Config struct {
 	// consumers, watches, transfers) one organization may have open on one
 	// instance. 0 means no limit. Default 1000.
 	MaxStreamsPerOrg int `json:"max_streams_per_org"`
+	// MaxBufferedBytesPerOrg bounds the bytes one organization's
+	// subscriptions may hold on one instance (messages waiting for slow
+	// readers); beyond it messages are dropped and counted. 0 means no
+	// bound. Default 64 MiB.
+	MaxBufferedBytesPerOrg int64 `json:"max_buffered_bytes_per_org"`
 	// AuthFile turns on token authentication: a JSON file mapping token
 	// digests to identities (see `natsgw token`). Empty (default) is open
 	// mode, where callers state their organization.
@@ -123,6 +132,9 @@ const (
 	DefaultShutdownTimeout = 10 * time.Second
 	// DefaultMaxStreamsPerOrg is the default of MaxStreamsPerOrg.
 	DefaultMaxStreamsPerOrg = 1000
+	// DefaultMaxBufferedBytesPerOrg is the default of
+	// MaxBufferedBytesPerOrg.
+	DefaultMaxBufferedBytesPerOrg = 64 << 20
 	// MaxMaxPayload is the largest max payload NATS can carry (64 MiB).
 	MaxMaxPayload = 64 << 20
 )
@@ -139,6 +151,8 @@ func Default() Config {
 		ShutdownTimeout:  Duration(DefaultShutdownTimeout),
 		ConsulService:    "natsgw",
 		MaxStreamsPerOrg: DefaultMaxStreamsPerOrg,
+
+		MaxBufferedBytesPerOrg: DefaultMaxBufferedBytesPerOrg,
 	}
 }
 
@@ -197,6 +211,11 @@ func (c Config) Validate() error {
 	if err := c.validateNATSAuth(); err != nil {
 		return err
 	}
+	if c.ConsoleListen != "" {
+		if _, _, err := net.SplitHostPort(c.ConsoleListen); err != nil {
+			return fmt.Errorf("console-listen: %q is not host:port: %w", c.ConsoleListen, err)
+		}
+	}
 	if c.OpsListen != "" {
 		if _, _, err := net.SplitHostPort(c.OpsListen); err != nil {
 			return fmt.Errorf("ops-listen: %q is not host:port: %w", c.OpsListen, err)
@@ -209,6 +228,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxStreamsPerOrg < 0 {
 		return errors.New("max-streams-per-org: must not be negative (0 means no limit)")
+	}
+	if c.MaxBufferedBytesPerOrg < 0 {
+		return errors.New("max-buffered-bytes-per-org: must not be negative (0 means no bound)")
 	}
 	if c.ConsulAddr != "" && c.ConsulService == "" {
 		return errors.New("consul-service: must not be empty with consul-addr")

@@ -106,3 +106,19 @@ func TestIsLoopback(t *testing.T) {
 		}
 	}
 }
+
+func TestValidateMaxBufferedBytesPerOrg(t *testing.T) {
+	t.Parallel()
+	c := config.Default()
+	if c.MaxBufferedBytesPerOrg != 64<<20 {
+		t.Fatalf("default %d, want 64 MiB", c.MaxBufferedBytesPerOrg)
+	}
+	c.MaxBufferedBytesPerOrg = 0
+	if err := c.Validate(); err != nil {
+		t.Fatalf("0 (no bound): %v", err)
+	}
+	c.MaxBufferedBytesPerOrg = -1
+	if err := c.Validate(); err == nil || !strings.HasPrefix(err.Error(), "max-buffered-bytes-per-org:") {
+		t.Fatalf("negative: %v, want an error naming max-buffered-bytes-per-org", err)
+	}
+}

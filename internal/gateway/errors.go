@@ -42,6 +42,13 @@ func InvalidMetadata(key, format string, args ...any) error {
 	return invalidArgumentf(key, format, args...)
 }
 
+// InvalidField reports a malformed field of a request that reaches the
+// gateway another way than gRPC (the web console's own forms), in the same
+// shape as every InvalidArgument of the API.
+func InvalidField(field, format string, args ...any) error {
+	return invalidArgumentf(field, format, args...)
+}
+
 // annotate prefixes the message of the status err with context, keeping its
 // code and details (a BadRequest violation stays machine-readable).
 func annotate(err error, format string, args ...any) error {
@@ -220,7 +227,9 @@ func (g *Gateway) natsError(ctx context.Context, action string, err error) error
 		return unavailable("%s: NATS connection is down", action)
 	// Object store (and JetStream generally). The object handlers name the
 	// bucket's max_bytes themselves before they get here.
-	case errors.Is(err, jetstream.ErrStreamNotFound), errors.Is(err, jetstream.ErrObjectNotFound):
+	case errors.Is(err, jetstream.ErrStreamNotFound):
+		return notFound("%s: stream not found", action)
+	case errors.Is(err, jetstream.ErrObjectNotFound):
 		return notFound("%s: not found", action)
 	case errors.Is(err, jetstream.ErrStreamNameAlreadyInUse):
 		return alreadyExists("%s: already exists with other settings", action)

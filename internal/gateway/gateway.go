@@ -48,6 +48,10 @@ type Config struct {
 	Connections func() int
 	// Logger receives handler logs. Nil discards them.
 	Logger *slog.Logger
+	// MaxBufferedBytesPerOrg bounds the bytes one organization's
+	// subscriptions may hold on this instance (messages waiting for slow
+	// clients); beyond it messages are dropped and counted. 0: no bound.
+	MaxBufferedBytesPerOrg int64
 	// OpDone, when set, is told of every operation carried inside a stream
 	// rather than as a call of its own (KeyValueService/Session), under the
 	// full method name of its unary form, when it ends: the server records
@@ -70,6 +74,7 @@ type Gateway struct {
 	scrubRE *regexp.Regexp
 
 	subs    registry
+	buffers orgBuffers
 	traffic trafficByOrg
 	inbox   *inbox
 	dlq     *deadLetters
@@ -109,6 +114,7 @@ func New(cfg Config) (*Gateway, error) {
 		cfg:        cfg,
 		id:         nuid.Next(),
 		subs:       registry{byID: make(map[string]*subscription)},
+		buffers:    orgBuffers{max: cfg.MaxBufferedBytesPerOrg},
 		closing:    make(chan struct{}),
 		scrubRE:    regexp.MustCompile(`(?:_natsgw\.dlq\.)?` + regexp.QuoteMeta(cfg.Mapper.Root()) + `[._][a-z0-9-]{1,32}[._]`),
 		traffic:    trafficByOrg{since: time.Now()},
@@ -154,6 +160,13 @@ func (g *Gateway) onStreamDeleted(m *nats.Msg) {
 		g.kv.bucketDeleted(bucket)
 	}
 }
+
+// BufferedBytes reports the bytes org's subscriptions hold on this
+// instance now (see Config.MaxBufferedBytesPerOrg).
+func (g *Gateway) BufferedBytes(org string) int64 { return g.buffers.held(org) }
+
+// TotalBufferedBytes reports the bytes all subscriptions hold now.
+func (g *Gateway) TotalBufferedBytes() int64 { return g.buffers.total() }
 
 // Register adds the gateway's services to s.
 func (g *Gateway) Register(s grpc.ServiceRegistrar) {

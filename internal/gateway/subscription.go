@@ -41,10 +41,13 @@ type subscription struct {
 	id, org  string
 	maxMsgs  int
 	sub, ctl *nats.Subscription
+	buf      *orgBuffer // the org's buffer bound
 
 	mu      sync.Mutex
 	queue   []*nats.Msg
 	bytes   int
+	weight  int64 // charged to buf for the queued messages
+	closed  bool  // no more messages are queued
 	dropped uint64
 	// natsDropped is what nats.go itself dropped, as last reported.
 	natsDropped int
@@ -73,14 +76,20 @@ func msgSize(m *nats.Msg) int {
 
 func (s *subscription) onMsg(m *nats.Msg) {
 	n := msgSize(m)
+	w := msgWeight(m, n)
 	s.mu.Lock()
-	if len(s.queue) >= s.maxMsgs || s.bytes+n > maxBufferBytes {
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	if len(s.queue) >= s.maxMsgs || s.bytes+n > maxBufferBytes || !s.buf.reserve(w) {
 		s.dropped++
 		s.mu.Unlock()
 		return
 	}
 	s.queue = append(s.queue, m)
 	s.bytes += n
+	s.weight += w
 	s.mu.Unlock()
 	select {
 	case s.notify <- struct{}{}:
@@ -88,25 +97,40 @@ func (s *subscription) onMsg(m *nats.Msg) {
 	}
 }
 
-// take returns everything queued (swapping in spare as the new queue) and the
-// number of messages dropped since the last call.
-func (s *subscription) take(spare []*nats.Msg) ([]*nats.Msg, uint64) {
+// take returns everything queued (swapping in spare as the new queue), the
+// number of messages dropped since the last call and the weight the taken
+// messages hold of the org's bound (the caller frees it).
+func (s *subscription) take(spare []*nats.Msg) ([]*nats.Msg, uint64, int64) {
 	var natsDropped int
 	if s.sub != nil {
 		natsDropped, _ = s.sub.Dropped()
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	msgs := s.queue
+	msgs, weight := s.queue, s.weight
 	s.queue = spare[:0]
-	s.bytes = 0
+	s.bytes, s.weight = 0, 0
 	dropped := s.dropped
 	s.dropped = 0
 	if natsDropped > s.natsDropped {
 		dropped += uint64(natsDropped - s.natsDropped)
 		s.natsDropped = natsDropped
 	}
-	return msgs, dropped
+	return msgs, dropped, weight
+}
+
+// close stops queueing and frees what the queue holds of the org's bound.
+func (s *subscription) close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	s.closed = true
+	clear(s.queue)
+	s.queue, s.bytes = nil, 0
+	s.buf.free(s.weight)
+	s.weight = 0
 }
 
 func (s *subscription) end() { s.endOnce.Do(func() { close(s.ended) }) }
@@ -204,6 +228,7 @@ func (g *Gateway) openSubscription(ctx context.Context, org, prefix, subject, qu
 		id:      nuid.Next(),
 		org:     org,
 		maxMsgs: int(bufSize),
+		buf:     g.buffers.acquire(org),
 		notify:  make(chan struct{}, 1),
 		ended:   make(chan struct{}),
 	}
@@ -213,6 +238,7 @@ func (g *Gateway) openSubscription(ctx context.Context, org, prefix, subject, qu
 		s.sub, err = g.nc.Subscribe(natsSubj, s.onMsg)
 	}
 	if err != nil {
+		g.buffers.release(org, s.buf)
 		return nil, g.natsError(ctx, "subscribe", err)
 	}
 	s.ctl, err = g.nc.Subscribe(unsubscribeSubject(s.id), func(m *nats.Msg) {
@@ -238,6 +264,8 @@ func (g *Gateway) openSubscription(ctx context.Context, org, prefix, subject, qu
 func (g *Gateway) closeSubscription(s *subscription) {
 	g.subs.remove(s.id)
 	s.stopNATS()
+	s.close()
+	g.buffers.release(s.org, s.buf)
 }
 
 // deliverTo drains s into send until the client goes away (ctx), the
@@ -246,6 +274,10 @@ func (g *Gateway) closeSubscription(s *subscription) {
 // frame is only valid until send returns.
 func (g *Gateway) deliverTo(ctx context.Context, s *subscription, stop <-chan error, send func(frame []byte) error) error {
 	var spare []*nats.Msg
+	// held is the weight of the messages taken from the queue and not yet
+	// sent: charged to the org until their frame's send returns.
+	var held int64
+	defer func() { s.buf.free(held) }()
 	for {
 		select {
 		case <-ctx.Done():
@@ -266,16 +298,19 @@ func (g *Gateway) deliverTo(ctx context.Context, s *subscription, stop <-chan er
 		// each frame costs a gRPC send, an HTTP/2 frame and a receive on the
 		// client. With nothing else ready to run, this returns at once.
 		runtime.Gosched()
-		msgs, dropped := s.take(spare)
+		msgs, dropped, weight := s.take(spare)
+		held += weight
 		for i := 0; i < len(msgs) || dropped > 0; {
 			buf := frameBufs.Get().(*[]byte)
 			frame := (*buf)[:0]
 			count, size, data := 0, 0, 0
+			var sent int64 // weight of this frame's messages
 			for ; i < len(msgs) && count < frameMsgs; i++ {
 				n := msgSize(msgs[i])
 				if count > 0 && size+n > frameBytes {
 					break
 				}
+				sent += msgWeight(msgs[i], n)
 				var ok bool
 				if frame, ok = g.appendDelivered(frame, s.org, msgs[i]); !ok {
 					// Only a raw NATS client can publish a subject or
@@ -298,6 +333,8 @@ func (g *Gateway) deliverTo(ctx context.Context, s *subscription, stop <-chan er
 				*buf = frame
 				frameBufs.Put(buf)
 			}
+			s.buf.free(sent)
+			held -= sent
 			if err != nil {
 				return err
 			}

@@ -21,11 +21,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -92,7 +95,8 @@ const inProcessOnly = "IN_PROCESS"
 type Server struct {
 	cfg    Config
 	ns     *server.Server
-	secret string // the internal user's password; never logged or stored
+	secret string      // the internal user's password; never logged or stored
+	fatal  chan string // the server's first fatal log line: it gave up starting
 }
 
 // New checks cfg and builds the server; it does no I/O.
@@ -191,10 +195,16 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("natsembed: %w", err)
 	}
-	if cfg.Logger != nil {
-		ns.SetLoggerV2(slogAdapter{cfg.Logger}, false, false, false)
+	// Always install the adapter (discarding when there is no Logger): a
+	// fatal line is how nats-server says it gave up starting (it then never
+	// becomes ready), and Start turns it into an error.
+	s := &Server{cfg: cfg, ns: ns, secret: secret, fatal: make(chan string, 1)}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Server{cfg: cfg, ns: ns, secret: secret}, nil
+	ns.SetLoggerV2(slogAdapter{l: logger, fatal: s.fatal}, false, false, false)
+	return s, nil
 }
 
 // randomSecret makes the internal user's password: 256 random bits.
@@ -224,8 +234,8 @@ func splitHostPort(what, addr string) (string, int, error) {
 // Start starts the server and waits until it accepts connections and
 // JetStream is ready, or ctx ends.
 func (s *Server) Start(ctx context.Context) error {
-	if err := os.MkdirAll(s.cfg.DataDir, 0o750); err != nil {
-		return fmt.Errorf("natsembed: data directory: %w", err)
+	if err := checkDataDir(s.cfg.DataDir); err != nil {
+		return err
 	}
 	go s.ns.Start()
 	for {
@@ -243,9 +253,53 @@ func (s *Server) Start(ctx context.Context) error {
 		case <-ctx.Done():
 			s.Shutdown()
 			return fmt.Errorf("natsembed: waiting for JetStream: %w", ctx.Err())
+		case msg := <-s.fatal:
+			s.Shutdown()
+			if strings.Contains(msg, "JetStream") {
+				msg += fmt.Sprintf(" (data directory %q)", s.cfg.DataDir)
+			}
+			return fmt.Errorf("natsembed: NATS server did not start: %s", msg)
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
+}
+
+// checkDataDir creates dir if needed and makes sure JetStream can write
+// there: dir and, when it exists, dir/jetstream must be directories that
+// accept a new file. Checked up front because nats-server, failing to
+// write, gives up JetStream without ever becoming ready.
+func checkDataDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return fmt.Errorf("natsembed: cannot create data directory %q: %w", dir, unwrapPath(err))
+	}
+	for _, d := range []string{dir, filepath.Join(dir, "jetstream")} {
+		fi, err := os.Stat(d)
+		switch {
+		case d != dir && errors.Is(err, fs.ErrNotExist):
+			continue // JetStream creates it
+		case err != nil:
+			return fmt.Errorf("natsembed: data directory %q: %w", dir, unwrapPath(err))
+		case !fi.IsDir():
+			return fmt.Errorf("natsembed: data directory %q: %s is not a directory", dir, d)
+		}
+		f, err := os.CreateTemp(d, ".natsgw-write-check-*")
+		if err != nil {
+			return fmt.Errorf("natsembed: data directory %q is not writable: %w", d, unwrapPath(err))
+		}
+		_ = f.Close()
+		_ = os.Remove(f.Name())
+	}
+	return nil
+}
+
+// unwrapPath drops the *fs.PathError around err ("mkdir /a/b: not a
+// directory" -> "not a directory"); the callers name the path themselves.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // ConnectOption makes nats.Connect use an in-process connection to this
@@ -293,8 +347,12 @@ func (s *Server) Shutdown() {
 	s.ns.WaitForShutdown()
 }
 
-// slogAdapter feeds nats-server's printf-style logger into slog.
-type slogAdapter struct{ l *slog.Logger }
+// slogAdapter feeds nats-server's printf-style logger into slog, and its
+// first fatal line into fatal.
+type slogAdapter struct {
+	l     *slog.Logger
+	fatal chan<- string
+}
 
 func (a slogAdapter) Noticef(format string, v ...any) { a.log(slog.LevelDebug, format, v) }
 func (a slogAdapter) Warnf(format string, v ...any) {
@@ -311,7 +369,14 @@ func (a slogAdapter) Warnf(format string, v ...any) {
 // plaintext passwords.
 const plaintextWarning = "Plaintext passwords detected, use nkeys or bcrypt"
 
-func (a slogAdapter) Fatalf(format string, v ...any) { a.log(slog.LevelError, format, v) }
+func (a slogAdapter) Fatalf(format string, v ...any) {
+	a.log(slog.LevelError, format, v)
+	select {
+	case a.fatal <- fmt.Sprintf(format, v...):
+	default: // one is enough
+	}
+}
+
 func (a slogAdapter) Errorf(format string, v ...any) { a.log(slog.LevelError, format, v) }
 func (a slogAdapter) Debugf(format string, v ...any) { a.log(slog.LevelDebug, format, v) }
 func (a slogAdapter) Tracef(format string, v ...any) { a.log(slog.LevelDebug-4, format, v) }

@@ -105,9 +105,9 @@ func (t *tokens) reload() error {
 	return nil
 }
 
-// lookup returns the identity a token grants. Looking up by digest means
-// timing reveals nothing about valid tokens.
-func (t *tokens) lookup(token string) (tenant.Identity, bool) {
-	id, ok := (*t.byDigest.Load())[digest(token)]
+// identity returns the identity the token with this digest grants.
+// Looking up by digest means timing reveals nothing about valid tokens.
+func (t *tokens) identity(digest string) (tenant.Identity, bool) {
+	id, ok := (*t.byDigest.Load())[digest]
 	return id, ok
 }

@@ -42,11 +42,11 @@ func TestLoadTokensRejectsBadFiles(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		id, ok := tk.lookup(tok)
+		id, ok := tk.identity(digest(tok))
 		if !ok || id.Org != "acme" || id.User != "svc" {
 			t.Fatalf("lookup = %+v, %v", id, ok)
 		}
-		if _, ok := tk.lookup(tok + "x"); ok {
+		if _, ok := tk.identity(digest(tok + "x")); ok {
 			t.Fatal("a different token was accepted")
 		}
 	})

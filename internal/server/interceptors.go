@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"runtime/debug"
 	"strings"
@@ -32,7 +33,17 @@ const (
 // token decides the identity. A stated org or user must match it
 // (PermissionDenied otherwise), so clients can keep sending WithOrg.
 type authenticator struct {
-	tokens *tokens // nil in open mode
+	tokens  *tokens // nil in open mode
+	streams openStreams
+}
+
+// reload re-reads the auth file and ends the open streams whose token it
+// no longer grants their identity.
+func (a *authenticator) reload() (revoked int, err error) {
+	if err := a.tokens.reload(); err != nil {
+		return 0, err
+	}
+	return a.streams.revokeStale(a.tokens.identity), nil
 }
 
 // publicMethods answer without credentials even in token mode: health checks
@@ -43,23 +54,25 @@ func publicMethod(method string) bool {
 		method == "/natsgw.v1.AdminService/Health"
 }
 
-func (a *authenticator) authenticate(ctx context.Context, method string) (context.Context, error) {
+// authenticate returns ctx with the caller's identity and, in token mode,
+// the digest of the caller's token ("" otherwise).
+func (a *authenticator) authenticate(ctx context.Context, method string) (context.Context, string, error) {
 	org, err := single(ctx, MDOrg)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	user, err := single(ctx, MDUser)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if org != "" {
 		if err := tenant.ValidateOrg(org); err != nil {
-			return nil, gateway.InvalidMetadata(MDOrg, "organization %q %v", org, err)
+			return nil, "", gateway.InvalidMetadata(MDOrg, "organization %q %v", org, err)
 		}
 	}
 	if user != "" {
 		if err := tenant.ValidateUser(user); err != nil {
-			return nil, gateway.InvalidMetadata(MDUser, "user %q %v", user, err)
+			return nil, "", gateway.InvalidMetadata(MDUser, "user %q %v", user, err)
 		}
 	}
 	if a.tokens == nil {
@@ -70,34 +83,35 @@ func (a *authenticator) authenticate(ctx context.Context, method string) (contex
 		if user != "" {
 			id.User = user
 		}
-		return tenant.NewContext(ctx, id), nil
+		return tenant.NewContext(ctx, id), "", nil
 	}
 
 	authz, err := single(ctx, "authorization")
 	if err != nil {
-		return nil, status.Error(codes.Unauthenticated, "authorization: must be given once")
+		return nil, "", status.Error(codes.Unauthenticated, "authorization: must be given once")
 	}
 	if authz == "" {
 		if publicMethod(method) {
-			return ctx, nil
+			return ctx, "", nil
 		}
-		return nil, status.Error(codes.Unauthenticated, "authorization: a bearer token is required (metadata \"authorization: Bearer <token>\")")
+		return nil, "", status.Error(codes.Unauthenticated, "authorization: a bearer token is required (metadata \"authorization: Bearer <token>\")")
 	}
 	scheme, token, ok := strings.Cut(authz, " ")
 	if !ok || !strings.EqualFold(scheme, "bearer") || token == "" {
-		return nil, status.Error(codes.Unauthenticated, "authorization: must be \"Bearer <token>\"")
+		return nil, "", status.Error(codes.Unauthenticated, "authorization: must be \"Bearer <token>\"")
 	}
-	id, ok := a.tokens.lookup(token)
+	d := digest(token)
+	id, ok := a.tokens.identity(d)
 	if !ok {
-		return nil, status.Error(codes.Unauthenticated, "authorization: invalid token")
+		return nil, "", status.Error(codes.Unauthenticated, "authorization: invalid token")
 	}
 	if org != "" && org != id.Org {
-		return nil, status.Errorf(codes.PermissionDenied, "%s: the token does not grant organization %q", MDOrg, org)
+		return nil, "", status.Errorf(codes.PermissionDenied, "%s: the token does not grant organization %q", MDOrg, org)
 	}
 	if user != "" && user != id.User {
-		return nil, status.Errorf(codes.PermissionDenied, "%s: the token does not grant user %q", MDUser, user)
+		return nil, "", status.Errorf(codes.PermissionDenied, "%s: the token does not grant user %q", MDUser, user)
 	}
-	return tenant.NewContext(ctx, id), nil
+	return tenant.NewContext(ctx, id), d, nil
 }
 
 // single returns the one value of key in the call's metadata, "" when
@@ -148,7 +162,7 @@ func (in *interceptors) recover(method string, err *error) {
 func (in *interceptors) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (resp any, err error) {
 	defer in.recover(info.FullMethod, &err)
 	start := time.Now()
-	if idCtx, authErr := in.auth.authenticate(ctx, info.FullMethod); authErr != nil {
+	if idCtx, _, authErr := in.auth.authenticate(ctx, info.FullMethod); authErr != nil {
 		err = authErr
 	} else if err = in.rate.unary(idCtx, req); err == nil {
 		resp, err = h(idCtx, req)
@@ -164,19 +178,49 @@ func (in *interceptors) unary(ctx context.Context, req any, info *grpc.UnaryServ
 func (in *interceptors) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) (err error) {
 	defer in.recover(info.FullMethod, &err)
 	start := time.Now()
-	if idCtx, authErr := in.auth.authenticate(ss.Context(), info.FullMethod); authErr != nil {
+	if idCtx, digest, authErr := in.auth.authenticate(ss.Context(), info.FullMethod); authErr != nil {
 		err = authErr
-	} else if rs, rateErr := in.rate.stream(&ctxStream{ServerStream: ss, ctx: idCtx}); rateErr != nil {
-		err = rateErr
+	} else if digest == "" {
+		err = in.serveStream(srv, &ctxStream{ServerStream: ss, ctx: idCtx}, info, h, start)
 	} else {
-		err = in.limit.stream(srv, rs, info, func(srv any, ss grpc.ServerStream) error {
-			err := h(srv, ss)
-			logCall(idCtx, in.log, info.FullMethod, start, err)
-			return err
-		})
+		err = in.serveRevocable(srv, ss, idCtx, digest, info, h, start)
 	}
 	in.m.streamDone(info.FullMethod, err)
 	return err
+}
+
+// serveStream applies the per-org limits to an authenticated stream and
+// runs its handler.
+func (in *interceptors) serveStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler, start time.Time) error {
+	rs, err := in.rate.stream(ss)
+	if err != nil {
+		return err
+	}
+	return in.limit.stream(srv, rs, info, func(srv any, ss grpc.ServerStream) error {
+		err := h(srv, ss)
+		if errors.Is(context.Cause(ss.Context()), errRevoked) {
+			err = revokedStatus // whatever the handler made of it
+		}
+		logCall(ss.Context(), in.log, info.FullMethod, start, err)
+		return err
+	})
+}
+
+// serveRevocable serves a stream opened with a token, registered so that
+// revoking the token ends it (see openStreams).
+func (in *interceptors) serveRevocable(srv any, ss grpc.ServerStream, idCtx context.Context, digest string, info *grpc.StreamServerInfo, h grpc.StreamHandler, start time.Time) error {
+	id, _ := tenant.FromContext(idCtx)
+	ctx, cancel := context.WithCancelCause(idCtx)
+	defer cancel(nil)
+	r := &revocable{id: id, cancel: cancel, revoked: make(chan struct{})}
+	in.auth.streams.register(digest, r)
+	defer in.auth.streams.unregister(digest, r)
+	if now, ok := in.auth.tokens.identity(digest); !ok || now != id {
+		return revokedStatus // revoked while the stream was registering
+	}
+	rs := newRevocableStream(ss, ctx, r)
+	defer rs.end()
+	return in.serveStream(srv, rs, info, h, start)
 }
 
 // opDone records an operation carried inside a stream (see

@@ -17,6 +17,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -68,8 +69,10 @@ type Server struct {
 	consulID  string
 	advertise string
 	opsLis    net.Listener
-	served    chan error
-	conns     connCounter
+	// consoleSrv is the web console, nil without --console-listen.
+	consoleSrv *consoleServer
+	served     chan error
+	conns      connCounter
 }
 
 // New validates cfg and builds the server; it does no I/O.
@@ -146,6 +149,9 @@ func New(cfg config.Config, opts Options) (*Server, error) {
 func (s *Server) Start(ctx context.Context) (err error) {
 	defer func() {
 		if err != nil {
+			if s.grpc != nil {
+				s.grpc.Stop() // its workers run from NewServer on
+			}
 			s.stopNATS()
 		}
 	}()
@@ -198,12 +204,18 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		Connections: s.conns.count,
 		Logger:      s.log,
 		OpDone:      in.opDone,
+
+		MaxBufferedBytesPerOrg: s.cfg.MaxBufferedBytesPerOrg,
 	}); err != nil {
 		return err
 	}
 	if err := s.gw.Start(); err != nil {
 		return err
 	}
+	s.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "natsgw_subscription_buffered_bytes",
+		Help: "Bytes the subscriptions of all organizations hold for slow readers (each org bounded by max-buffered-bytes-per-org).",
+	}, func() float64 { return float64(s.gw.TotalBufferedBytes()) }))
 
 	s.grpc = grpc.NewServer(s.grpcOptions(maxPayload, in)...)
 	s.gw.Register(s.grpc)
@@ -212,11 +224,20 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	reflection.Register(s.grpc)
 
 	if s.lis, err = net.Listen("tcp", s.cfg.Listen); err != nil {
-		return fmt.Errorf("listen %s: %w", s.cfg.Listen, err)
+		return listenError("--listen", s.cfg.Listen, err)
 	}
 	if s.cfg.OpsListen != "" {
 		if err := s.startOps(); err != nil {
 			_ = s.lis.Close()
+			return err
+		}
+	}
+	if s.cfg.ConsoleListen != "" {
+		if err := s.startConsole(in, maxPayload); err != nil {
+			_ = s.lis.Close()
+			if s.ops != nil {
+				_ = s.ops.Close()
+			}
 			return err
 		}
 	}
@@ -227,6 +248,24 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		return err
 	}
 	return nil
+}
+
+// listenError says which setting's address could not be listened on and
+// why, without net's "listen tcp <addr>:" that would repeat it.
+func listenError(flag, addr string, err error) error {
+	cause := err
+	var op *net.OpError
+	if errors.As(err, &op) {
+		cause = op.Err
+	}
+	var sys *os.SyscallError
+	if errors.As(cause, &sys) {
+		cause = sys.Err
+	}
+	if errors.Is(cause, syscall.EADDRINUSE) {
+		return fmt.Errorf("%s %s: %w (is another natsgw serve running there? pick a free address)", flag, addr, cause)
+	}
+	return fmt.Errorf("%s %s: %w", flag, addr, cause)
 }
 
 // register announces this instance to Consul (when configured). The gRPC
@@ -262,6 +301,10 @@ func (s *Server) register(ctx context.Context) error {
 	s.log.Info("registered in Consul", "agent", s.cfg.ConsulAddr, "service", s.cfg.ConsulService, "id", id)
 	return nil
 }
+
+// BufferedBytes reports the bytes org's subscriptions hold on this
+// instance now (bounded by max-buffered-bytes-per-org).
+func (s *Server) BufferedBytes(org string) int64 { return s.gw.BufferedBytes(org) }
 
 // AdvertiseAddr is the address this instance tells others to use.
 func (s *Server) AdvertiseAddr() string { return s.advertise }
@@ -307,7 +350,7 @@ func (s *Server) grpcOptions(maxPayload int, in *interceptors) []grpc.ServerOpti
 func (s *Server) startOps() error {
 	lis, err := net.Listen("tcp", s.cfg.OpsListen)
 	if err != nil {
-		return fmt.Errorf("listen %s (ops): %w", s.cfg.OpsListen, err)
+		return listenError("--ops-listen", s.cfg.OpsListen, err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
@@ -335,8 +378,6 @@ func (s *Server) setServing(ok bool) {
 	s.health.SetServingStatus("", st)
 }
 
-// ReloadAuth re-reads the auth file (token mode only). On error the tokens in
-// force stay unchanged.
 // ReloadTLS re-reads the TLS certificate and key; new connections get
 // them, open ones keep theirs. On error the current certificate stays.
 func (s *Server) ReloadTLS() error {
@@ -346,11 +387,21 @@ func (s *Server) ReloadTLS() error {
 	return s.cert.reload()
 }
 
+// ReloadAuth re-reads the auth file (token mode only) and ends, with
+// Unauthenticated, every open stream whose token it no longer grants the
+// stream's identity. On error the tokens in force stay unchanged.
 func (s *Server) ReloadAuth() error {
 	if s.auth.tokens == nil {
 		return errors.New("authentication is off (no auth file)")
 	}
-	return s.auth.tokens.reload()
+	n, err := s.auth.reload()
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		s.log.Info("streams of revoked tokens ended", "streams", n)
+	}
+	return nil
 }
 
 // ConnectNATS opens a new connection to the server's NATS: in-process when
@@ -428,6 +479,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	if s.ops != nil {
 		_ = s.ops.Shutdown(ctx)
+	}
+	if s.consoleSrv != nil {
+		s.consoleSrv.shutdown(ctx)
 	}
 	if s.grpc != nil {
 		stopped := make(chan struct{})

@@ -35,6 +35,12 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	// Others may run the binary: TestServeUnwritableDataDir runs it as an
+	// unprivileged user.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	binary = filepath.Join(dir, "natsgw")
 	build := exec.Command("go", "build", "-o", binary, "github.com/natsgw/natsgw/cmd/natsgw")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
@@ -58,16 +64,26 @@ type process struct {
 // arguments count.
 func start(t *testing.T, args ...string) *process {
 	t.Helper()
+	return startCmd(t, exec.Command(binary, args...))
+}
+
+// startCmd is start with a prepared command (its Stdout and Stderr are set
+// here, and its Env unless already set).
+func startCmd(t *testing.T, cmd *exec.Cmd) *process {
+	t.Helper()
+	args := cmd.Args[1:]
 	p := &process{
-		cmd:    exec.Command(binary, args...),
+		cmd:    cmd,
 		stdout: new(testutil.Buffer),
 		stderr: new(testutil.Buffer),
 		exited: make(chan struct{}),
 	}
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "NATSGW_") {
-			p.cmd.Env = append(p.cmd.Env, kv)
+	if p.cmd.Env == nil {
+		for _, kv := range os.Environ() {
+			if !strings.HasPrefix(kv, "NATSGW_") {
+				p.cmd.Env = append(p.cmd.Env, kv)
+			}
 		}
 	}
 	if err := p.cmd.Start(); err != nil {
@@ -90,16 +106,24 @@ func start(t *testing.T, args ...string) *process {
 	return p
 }
 
+// exitedWithin waits (at most testutil.Eventually) for the process to exit
+// by itself and returns its error.
+func (p *process) exitedWithin(t *testing.T) error {
+	t.Helper()
+	select {
+	case <-p.exited:
+		return p.err
+	case <-time.After(testutil.Eventually):
+		t.Fatalf("%s did not exit within %s; stdout:\n%s\nstderr:\n%s", p.cmd, testutil.Eventually, p.stdout, p.stderr)
+		return nil
+	}
+}
+
 // wait waits (at most testutil.Eventually) for the process to exit by
 // itself and fails the test unless it exited with status 0.
 func (p *process) wait(t *testing.T) {
 	t.Helper()
-	select {
-	case <-p.exited:
-	case <-time.After(testutil.Eventually):
-		t.Fatalf("%s did not exit within %s; stdout:\n%s\nstderr:\n%s", p.cmd, testutil.Eventually, p.stdout, p.stderr)
-	}
-	if p.err != nil {
+	if p.exitedWithin(t) != nil {
 		t.Fatalf("%s: %v; stdout:\n%s\nstderr:\n%s", p.cmd, p.err, p.stdout, p.stderr)
 	}
 }
@@ -160,4 +184,42 @@ func TestServePubSubRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	serve.wait(t)
+}
+
+// TestServeUnwritableDataDir: serve with a data directory it may not write
+// exits at once with status 1, naming the directory and the problem (it
+// used to hang without listening). Root writes anywhere, so as root the
+// binary runs as the unprivileged uid 65534.
+func TestServeUnwritableDataDir(t *testing.T) {
+	if testing.Short() {
+		t.Skip("e2e: builds and runs the binary; skipped with -short")
+	}
+	base, err := os.MkdirTemp("", "natsgw-ro-")
+	testutil.NoErr(t, err, "temp dir")
+	t.Cleanup(func() { _ = os.RemoveAll(base) })
+	testutil.NoErr(t, os.Chmod(base, 0o755), "chmod base")
+	data := filepath.Join(base, "data")
+	testutil.NoErr(t, os.Mkdir(data, 0o555), "mkdir data")
+	t.Cleanup(func() { _ = os.Chmod(data, 0o755) })
+
+	cmd := exec.Command(binary, "serve", "--listen", "127.0.0.1:0", "--data", data)
+	cmd.Dir = base
+	if os.Geteuid() == 0 {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	}
+	p := startCmd(t, cmd)
+	err = p.exitedWithin(t)
+	if err == nil {
+		t.Fatalf("serve succeeded; stdout:\n%s", p.stdout)
+	}
+	testutil.Equal(t, p.cmd.ProcessState.ExitCode(), 1, "exit status")
+	stderr := p.stderr.String()
+	for _, want := range []string{`natsgw: `, `data directory "` + data + `" is not writable`, "permission denied"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	if strings.Contains(p.stdout.String(), "listening") {
+		t.Errorf("serve said it was listening:\n%s", p.stdout)
+	}
 }
