@@ -146,8 +146,11 @@ FLUSH_FIELD = b"\x10\x01"  # PublishStreamRequest.flush = true
 
 
 def message(m: Any) -> t.Message:
-    return {"subject": m.subject, "data": m.data, "headers": headers_of(m.headers),
-            "headers_all": headers_all_of(m.headers), "reply_to": m.reply_token}
+    h = m.headers
+    if len(h):
+        return {"subject": m.subject, "data": m.data, "headers": headers_of(h), "headers_all": headers_all_of(h),
+                "reply_to": m.reply_token}
+    return {"subject": m.subject, "data": m.data, "headers": {}, "headers_all": {}, "reply_to": m.reply_token}
 
 
 def publish(subject: str, data: Data, headers: Headers = None) -> Op:

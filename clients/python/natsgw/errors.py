@@ -258,6 +258,7 @@ def from_rpc_error(err: grpc.RpcError) -> NATSGWError:
                 details = decode_details(value)
             except Exception:  # a malformed trailer must not hide the error
                 details = []
-    if code == grpc.StatusCode.UNAVAILABLE and not message:
-        message = "the gateway is not reachable"
+    if code == grpc.StatusCode.UNAVAILABLE and (not message or "all backends" in message
+                                                or "failed to connect" in message.lower()):
+        message = "the gateway is not reachable" + (f" ({message})" if message else "")
     return make_error(code, message or "", details)
