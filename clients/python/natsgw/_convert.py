@@ -219,10 +219,6 @@ def _enum(table: Mapping[str, int], value: Any, what: str) -> int:
         raise InvalidArgumentError(f"{what}: {value!r} is not one of {sorted(table)}", code="INVALID_ARGUMENT") from None
 
 
-def _enum_name(value: int, prefix: str) -> str:
-    return value and prefix.get(value, "") or ""  # type: ignore[attr-defined]
-
-
 _STORAGE_NAMES = {1: "file", 2: "memory"}
 _RETENTION_NAMES = {1: "limits", 2: "interest", 3: "workqueue"}
 

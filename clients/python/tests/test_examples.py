@@ -13,7 +13,6 @@ import sys
 import threading
 from pathlib import Path
 
-import pytest
 
 import natsgw
 from conftest import SHOULD, wait_for

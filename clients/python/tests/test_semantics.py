@@ -7,7 +7,6 @@ import io
 import os
 import queue
 import threading
-import time
 import tracemalloc
 
 import pytest
