@@ -18,7 +18,7 @@ from typing import Any, Callable, Dict, Iterator, Optional
 import grpc
 
 from natsgw import _convert as cv
-from natsgw.errors import NATSGWError, from_rpc_error
+from natsgw.errors import NATSGWError, from_rpc_error, strip_field_prefix
 
 log = logging.getLogger("natsgw")
 
@@ -90,7 +90,7 @@ class _Loop:
                     code = e.code()
                     if code == grpc.StatusCode.DEADLINE_EXCEEDED and self._deadline is not None:
                         return  # the timeout ran out: a normal end
-                    self.error = from_rpc_error(e)
+                    self.error = strip_field_prefix(from_rpc_error(e), "start.")
                     if code not in RETRY_CODES:
                         return
                     if not self._ever_ready and (code != grpc.StatusCode.UNAVAILABLE or attempt >= 4):

@@ -36,6 +36,7 @@ from natsgw.errors import (
     NotFoundError,
     TimeoutError,
     from_rpc_error,
+    strip_field_prefix,
 )
 
 __all__ = ["AsyncNATSClient", "AsyncSubscription", "AsyncConsumer", "AsyncWatch", "AsyncJetStreamMsg"]
@@ -225,7 +226,7 @@ class _ALoop:
                     code = e.code()
                     if code == grpc.StatusCode.DEADLINE_EXCEEDED and self._deadline is not None:
                         return
-                    self.error = from_rpc_error(e)
+                    self.error = strip_field_prefix(from_rpc_error(e), "start.")
                     if code not in RETRY_CODES:
                         return
                     if not self._ever_ready and (code != grpc.StatusCode.UNAVAILABLE or attempt >= 4):

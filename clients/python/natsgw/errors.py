@@ -246,6 +246,18 @@ def make_error_from_int(code: int, message: str, anys: Any) -> NATSGWError:
     return make_error(_CODE_NAMES.get(code, grpc.StatusCode.UNKNOWN), message, decode_any_details(anys))
 
 
+def strip_field_prefix(err: NATSGWError, prefix: str) -> NATSGWError:
+    """Drops prefix from the field paths of err's BadRequest details, where
+    a stream's first frame wraps the arguments the caller gave (Serve's
+    "start.subject" is the caller's "subject")."""
+    for d in err.details:
+        if isinstance(d, error_details_pb2.BadRequest):
+            for fv in d.field_violations:
+                if fv.field.startswith(prefix):
+                    fv.field = fv.field[len(prefix):]
+    return err
+
+
 def from_rpc_error(err: grpc.RpcError) -> NATSGWError:
     """Converts a grpc.RpcError (sync or aio) into the matching NATSGWError."""
     code = err.code() if hasattr(err, "code") else grpc.StatusCode.UNKNOWN

@@ -149,3 +149,38 @@ def test_reconnect(own_gateway):
             assert (await sub.next_msg(SHOULD))["data"] == b"after"
             assert sub.reconnects >= 1
     run(main())
+
+
+def test_errors_surface(aclient):
+    async def main():
+        async with aclient() as c:
+            await c.publish("ok", b"")
+            await c.publish("bad subject", b"")
+            with pytest.raises(natsgw.InvalidArgumentError):
+                await c.flush()
+            await c.publish("ok", b"")  # a new stream
+            await c.flush()
+            with pytest.raises(natsgw.InvalidArgumentError) as ei:
+                await c.subscribe("bad subject", background=True)
+            assert ei.value.field == "subject"
+            with pytest.raises(natsgw.NotFoundError):
+                await c.consume("NOPE", "w", lambda m: None, max_messages=1)
+    run(main())
+
+
+def test_consume_handler_failure_naks(aclient):
+    async def main():
+        async with aclient() as c:
+            await c.create_stream("J", subjects=["j.>"])
+            await c.create_consumer("J", "w", ack_wait_seconds=30)
+            await c.publish_to_stream("J", "j.x", b"boom")
+            calls = []
+
+            async def handler(msg):
+                calls.append(msg["num_delivered"])
+                if msg["num_delivered"] == 1:
+                    raise RuntimeError("first try fails")
+            # The nak's backoff after the first delivery is 1 s.
+            w = await c.consume("J", "w", handler, max_messages=2, timeout_seconds=SHOULD)
+            assert calls == [1, 2] and w.failed == 1
+    run(main())

@@ -307,3 +307,33 @@ def test_discovery_consul(gateway, org, monkeypatch):
             natsgw.NATSClient(target=f"consul://{empty.addr}/natsgw").health_check()
     finally:
         empty.close()
+
+
+def test_subscribe_refused_raises(client):
+    with pytest.raises(natsgw.InvalidArgumentError) as ei:
+        client.subscribe("bad subject", lambda m: None, background=True)
+    assert ei.value.field == "subject"
+    with pytest.raises(natsgw.InvalidArgumentError):
+        client.subscribe("bad subject", lambda m: None, timeout_seconds=5)
+
+
+def test_slow_subscriber_counts_dropped(client):
+    """A callback that does not keep up: the gateway drops beyond the
+    subscription's buffer and says how many; nothing grows without bound."""
+    release = threading.Event()
+    got = []
+
+    def slow(msg):
+        release.wait(SHOULD)
+        got.append(msg["subject"])
+    sub = client.subscribe("flood.>", slow, background=True, buffer_size=16)
+    big = b"x" * (256 * 1024)
+    for _ in range(200):
+        client.publish("flood.x", big)
+    client.flush()
+    release.set()
+    wait_for("every message delivered or counted as dropped", lambda: len(got) + sub.dropped >= 200)
+    client.publish("flood.marker", b"")
+    wait_for("marker", lambda: got and got[-1] == "flood.marker")
+    assert sub.dropped > 0 and len(got) - 1 + sub.dropped == 200
+    sub.unsubscribe()
