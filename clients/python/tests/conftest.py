@@ -36,6 +36,8 @@ class Gateway:
 
     def __init__(self, binary: str, data: str, *args: str) -> None:
         self.binary, self.data, self.args = binary, data, list(args)
+        # A self-signed --tls-cert is its own CA.
+        self.tls = self.args[self.args.index("--tls-cert") + 1] if "--tls-cert" in self.args else None
         self.port = free_port()
         self.addr = f"127.0.0.1:{self.port}"
         self.proc: "subprocess.Popen[bytes] | None" = None
@@ -52,7 +54,7 @@ class Gateway:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"natsgw serve exited with {self.proc.returncode}; log in {self.log.name}")
             try:
-                with natsgw.NATSClient(target=self.addr) as c:
+                with natsgw.NATSClient(target=self.addr, tls=self.tls) as c:
                     if c.health_check()["healthy"]:
                         return
             except natsgw.NATSGWError as e:

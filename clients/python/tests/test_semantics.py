@@ -337,3 +337,21 @@ def test_slow_subscriber_counts_dropped(client):
     wait_for("marker", lambda: got and got[-1] == "flood.marker")
     assert sub.dropped > 0 and len(got) - 1 + sub.dropped == 200
     sub.unsubscribe()
+
+
+def test_tls(own_gateway, tmp_path):
+    """A gateway serving TLS: the client verifies it with a CA file (the
+    certificate is made by Go's crypto/tls/generate_cert.go)."""
+    import subprocess
+    goroot = subprocess.run(["go", "env", "GOROOT"], capture_output=True, text=True, check=True).stdout.strip()
+    subprocess.run(["go", "run", os.path.join(goroot, "src", "crypto", "tls", "generate_cert.go"),
+                    "--host", "127.0.0.1", "--ca"], cwd=tmp_path, check=True, capture_output=True)
+    cert, key = str(tmp_path / "cert.pem"), str(tmp_path / "key.pem")
+    gw = own_gateway("--tls-cert", cert, "--tls-key", key, "--log-level", "error")
+    with natsgw.NATSClient(target=gw.addr, tls=cert, organization_id="tls") as c:
+        assert c.health_check()["healthy"]
+        c.kv_put("b", "k", b"over tls")
+        assert c.kv_get("b", "k")["value"] == b"over tls"
+    with natsgw.NATSClient(target=gw.addr, organization_id="tls") as plain:  # plaintext to a TLS port
+        with pytest.raises(natsgw.UnavailableError):
+            plain.health_check()
