@@ -31,7 +31,7 @@ lint: tools
 	$(BIN)/buf lint
 
 test:
-	go test ./...
+	go test -race ./...
 
 # Browser tests (test/e2e/console_browser_test.go): Debian's Chromium and
 # playwright-core from npm (pinned in test/e2e/browser/package-lock.json;

@@ -32,7 +32,7 @@ type Client struct {
 	streams   natsgwv1.StreamServiceClient
 	consumers natsgwv1.ConsumerServiceClient
 	kv        *kvSessions
-	// pulled remembers the ack tokens of pulled messages for AckMessage.
+	// pulled remembers the ack tokens of pulled messages for AckSeq.
 	pulled  *tokenMemory
 	log     *slog.Logger
 	onEvent func(Event)
@@ -207,22 +207,27 @@ type Health struct {
 }
 
 // HealthOption configures Client.Health.
-type HealthOption func(*natsgwv1.HealthRequest)
+type HealthOption func(*healthOptions)
 
-// DeepHealth makes Health also measure a NATS round trip and write and read
-// back a JetStream message, so that Healthy means storage works too. The
-// gateway reuses a deep result for up to a second.
-func DeepHealth() HealthOption {
-	return func(r *natsgwv1.HealthRequest) { r.Deep = true }
+type healthOptions struct {
+	deep bool
+}
+
+// WithDeepHealth makes Health also measure a NATS round trip and write and
+// read back a JetStream message, so that Healthy means storage works too.
+// The gateway reuses a deep result for up to a second. Default: a shallow
+// check (connection state only).
+func WithDeepHealth() HealthOption {
+	return func(o *healthOptions) { o.deep = true }
 }
 
 // Health asks the gateway how it is.
 func (c *Client) Health(ctx context.Context, opts ...HealthOption) (*Health, error) {
-	req := &natsgwv1.HealthRequest{}
+	var o healthOptions
 	for _, opt := range opts {
-		opt(req)
+		opt(&o)
 	}
-	r, err := c.admin.Health(ctx, req)
+	r, err := c.admin.Health(ctx, &natsgwv1.HealthRequest{Deep: o.deep})
 	if err != nil {
 		return nil, convertError(err)
 	}
@@ -254,7 +259,7 @@ func (c *Client) errIfClosed() error {
 type Statistics struct {
 	// Streams, their consumers, and the messages and bytes they store (key-value
 	// and object buckets not included).
-	Streams, Consumers, Messages, Bytes uint64
+	Streams, Consumers, Msgs, Bytes uint64
 	// Key-value buckets and the bytes they store.
 	KeyValueBuckets, KeyValueBytes uint64
 	// Object store buckets and the bytes they store.
@@ -279,7 +284,7 @@ func (c *Client) Statistics(ctx context.Context) (*Statistics, error) {
 		return nil, convertError(err)
 	}
 	return &Statistics{
-		Streams: r.GetStreams(), Consumers: r.GetConsumers(), Messages: r.GetMessages(), Bytes: r.GetBytes(),
+		Streams: r.GetStreams(), Consumers: r.GetConsumers(), Msgs: r.GetMessages(), Bytes: r.GetBytes(),
 		KeyValueBuckets: r.GetKvBuckets(), KeyValueBytes: r.GetKvBytes(),
 		ObjectBuckets: r.GetObjectBuckets(), ObjectBytes: r.GetObjectBytes(),
 		Subscriptions: r.GetSubscriptions(),

@@ -73,6 +73,7 @@ type ConsumeContext struct {
 	acks    []*natsgwv1.AckOperation
 	credit  uint32
 	pending chan struct{} // capacity 1: "the frame is not empty"
+	changed chan struct{} // capacity 1: after Stop, "a handler finished or the session ended"
 	sendMu  sync.Mutex    // orders Send and CloseSend
 	stopNak []string      // tokens of messages received but not handled at Stop
 }
@@ -99,6 +100,7 @@ func (c *Client) Consume(ctx context.Context, stream, consumer string, handler S
 		work:    make(chan *StreamMsg, o.maxInFlight),
 		done:    make(chan struct{}),
 		pending: make(chan struct{}, 1),
+		changed: make(chan struct{}, 1),
 	}
 	cc.ctx, cc.cancel = context.WithCancel(c.ctx)
 	var handlers sync.WaitGroup
@@ -137,12 +139,24 @@ func (cc *ConsumeContext) handle() {
 			cc.mu.Lock()
 			cc.stopNak = append(cc.stopNak, m.AckToken)
 			cc.mu.Unlock()
+			cc.notifyStop()
 			continue
 		}
 		cc.running.Add(1)
 		cc.call(m)
 		cc.finished(m)
 		cc.running.Add(-1)
+		if cc.stopping.Load() {
+			cc.notifyStop()
+		}
+	}
+}
+
+// notifyStop wakes a Stop waiting for the handlers to be idle.
+func (cc *ConsumeContext) notifyStop() {
+	select {
+	case cc.changed <- struct{}{}:
+	default:
 	}
 }
 
@@ -276,6 +290,7 @@ func (cc *ConsumeContext) session(ready func()) error {
 			cc.out = nil
 		}
 		cc.mu.Unlock()
+		cc.notifyStop()
 		cancel()
 		<-senderDone
 	}()
@@ -332,30 +347,34 @@ func (cc *ConsumeContext) flushTo(stream natsgwv1.ConsumerService_ConsumeClient)
 }
 
 // ackUnary sends acknowledgements that missed their stream through the
-// unary calls, which work on any gateway instance.
+// unary calls, which work on any gateway instance. They are bounded by the
+// Consume's life: Stop's ctx or the Client's Close cut them short (the
+// messages are then redelivered after the ack wait).
 func (cc *ConsumeContext) ackUnary(ops []*natsgwv1.AckOperation) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	for _, op := range ops {
-		if err := cc.c.ackTokens(ctx, []string{op.GetAckToken()}, op.GetKind(), op.GetDelay().AsDuration(), op.GetReason()); err != nil {
+	for i, op := range ops {
+		if err := cc.c.ackTokens(cc.ctx, []string{op.GetAckToken()}, op.GetKind(), op.GetDelay().AsDuration(), op.GetReason()); err != nil {
+			if cc.ctx.Err() != nil {
+				cc.c.log.Warn("natsgw: acknowledgements lost at stop; the messages will be redelivered", "stream", cc.stream, "consumer", cc.consumer, "count", len(ops)-i, "err", err)
+				return
+			}
 			cc.c.log.Warn("natsgw: acknowledgement lost; the message will be redelivered", "stream", cc.stream, "consumer", cc.consumer, "err", err)
 		}
 	}
 }
 
-// giveBack naks the messages that arrived but were never handled, so they
-// are redelivered at once rather than after the ack wait.
+// giveBack sends the acknowledgements that no session carried, and naks the
+// messages that arrived but were never handled, so they are redelivered at
+// once rather than after the ack wait. Bounded like ackUnary.
 func (cc *ConsumeContext) giveBack() {
 	cc.mu.Lock()
-	tokens := cc.stopNak
-	cc.stopNak = nil
+	tokens, acks := cc.stopNak, cc.acks
+	cc.stopNak, cc.acks = nil, nil
 	cc.mu.Unlock()
+	cc.ackUnary(acks)
 	if len(tokens) == 0 {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := cc.c.NakTokens(ctx, 0, tokens...); err != nil {
+	if err := cc.c.NakTokens(cc.ctx, 0, tokens...); err != nil {
 		cc.c.log.Warn("natsgw: unhandled messages not given back; they will be redelivered after the ack wait", "stream", cc.stream, "consumer", cc.consumer, "err", err)
 	}
 }
@@ -363,40 +382,46 @@ func (cc *ConsumeContext) giveBack() {
 // Stop ends the Consume gracefully: no new messages are handled, handlers
 // already running finish and their acknowledgements are sent, messages
 // received but not handled are given back (nak) for immediate redelivery.
-// It waits until all that is done or ctx ends.
+// It returns when all that is done, or by ctx's deadline: then the Consume
+// ends at once (acknowledgements not yet sent are lost and those messages
+// are redelivered after the ack wait) and Stop returns ctx's error.
 func (cc *ConsumeContext) Stop(ctx context.Context) error {
 	if cc.stopping.Swap(true) {
 		return cc.wait(ctx)
 	}
+	// Everything Stop waits for, here or in the Consume's goroutines, ends
+	// when ctx does.
+	defer context.AfterFunc(ctx, cc.cancel)()
 	// Handlers still running may ack on the stream; close it for sending
 	// once they are through, which tells the gateway to stop pulling and
 	// hand over what already arrived.
-	go func() {
-		for {
-			cc.mu.Lock()
-			out := cc.out
-			cc.mu.Unlock()
-			if out == nil || cc.idle() {
-				if out != nil {
-					cc.flushTo(out)
-					cc.mu.Lock()
-					cc.out = nil // later acks go by the unary calls
-					cc.mu.Unlock()
-					cc.sendMu.Lock()
-					_ = out.CloseSend()
-					cc.sendMu.Unlock()
-				} else {
-					cc.cancel()
-				}
-				return
-			}
-			select {
-			case <-time.After(5 * time.Millisecond):
-			case <-cc.done:
-				return
-			}
+	for {
+		cc.mu.Lock()
+		out := cc.out
+		cc.mu.Unlock()
+		if out == nil {
+			cc.cancel() // between sessions: nothing to hand over
+			break
 		}
-	}()
+		if cc.idle() {
+			cc.flushTo(out)
+			cc.mu.Lock()
+			cc.out = nil // later acks go by the unary calls
+			cc.mu.Unlock()
+			cc.sendMu.Lock()
+			_ = out.CloseSend()
+			cc.sendMu.Unlock()
+			break
+		}
+		select {
+		case <-cc.changed:
+		case <-cc.done:
+			return nil
+		case <-ctx.Done():
+			cc.cancel()
+			return ctx.Err()
+		}
+	}
 	return cc.wait(ctx)
 }
 

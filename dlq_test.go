@@ -61,7 +61,7 @@ func TestMaxDeliverGoesToDeadLetters(t *testing.T) {
 				}
 				return nil
 			})
-			dl, err := c.StreamMessage(ctx, "_dlq_TASKS", 1)
+			dl, err := c.GetStreamMsg(ctx, "_dlq_TASKS", 1)
 			testutil.NoErr(t, err, "read dead letter")
 			testutil.Equal(t, dl.Subject, "tasks.email", "dead letter subject")
 			testutil.Equal(t, string(dl.Data), "poison", "dead letter data")
@@ -117,7 +117,7 @@ func TestTermGoesToDeadLetters(t *testing.T) {
 			si := waitStreamMsgs(t, c, "_dlq_TASKS", 2)
 			_ = si
 			for seq, want := range map[uint64][2]string{1: {fmt.Sprint(m.Sequence), "cannot parse"}, 2: {fmt.Sprint(second.Sequence), ""}} {
-				dl, err := c.StreamMessage(ctx, "_dlq_TASKS", seq)
+				dl, err := c.GetStreamMsg(ctx, "_dlq_TASKS", seq)
 				testutil.NoErr(t, err, "dead letter")
 				testutil.Equal(t, [4]string{dl.Header.Get("Natsgw-Dlq-Sequence"), dl.Header.Get("Natsgw-Dlq-Reason"), dl.Header.Get("Natsgw-Dlq-Term-Reason"), dl.Header.Get("Natsgw-Dlq-Deliveries")},
 					[4]string{want[0], "terminated", want[1], "1"}, "dead letter headers")
@@ -201,7 +201,7 @@ func TestDeadLettersKeptWhileNoGatewayRuns(t *testing.T) {
 	second := natsgwtest.NewServer(t, natsgwtest.WithNATSURL(ns.ClientURL()))
 	c = second.Client(t, natsgw.WithOrg("acme"))
 	waitStreamMsgs(t, c, "_dlq_TASKS", 1)
-	dl, err := c.StreamMessage(ctx, "_dlq_TASKS", 1)
+	dl, err := c.GetStreamMsg(ctx, "_dlq_TASKS", 1)
 	testutil.NoErr(t, err, "read the dead letter")
 	testutil.Equal(t, [4]string{string(dl.Data), dl.Header.Get("Natsgw-Dlq-Reason"), dl.Header.Get("Natsgw-Dlq-Sequence"), dl.Header.Get("Natsgw-Dlq-Consumer")},
 		[4]string{"poison", "max_deliveries", fmt.Sprint(ack.Sequence), "worker-1"}, "dead letter")
@@ -233,7 +233,7 @@ func TestRawTermGoesToDeadLetters(t *testing.T) {
 		t.Fatalf("fetch: nothing (%v)", batch.Error())
 	}
 	waitStreamMsgs(t, c, "_dlq_TASKS", 1)
-	dl, err := c.StreamMessage(ctx, "_dlq_TASKS", 1)
+	dl, err := c.GetStreamMsg(ctx, "_dlq_TASKS", 1)
 	testutil.NoErr(t, err, "dead letter")
 	testutil.Equal(t, [3]string{dl.Header.Get("Natsgw-Dlq-Sequence"), dl.Header.Get("Natsgw-Dlq-Reason"), dl.Header.Get("Natsgw-Dlq-Term-Reason")},
 		[3]string{fmt.Sprint(ack.Sequence), "terminated", "raw reason"}, "dead letter headers")

@@ -3,6 +3,41 @@
 // JetStream streams and work queues, key-value and object stores, scoped to
 // the caller's organization.
 //
+// # Conventions
+//
+// The API says each thing one way; new code follows these rules.
+//
+//   - Options are opaque: each option type is a func over an unexported
+//     struct (type PullOption func(*pullOptions)), built by a WithX
+//     function (UpdateMeta's options, which say what to change, are named
+//     for the change: RenameObject, SetObjectMetadata). No generated
+//     protobuf type appears in the public API. Every option's doc comment
+//     states its default.
+//   - Creating a named thing takes a config struct that carries the name:
+//     CreateStream(ctx, StreamConfig{Name: ...}),
+//     CreateConsumer(ctx, stream, ConsumerConfig{Name: ...}),
+//     CreateKeyValue(ctx, KeyValueConfig{Bucket: ...}),
+//     CreateObjectStore(ctx, ObjectStoreConfig{Bucket: ...}); Update* take
+//     the same struct. Optional behaviour of a single call takes options.
+//   - Listings on the Client are plural nouns: Streams, Consumers,
+//     KeyValues, ObjectStores. Inside a bucket, listings follow nats.go:
+//     KeyValue.Keys (a slice), KeyValue.ListKeys and ObjectStore.List
+//     (iterators).
+//   - Handles per named thing do no I/O: c.KeyValue("b"), c.ObjectStore("b").
+//   - "Msg", never "Message", in identifiers: Msg, StreamMsg, StoredMsg,
+//     PublishMsg, AckMsgs, AckSeq, GetStreamMsg, GetLastStreamMsg,
+//     DeleteStreamMsg, Subscription.Msgs, Statistics.Msgs. Reads of one
+//     stored message by key are Get* (like KeyValue.Get and ObjectStore.Get).
+//   - Anything long-lived that delivers to the caller stops with
+//     Stop(ctx) error (ConsumeContext, KeyWatcher); a subscription ends
+//     with Unsubscribe(ctx) error as in NATS; a publisher, which holds
+//     unsent messages, flushes and ends with Close(ctx) error. Each returns
+//     by ctx's deadline (with ctx's error if the work was not finished); the
+//     background work still ends promptly. Every goroutine the SDK starts is
+//     tracked by the Client and has ended when Client.Close returns.
+//
+// # Usage
+//
 //	c, err := natsgw.Dial(ctx, "localhost:50056", natsgw.WithOrg("acme"))
 //	if err != nil { ... }
 //	defer c.Close()
@@ -27,7 +62,7 @@
 // consumers (CreateConsumer) read them with real acknowledgements: Pull
 // returns up to a batch, Consume keeps a handler fed, and each StreamMsg is
 // acknowledged with Ack, Nak, NakWithDelay, Term or InProgress (or by
-// sequence with AckMessage). Unacknowledged messages come back after the
+// sequence with AckSeq). Unacknowledged messages come back after the
 // consumer's AckWait; with DeadLetter, messages that exhaust MaxDeliver or
 // are terminated are copied to the stream "_dlq_<stream>". A Consume
 // re-establishes itself when the gateway restarts; consumer state lives in

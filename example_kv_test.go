@@ -98,7 +98,7 @@ func ExampleKeyValue_Watch() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer w.Stop()
+	defer w.Stop(ctx)
 	for e := range w.Updates() {
 		if e == nil { // the current values are all delivered
 			fmt.Println("-- now watching changes")

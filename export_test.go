@@ -11,3 +11,6 @@ func UseUnaryKV(c *Client) {
 	c.kv.unary = true
 	c.kv.mu.Unlock()
 }
+
+// ConsumeQueued is how many delivered messages wait in cc for a handler.
+func ConsumeQueued(cc *ConsumeContext) int { return len(cc.work) }

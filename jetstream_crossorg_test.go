@@ -59,9 +59,9 @@ func TestJetStreamCrossOrg(t *testing.T) {
 				"DeleteStream":        func() error { return other.DeleteStream(ctx, name) },
 				"PurgeStream":         func() error { _, err := other.PurgeStream(ctx, name); return err },
 				"PublishToStream":     func() error { _, err := other.PublishToStream(ctx, name, "tasks.a", nil); return err },
-				"GetStreamMessage":    func() error { _, err := other.StreamMessage(ctx, name, 1); return err },
-				"LastStreamMessage":   func() error { _, err := other.LastStreamMessage(ctx, name, "tasks.a"); return err },
-				"DeleteStreamMessage": func() error { return other.DeleteStreamMessage(ctx, name, 1) },
+				"GetStreamMessage":    func() error { _, err := other.GetStreamMsg(ctx, name, 1); return err },
+				"LastStreamMessage":   func() error { _, err := other.GetLastStreamMsg(ctx, name, "tasks.a"); return err },
+				"DeleteStreamMessage": func() error { return other.DeleteStreamMsg(ctx, name, 1) },
 				"PipelinePublish": func() error {
 					p, err := other.NewStreamPublisher(ctx, name)
 					if err != nil {

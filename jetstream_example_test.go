@@ -47,7 +47,7 @@ func ExampleClient_Pull() {
 	}
 	for _, m := range msgs {
 		fmt.Printf("processing %s (sequence %d, delivery %d)\n", m.Data, m.Sequence, m.Deliveries)
-		if err := c.AckMessage(ctx, "TASKS", "worker-1", m.Sequence); err != nil {
+		if err := c.AckSeq(ctx, "TASKS", "worker-1", m.Sequence); err != nil {
 			log.Fatal(err)
 		}
 	}

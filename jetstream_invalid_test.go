@@ -99,8 +99,8 @@ func TestJetStreamInvalidArguments(t *testing.T) {
 			return err
 		}},
 		{"publish to a dead-letter stream", "stream", func() error { _, err := c.PublishToStream(ctx, "_dlq_TASKS", "tasks.a", nil); return err }},
-		{"get message without sequence", "sequence", func() error { _, err := c.StreamMessage(ctx, "TASKS", 0); return err }},
-		{"get last message of a pattern", "last_by_subject", func() error { _, err := c.LastStreamMessage(ctx, "TASKS", "tasks.>"); return err }},
+		{"get message without sequence", "sequence", func() error { _, err := c.GetStreamMsg(ctx, "TASKS", 0); return err }},
+		{"get last message of a pattern", "last_by_subject", func() error { _, err := c.GetLastStreamMsg(ctx, "TASKS", "tasks.>"); return err }},
 		{"purge keep and sequence", "keep", func() error {
 			_, err := c.PurgeStream(ctx, "TASKS", natsgw.WithPurgeKeep(1), natsgw.WithPurgeUpTo(2))
 			return err

@@ -318,26 +318,32 @@ func (kv *KeyValue) History(ctx context.Context, key string) ([]*KeyValueEntry, 
 }
 
 // KVWatchOption configures KeyValue.Watch.
-type KVWatchOption func(*natsgwv1.KeyValueServiceWatchRequest)
+type KVWatchOption func(*kvWatchOptions)
+
+type kvWatchOptions struct {
+	includeHistory, updatesOnly bool
+	resumeFrom                  uint64
+}
 
 // WithIncludeHistory makes a watch start with every revision the bucket
-// keeps for the matching keys, not just the latest of each.
+// keeps for the matching keys. Default: only the latest revision of each.
 func WithIncludeHistory() KVWatchOption {
-	return func(r *natsgwv1.KeyValueServiceWatchRequest) { r.IncludeHistory = true }
+	return func(o *kvWatchOptions) { o.includeHistory = true }
 }
 
 // WithUpdatesOnly makes a watch skip the current values: the init marker
 // comes first, then changes. Not with WithIncludeHistory or
-// WithResumeFromRevision.
+// WithResumeFromRevision. Default: the current values come first.
 func WithUpdatesOnly() KVWatchOption {
-	return func(r *natsgwv1.KeyValueServiceWatchRequest) { r.UpdatesOnly = true }
+	return func(o *kvWatchOptions) { o.updatesOnly = true }
 }
 
 // WithResumeFromRevision makes a watch start at revision: every revision of
 // the matching keys from it on (that the bucket still keeps), then changes.
-// A watcher that saw revision N resumes with N+1.
+// A watcher that saw revision N resumes with N+1. Default: start with the
+// current values.
 func WithResumeFromRevision(revision uint64) KVWatchOption {
-	return func(r *natsgwv1.KeyValueServiceWatchRequest) { r.ResumeFromRevision = revision }
+	return func(o *kvWatchOptions) { o.resumeFrom = revision }
 }
 
 // KeyWatcher delivers the entries of a Watch. Stop it, or cancel the
@@ -360,11 +366,17 @@ type KeyWatcher struct {
 // them.
 func (w *KeyWatcher) Updates() <-chan *KeyValueEntry { return w.updates }
 
-// Stop ends the watch; Updates is closed soon after. Safe to call more than
-// once.
-func (w *KeyWatcher) Stop() {
+// Stop ends the watch and waits until Updates is closed, or until ctx ends
+// (then it returns ctx's error; the watch still ends, promptly). Safe to
+// call more than once.
+func (w *KeyWatcher) Stop(ctx context.Context) error {
 	w.cancel()
-	<-w.done
+	select {
+	case <-w.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Err is why the watch ended, once Updates is closed: nil after Stop, the
@@ -395,12 +407,16 @@ func (kv *KeyValue) Watch(ctx context.Context, pattern string, opts ...KVWatchOp
 	if err := kv.c.errIfClosed(); err != nil {
 		return nil, err
 	}
-	req := &natsgwv1.KeyValueServiceWatchRequest{Bucket: kv.bucket, Key: pattern}
+	var o kvWatchOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	req := &natsgwv1.KeyValueServiceWatchRequest{
+		Bucket: kv.bucket, Key: pattern,
+		IncludeHistory: o.includeHistory, UpdatesOnly: o.updatesOnly, ResumeFromRevision: o.resumeFrom,
+	}
 	if pattern == ">" {
 		req.Key = ""
-	}
-	for _, opt := range opts {
-		opt(req)
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	stop := context.AfterFunc(kv.c.ctx, cancel) // the Client's Close ends the watch
@@ -541,6 +557,8 @@ func watchEnd(err error) error {
 // KeyValueConfig configures a bucket. Zero fields take the defaults, which
 // are also what a bucket created by a first write gets.
 type KeyValueConfig struct {
+	// Bucket is the bucket's name: letters, digits, '_' and '-'. Required.
+	Bucket string
 	// Description is free text, at most 4096 bytes.
 	Description string
 	// History is how many revisions to keep per key, 1 to 64. Default 5.
@@ -613,6 +631,7 @@ func statusFromProto(p *natsgwv1.KeyValueBucketInfo) *KeyValueStatus {
 	st := &KeyValueStatus{
 		Bucket: p.GetBucket(),
 		Config: KeyValueConfig{
+			Bucket:       p.GetBucket(),
 			Description:  c.GetDescription(),
 			History:      int(c.GetHistory()),
 			MaxBytes:     c.GetMaxBytes(),
@@ -650,12 +669,12 @@ func (kv *KeyValue) Status(ctx context.Context) (*KeyValueStatus, error) {
 // with the same configuration succeeds; with another configuration it fails
 // with ErrAlreadyExists. (A first Put creates a bucket with the defaults
 // without this call.)
-func (c *Client) CreateKeyValue(ctx context.Context, bucket string, cfg KeyValueConfig) (*KeyValueStatus, error) {
+func (c *Client) CreateKeyValue(ctx context.Context, cfg KeyValueConfig) (*KeyValueStatus, error) {
 	p, err := cfg.proto()
 	if err != nil {
 		return nil, err
 	}
-	r, err := natsgwv1.NewKeyValueServiceClient(c.conn).CreateBucket(ctx, &natsgwv1.KeyValueServiceCreateBucketRequest{Bucket: bucket, Config: p})
+	r, err := natsgwv1.NewKeyValueServiceClient(c.conn).CreateBucket(ctx, &natsgwv1.KeyValueServiceCreateBucketRequest{Bucket: cfg.Bucket, Config: p})
 	if err != nil {
 		return nil, convertError(err)
 	}
@@ -665,12 +684,12 @@ func (c *Client) CreateKeyValue(ctx context.Context, bucket string, cfg KeyValue
 // UpdateKeyValue replaces a bucket's configuration with cfg; zero fields take
 // the defaults, so start from the Config of KeyValue.Status. The storage
 // (Memory) cannot change.
-func (c *Client) UpdateKeyValue(ctx context.Context, bucket string, cfg KeyValueConfig) (*KeyValueStatus, error) {
+func (c *Client) UpdateKeyValue(ctx context.Context, cfg KeyValueConfig) (*KeyValueStatus, error) {
 	p, err := cfg.proto()
 	if err != nil {
 		return nil, err
 	}
-	r, err := natsgwv1.NewKeyValueServiceClient(c.conn).UpdateBucket(ctx, &natsgwv1.KeyValueServiceUpdateBucketRequest{Bucket: bucket, Config: p})
+	r, err := natsgwv1.NewKeyValueServiceClient(c.conn).UpdateBucket(ctx, &natsgwv1.KeyValueServiceUpdateBucketRequest{Bucket: cfg.Bucket, Config: p})
 	if err != nil {
 		return nil, convertError(err)
 	}
@@ -684,8 +703,8 @@ func (c *Client) DeleteKeyValue(ctx context.Context, bucket string) error {
 	return convertError(err)
 }
 
-// ListKeyValues returns the organization's buckets, sorted by name.
-func (c *Client) ListKeyValues(ctx context.Context) ([]*KeyValueStatus, error) {
+// KeyValues returns the organization's buckets, sorted by name.
+func (c *Client) KeyValues(ctx context.Context) ([]*KeyValueStatus, error) {
 	r, err := natsgwv1.NewKeyValueServiceClient(c.conn).ListBuckets(ctx, &natsgwv1.KeyValueServiceListBucketsRequest{})
 	if err != nil {
 		return nil, convertError(err)

@@ -151,7 +151,7 @@ func TestKVBriefFlow(t *testing.T) {
 
 		st, err := kv.Status(ctx)
 		testutil.NoErr(t, err, "status of the auto-created bucket")
-		testutil.Equal(t, st.Config, natsgw.KeyValueConfig{History: 5, Replicas: 1, LimitMarkerTTL: time.Second}, "default config")
+		testutil.Equal(t, st.Config, natsgw.KeyValueConfig{Bucket: "app-config", History: 5, Replicas: 1, LimitMarkerTTL: time.Second}, "default config")
 		if !st.KeyTTLAllowed {
 			t.Fatal("auto-created bucket does not allow per-key TTL")
 		}
@@ -285,7 +285,7 @@ func TestKVKeyTTL(t *testing.T) {
 	testutil.NoErr(t, err, "put")
 	w, err := kv.Watch(ctx, "tok.*")
 	testutil.NoErr(t, err, "watch")
-	defer w.Stop()
+	defer w.Stop(ctx)
 	testutil.Equal(t, len(initDone(t, w)), 0, "initial values")
 
 	start := time.Now()
@@ -363,7 +363,7 @@ func TestKVHistoryAndRevisions(t *testing.T) {
 	testutil.ErrIs(t, err, natsgw.ErrNotFound, "history of a key without revisions")
 
 	// History is bounded by the bucket's setting.
-	_, err = c.CreateKeyValue(ctx, "short", natsgw.KeyValueConfig{History: 2})
+	_, err = c.CreateKeyValue(ctx, natsgw.KeyValueConfig{Bucket: "short", History: 2})
 	testutil.NoErr(t, err, "create bucket with history 2")
 	short := c.KeyValue("short")
 	for _, v := range []string{"1", "2", "3"} {
@@ -391,7 +391,7 @@ func TestKVWatch(t *testing.T) {
 
 	w, err := kv.Watch(ctx, "config.>")
 	testutil.NoErr(t, err, "watch")
-	defer w.Stop()
+	defer w.Stop(ctx)
 	testutil.Equal(t, opKeys(initDone(t, w)), []opKey{{natsgw.KeyValuePut, "config.a", "2"}}, "initial values: the latest of each key")
 
 	r1, err := kv.Put(ctx, "config.b", []byte("3"))
@@ -412,14 +412,14 @@ func TestKVWatch(t *testing.T) {
 	// Resume from a revision: every change from it on, then the marker.
 	rw, err := kv.Watch(ctx, "config.>", natsgw.WithResumeFromRevision(r1))
 	testutil.NoErr(t, err, "watch from a revision")
-	defer rw.Stop()
+	defer rw.Stop(ctx)
 	testutil.Equal(t, opKeys(initDone(t, rw)), []opKey{{natsgw.KeyValueDelete, "config.a", ""}, {natsgw.KeyValuePurge, "config.b", ""}},
 		"resumed watch (the purge removed config.b's put)")
 
 	// With history: every kept revision.
 	hw, err := kv.Watch(ctx, "other.*", natsgw.WithIncludeHistory())
 	testutil.NoErr(t, err, "watch with history")
-	defer hw.Stop()
+	defer hw.Stop(ctx)
 	testutil.Equal(t, opKeys(initDone(t, hw)), []opKey{{natsgw.KeyValuePut, "other.a", "x"}, {natsgw.KeyValuePut, "other.b", "y"}}, "history")
 
 	// Updates only: the marker first, then changes.
@@ -431,7 +431,7 @@ func TestKVWatch(t *testing.T) {
 	testutil.Equal(t, opKeys([]*natsgw.KeyValueEntry{nextEntry(t, uw, "update")}), []opKey{{natsgw.KeyValuePut, "z", "new"}}, "update")
 
 	// Stop ends the watch cleanly.
-	uw.Stop()
+	testutil.NoErr(t, uw.Stop(ctx), "stop")
 	for range uw.Updates() {
 	}
 	testutil.NoErr(t, uw.Err(), "err after Stop")
@@ -473,7 +473,7 @@ func TestKVWatchLargeValues(t *testing.T) {
 	}
 	w, err := kv.Watch(ctx, ">")
 	testutil.NoErr(t, err, "watch")
-	defer w.Stop()
+	defer w.Stop(ctx)
 	got := initDone(t, w)
 	testutil.Equal(t, len(got), 5, "entries")
 	for i, e := range got {
@@ -593,7 +593,7 @@ func TestKVKeys100k(t *testing.T) {
 func TestKVFilteredKeysAndEmptyBucket(t *testing.T) {
 	t.Parallel()
 	_, c, ctx := kvEnv(t)
-	_, err := c.CreateKeyValue(ctx, "empty", natsgw.KeyValueConfig{})
+	_, err := c.CreateKeyValue(ctx, natsgw.KeyValueConfig{Bucket: "empty"})
 	testutil.NoErr(t, err, "create bucket")
 	keys, err := c.KeyValue("empty").Keys(ctx)
 	testutil.NoErr(t, err, "keys of an empty bucket")
@@ -658,7 +658,7 @@ func TestKVCrossOrg(t *testing.T) {
 	kvTransports(t, func(t *testing.T, client func(org string) *natsgw.Client, ctx context.Context) {
 		acme := client("acme")
 		ax := acme.KeyValue("x")
-		_, err := acme.CreateKeyValue(ctx, "x", natsgw.KeyValueConfig{History: 10, Description: "acme's"})
+		_, err := acme.CreateKeyValue(ctx, natsgw.KeyValueConfig{Bucket: "x", History: 10, Description: "acme's"})
 		testutil.NoErr(t, err, "acme creates x")
 		r, err := ax.Put(ctx, "k", []byte("acme"))
 		testutil.NoErr(t, err, "acme put")
@@ -682,7 +682,7 @@ func TestKVCrossOrg(t *testing.T) {
 				what := func(rpc string) string { return fmt.Sprintf("org %s bucket %s: %s", org, bucket, rpc) }
 				_, err := kv.Status(ctx)
 				testutil.ErrIs(t, err, natsgw.ErrNotFound, what("GetBucket"))
-				_, err = other.UpdateKeyValue(ctx, bucket, natsgw.KeyValueConfig{History: 1})
+				_, err = other.UpdateKeyValue(ctx, natsgw.KeyValueConfig{Bucket: bucket, History: 1})
 				testutil.ErrIs(t, err, natsgw.ErrNotFound, what("UpdateBucket"))
 				testutil.ErrIs(t, other.DeleteKeyValue(ctx, bucket), natsgw.ErrNotFound, what("DeleteBucket"))
 				_, err = kv.Get(ctx, "k")
@@ -697,7 +697,7 @@ func TestKVCrossOrg(t *testing.T) {
 				testutil.ErrIs(t, err, natsgw.ErrNotFound, what("History"))
 				_, err = kv.Watch(ctx, ">")
 				testutil.ErrIs(t, err, natsgw.ErrNotFound, what("Watch"))
-				list, err := other.ListKeyValues(ctx)
+				list, err := other.KeyValues(ctx)
 				testutil.NoErr(t, err, what("ListBuckets"))
 				testutil.Equal(t, len(list), 0, what("ListBuckets"))
 			}
@@ -711,19 +711,19 @@ func TestKVCrossOrg(t *testing.T) {
 			testutil.NoErr(t, err, org+": Create")
 			_, err = kv.Put(ctx, "k", []byte(org))
 			testutil.NoErr(t, err, org+": Put")
-			_, err = other.CreateKeyValue(ctx, "y-z", natsgw.KeyValueConfig{History: 3})
+			_, err = other.CreateKeyValue(ctx, natsgw.KeyValueConfig{Bucket: "y-z", History: 3})
 			testutil.NoErr(t, err, org+": CreateBucket of a name acme has")
-			_, err = other.UpdateKeyValue(ctx, "x", natsgw.KeyValueConfig{History: 2})
+			_, err = other.UpdateKeyValue(ctx, natsgw.KeyValueConfig{Bucket: "x", History: 2})
 			testutil.NoErr(t, err, org+": UpdateBucket of its own x")
 			check()
-			list, err := other.ListKeyValues(ctx)
+			list, err := other.KeyValues(ctx)
 			testutil.NoErr(t, err, org+": ListBuckets")
 			testutil.Equal(t, len(list), 2, org+": its own buckets")
 			testutil.Equal(t, [2]string{list[0].Bucket, list[1].Bucket}, [2]string{"x", "y-z"}, org+": its own buckets")
 			w, err := kv.Watch(ctx, ">")
 			testutil.NoErr(t, err, org+": Watch its own x")
 			testutil.Equal(t, opKeys(initDone(t, w)), []opKey{{natsgw.KeyValuePut, "k", org}}, org+": its own values")
-			w.Stop()
+			testutil.NoErr(t, w.Stop(ctx), "stop the watch")
 			h, err := kv.History(ctx, "k")
 			testutil.NoErr(t, err, org+": History")
 			testutil.Equal(t, len(h), 2, org+": its own history")
@@ -735,7 +735,7 @@ func TestKVCrossOrg(t *testing.T) {
 			testutil.NoErr(t, other.DeleteKeyValue(ctx, "x"), org+": DeleteBucket")
 			check()
 		}
-		list, err := acme.ListKeyValues(ctx)
+		list, err := acme.KeyValues(ctx)
 		testutil.NoErr(t, err, "acme ListBuckets")
 		testutil.Equal(t, len(list), 2, "acme's buckets")
 		testutil.Equal(t, [2]string{list[0].Bucket, list[1].Bucket}, [2]string{"x", "y-z"}, "acme's buckets")
@@ -754,7 +754,7 @@ func TestKVInvalidNames(t *testing.T) {
 			kvField(t, err, "bucket", fmt.Sprintf("get from bucket %q", b))
 			_, err = kv.Watch(ctx, ">")
 			kvField(t, err, "bucket", fmt.Sprintf("watch bucket %q", b))
-			_, err = c.CreateKeyValue(ctx, b, natsgw.KeyValueConfig{})
+			_, err = c.CreateKeyValue(ctx, natsgw.KeyValueConfig{Bucket: b})
 			kvField(t, err, "bucket", fmt.Sprintf("create bucket %q", b))
 			kvField(t, c.DeleteKeyValue(ctx, b), "bucket", fmt.Sprintf("delete bucket %q", b))
 		}
@@ -799,7 +799,8 @@ func TestKVInvalidNames(t *testing.T) {
 			{natsgw.KeyValueConfig{Description: strings.Repeat("d", 4097)}, "config.description"},
 			{natsgw.KeyValueConfig{Replicas: 3}, "config"}, // JetStream: not clustered
 		} {
-			_, err := c.CreateKeyValue(ctx, "cfg", tc.cfg)
+			tc.cfg.Bucket = "cfg"
+			_, err := c.CreateKeyValue(ctx, tc.cfg)
 			kvField(t, err, tc.field, fmt.Sprintf("create with %+v", tc.cfg))
 		}
 	})
@@ -819,7 +820,7 @@ func TestKVLimits(t *testing.T) {
 	_, err = c.KeyValue("any").Put(ctx, "k", make([]byte, 64<<10))
 	testutil.NoErr(t, err, "value at the max payload")
 
-	_, err = c.CreateKeyValue(ctx, "small", natsgw.KeyValueConfig{MaxValueSize: 100, MaxBytes: 4096})
+	_, err = c.CreateKeyValue(ctx, natsgw.KeyValueConfig{Bucket: "small", MaxValueSize: 100, MaxBytes: 4096})
 	testutil.NoErr(t, err, "create bucket with limits")
 	small := c.KeyValue("small")
 	_, err = small.Put(ctx, "k", make([]byte, 101))
@@ -846,34 +847,36 @@ func TestKVBucketManagement(t *testing.T) {
 	srv, c, ctx := kvEnv(t)
 
 	cfg := natsgw.KeyValueConfig{
-		Description: "sessions", History: 10, TTL: time.Hour, MaxBytes: 1 << 20, MaxValueSize: 1024,
+		Bucket: "sessions", Description: "sessions", History: 10, TTL: time.Hour, MaxBytes: 1 << 20, MaxValueSize: 1024,
 		Memory: true, Replicas: 1, LimitMarkerTTL: 5 * time.Second,
 	}
-	st, err := c.CreateKeyValue(ctx, "sessions", cfg)
+	st, err := c.CreateKeyValue(ctx, cfg)
 	testutil.NoErr(t, err, "create")
 	testutil.Equal(t, st.Config, cfg, "config")
 	testutil.Equal(t, [3]any{st.Bucket, st.Values, st.KeyTTLAllowed}, [3]any{"sessions", uint64(0), true}, "status")
 	if time.Since(st.Created) > time.Minute {
 		t.Fatalf("created %v", st.Created)
 	}
-	_, err = c.CreateKeyValue(ctx, "sessions", cfg)
+	_, err = c.CreateKeyValue(ctx, cfg)
 	testutil.NoErr(t, err, "create again with the same config")
-	_, err = c.CreateKeyValue(ctx, "sessions", natsgw.KeyValueConfig{History: 3})
+	_, err = c.CreateKeyValue(ctx, natsgw.KeyValueConfig{Bucket: "sessions", History: 3})
 	testutil.ErrIs(t, err, natsgw.ErrAlreadyExists, "create again with another config")
 
 	cfg.History, cfg.TTL = 20, 0
-	st, err = c.UpdateKeyValue(ctx, "sessions", cfg)
+	st, err = c.UpdateKeyValue(ctx, cfg)
 	testutil.NoErr(t, err, "update")
 	testutil.Equal(t, st.Config, cfg, "updated config")
 	cfg.Memory = false
-	_, err = c.UpdateKeyValue(ctx, "sessions", cfg)
+	_, err = c.UpdateKeyValue(ctx, cfg)
 	kvField(t, err, "config.storage", "update of the storage")
-	_, err = c.UpdateKeyValue(ctx, "nope", cfg)
+	missing := cfg
+	missing.Bucket = "nope"
+	_, err = c.UpdateKeyValue(ctx, missing)
 	testutil.ErrIs(t, err, natsgw.ErrNotFound, "update of a missing bucket")
 
 	_, err = c.KeyValue("auto").Put(ctx, "k", []byte("v"))
 	testutil.NoErr(t, err, "auto-create")
-	list, err := c.ListKeyValues(ctx)
+	list, err := c.KeyValues(ctx)
 	testutil.NoErr(t, err, "list")
 	testutil.Equal(t, len(list), 2, "buckets")
 	testutil.Equal(t, [2]string{list[0].Bucket, list[1].Bucket}, [2]string{"auto", "sessions"}, "sorted buckets")
@@ -945,7 +948,7 @@ func TestKVTwoGateways(t *testing.T) {
 	testutil.ErrIs(t, err, natsgw.ErrNotFound, "get through gateway 2 after the delete")
 	w, err := c2.KeyValue("race").Watch(ctx, ">")
 	if err == nil {
-		w.Stop()
+		testutil.NoErr(t, w.Stop(ctx), "stop the watch")
 	}
 	testutil.ErrIs(t, err, natsgw.ErrNotFound, "watch through gateway 2 after the delete")
 	r, err := c2.KeyValue("race").Put(ctx, "k1", []byte("again"))
@@ -978,10 +981,10 @@ func TestKVWatchGatewayRestart(t *testing.T) {
 	kv := c.KeyValue("w")
 	all, err := kv.Watch(ctx, ">")
 	testutil.NoErr(t, err, "watch")
-	defer all.Stop()
+	defer all.Stop(ctx)
 	fresh, err := kv.Watch(ctx, "b", natsgw.WithUpdatesOnly())
 	testutil.NoErr(t, err, "watch updates only")
-	defer fresh.Stop()
+	defer fresh.Stop(ctx)
 	testutil.Equal(t, opKeys(initDone(t, all)), []opKey{{natsgw.KeyValuePut, "a", "1"}, {natsgw.KeyValuePut, "b", "0"}}, "initial values")
 	testutil.Equal(t, len(initDone(t, fresh)), 0, "updates only: no initial values")
 
@@ -1033,7 +1036,7 @@ func TestKVWatchBucketDeleted(t *testing.T) {
 	testutil.NoErr(t, err, "put")
 	w, err := kv.Watch(ctx, ">")
 	testutil.NoErr(t, err, "watch")
-	defer w.Stop()
+	defer w.Stop(ctx)
 	initDone(t, w)
 	testutil.NoErr(t, other.Client(t, natsgw.WithOrg("acme")).DeleteKeyValue(ctx, "doomed"), "delete the bucket through another gateway")
 	select {

@@ -54,7 +54,7 @@ func TestDeepHealth(t *testing.T) {
 	h, err := c.Health(ctx)
 	testutil.NoErr(t, err, "health")
 	testutil.Equal(t, [2]time.Duration{h.NATSRTT, h.JetStreamRTT}, [2]time.Duration{}, "round trips of a plain check")
-	h, err = c.Health(ctx, natsgw.DeepHealth())
+	h, err = c.Health(ctx, natsgw.WithDeepHealth())
 	testutil.NoErr(t, err, "deep health")
 	if !h.Healthy || h.Reason != "" || h.NATSRTT <= 0 || h.JetStreamRTT <= 0 {
 		t.Fatalf("deep health = %+v, want healthy with both round trips", h)
@@ -69,7 +69,7 @@ func TestDeepHealth(t *testing.T) {
 	testutil.Equal(t, [2]any{st.Values(), st.BackingStore()}, [2]any{uint64(1), "JetStream"}, "one key")
 	for _, org := range []string{"acme", "default", "natsgw"} {
 		oc := srv.Client(t, natsgw.WithOrg(org))
-		list, err := oc.ListKeyValues(ctx)
+		list, err := oc.KeyValues(ctx)
 		testutil.NoErr(t, err, org+": list buckets")
 		testutil.Equal(t, len(list), 0, org+": buckets")
 		stats, err := oc.Statistics(ctx)
@@ -79,7 +79,7 @@ func TestDeepHealth(t *testing.T) {
 
 	testutil.NoErr(t, js.DeleteKeyValue(ctx, "_natsgw_health"), "delete the health bucket")
 	testutil.Poll(t, "deep health recreating its bucket", func() error {
-		h, err := c.Health(ctx, natsgw.DeepHealth())
+		h, err := c.Health(ctx, natsgw.WithDeepHealth())
 		if err != nil {
 			return err
 		}

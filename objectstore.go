@@ -109,52 +109,46 @@ func (c *Client) objects() natsgwv1.ObjectStoreServiceClient {
 
 // --- buckets ---
 
-// ObjectStoreOption configures CreateObjectStore.
-type ObjectStoreOption func(*natsgwv1.CreateObjectBucketRequest)
-
-// WithObjectStoreDescription describes the bucket. Default: none.
-func WithObjectStoreDescription(d string) ObjectStoreOption {
-	return func(r *natsgwv1.CreateObjectBucketRequest) { r.Description = d }
+// ObjectStoreConfig configures an object store bucket.
+type ObjectStoreConfig struct {
+	// Bucket is the bucket's name: letters, digits, '_' and '-'. Required.
+	Bucket string
+	// Description is free text. Default: none.
+	Description string
+	// MaxBytes limits the bytes the bucket holds; a Put that would exceed it
+	// fails with ErrResourceExhausted and stores nothing. Default 0: no
+	// limit of its own.
+	MaxBytes int64
+	// TTL removes objects older than it (at least 1 s). Default 0: objects
+	// are kept until deleted.
+	TTL time.Duration
+	// Memory keeps the bucket in memory (lost when NATS restarts). Default
+	// false: file storage.
+	Memory bool
+	// Replicas is the number of copies, 1 to 5; more than 1 needs a
+	// clustered NATS. Default 0: 1.
+	Replicas int
 }
 
-// WithObjectStoreMaxBytes limits the bytes the bucket holds; a Put that
-// would exceed it fails with ErrResourceExhausted and stores nothing.
-// Default: no limit of its own.
-func WithObjectStoreMaxBytes(n int64) ObjectStoreOption {
-	return func(r *natsgwv1.CreateObjectBucketRequest) { r.MaxBytes = n }
-}
-
-// WithObjectStoreTTL removes objects older than d (at least 1 s). Default:
-// objects are kept until deleted.
-func WithObjectStoreTTL(d time.Duration) ObjectStoreOption {
-	return func(r *natsgwv1.CreateObjectBucketRequest) { r.Ttl = durationpb.New(d) }
-}
-
-// WithObjectStoreMemory keeps the bucket in memory (lost when NATS
-// restarts). Default: file storage.
-func WithObjectStoreMemory() ObjectStoreOption {
-	return func(r *natsgwv1.CreateObjectBucketRequest) {
-		r.Storage = natsgwv1.ObjectStorage_OBJECT_STORAGE_MEMORY
-	}
-}
-
-// WithObjectStoreReplicas keeps n copies (1 to 5; more than 1 needs a
-// clustered NATS). Default: 1.
-func WithObjectStoreReplicas(n int) ObjectStoreOption {
-	return func(r *natsgwv1.CreateObjectBucketRequest) { r.Replicas = int32(n) }
-}
-
-// CreateObjectStore creates an object store bucket. Creating one that exists
-// with the same settings succeeds; with other settings it fails with
-// ErrAlreadyExists. Buckets need not be created first: the first Put to a
-// missing bucket creates it with the defaults.
-func (c *Client) CreateObjectStore(ctx context.Context, bucket string, opts ...ObjectStoreOption) (*ObjectStoreInfo, error) {
-	req := &natsgwv1.CreateObjectBucketRequest{Bucket: bucket}
-	for _, o := range opts {
-		o(req)
-	}
-	if err := checkUTF8("description", req.Description); err != nil {
+// CreateObjectStore creates the object store bucket cfg.Bucket. Creating
+// one that exists with the same settings succeeds; with other settings it
+// fails with ErrAlreadyExists. Buckets need not be created first: the first
+// Put to a missing bucket creates it with the defaults.
+func (c *Client) CreateObjectStore(ctx context.Context, cfg ObjectStoreConfig) (*ObjectStoreInfo, error) {
+	if err := checkUTF8("description", cfg.Description); err != nil {
 		return nil, err
+	}
+	req := &natsgwv1.CreateObjectBucketRequest{
+		Bucket:      cfg.Bucket,
+		Description: cfg.Description,
+		MaxBytes:    cfg.MaxBytes,
+		Replicas:    int32(cfg.Replicas),
+	}
+	if cfg.TTL != 0 {
+		req.Ttl = durationpb.New(cfg.TTL)
+	}
+	if cfg.Memory {
+		req.Storage = natsgwv1.ObjectStorage_OBJECT_STORAGE_MEMORY
 	}
 	r, err := c.objects().CreateObjectBucket(ctx, req)
 	if err != nil {
@@ -201,25 +195,32 @@ func (c *Client) ObjectStore(bucket string) *ObjectStore {
 func (s *ObjectStore) Bucket() string { return s.bucket }
 
 // PutObjectOption configures Put.
-type PutObjectOption func(*natsgwv1.PutObjectHeader)
+type PutObjectOption func(*putObjectOptions)
+
+type putObjectOptions struct {
+	description    string
+	metadata       map[string]string
+	expectedSize   *uint64
+	expectedSHA256 []byte
+}
 
 // WithObjectDescription describes the object. Default: none.
 func WithObjectDescription(d string) PutObjectOption {
-	return func(h *natsgwv1.PutObjectHeader) { h.Description = d }
+	return func(o *putObjectOptions) { o.description = d }
 }
 
 // WithObjectMetadata attaches metadata (at most 64 entries; keys of letters,
 // digits, '-', '_' and '.'). Default: none.
 func WithObjectMetadata(md map[string]string) PutObjectOption {
-	return func(h *natsgwv1.PutObjectHeader) { h.Metadata = md }
+	return func(o *putObjectOptions) { o.metadata = md }
 }
 
 // WithExpectedSize makes Put fail with ErrFailedPrecondition, storing
 // nothing, unless the data is exactly n bytes. Default: any size.
 func WithExpectedSize(n int64) PutObjectOption {
-	return func(h *natsgwv1.PutObjectHeader) {
+	return func(o *putObjectOptions) {
 		u := uint64(n)
-		h.ExpectedSize = &u
+		o.expectedSize = &u
 	}
 }
 
@@ -227,7 +228,7 @@ func WithExpectedSize(n int64) PutObjectOption {
 // nothing, unless the data's SHA-256 digest is sum (32 bytes). The gateway
 // checks it before the object becomes visible. Default: no check.
 func WithExpectedSHA256(sum []byte) PutObjectOption {
-	return func(h *natsgwv1.PutObjectHeader) { h.ExpectedSha256 = sum }
+	return func(o *putObjectOptions) { o.expectedSHA256 = sum }
 }
 
 // putFrame is the data carried by one PutObject frame (the gateway accepts
@@ -274,9 +275,14 @@ func (s *ObjectStore) put(ctx context.Context, name string, next func() ([]byte,
 	if err := s.c.errIfClosed(); err != nil {
 		return nil, err
 	}
-	hdr := &natsgwv1.PutObjectHeader{Bucket: s.bucket, Name: name}
-	for _, o := range opts {
-		o(hdr)
+	var o putObjectOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	hdr := &natsgwv1.PutObjectHeader{
+		Bucket: s.bucket, Name: name,
+		Description: o.description, Metadata: o.metadata,
+		ExpectedSize: o.expectedSize, ExpectedSha256: o.expectedSHA256,
 	}
 	if err := checkObjectStrings("header", hdr.Name, hdr.Description, hdr.Metadata); err != nil {
 		return nil, err
@@ -324,14 +330,18 @@ func (s *ObjectStore) putStreamError(stream natsgwv1.ObjectStoreService_PutObjec
 }
 
 // GetObjectOption configures Get.
-type GetObjectOption func(*natsgwv1.GetObjectRequest)
+type GetObjectOption func(*getObjectOptions)
+
+type getObjectOptions struct {
+	offset, length uint64
+}
 
 // WithRange reads length bytes from offset (length 0: to the end; a range
 // past the end is cut there; an offset past the end is ErrInvalidArgument).
 // Default: the whole object.
 func WithRange(offset, length int64) GetObjectOption {
-	return func(r *natsgwv1.GetObjectRequest) {
-		r.Offset, r.Length = uint64(max(offset, 0)), uint64(max(length, 0))
+	return func(o *getObjectOptions) {
+		o.offset, o.length = uint64(max(offset, 0)), uint64(max(length, 0))
 	}
 }
 
@@ -361,10 +371,11 @@ func (s *ObjectStore) Get(ctx context.Context, name string, opts ...GetObjectOpt
 	if err := checkUTF8("name", name); err != nil {
 		return nil, err
 	}
-	req := &natsgwv1.GetObjectRequest{Bucket: s.bucket, Name: name}
-	for _, o := range opts {
-		o(req)
+	var o getObjectOptions
+	for _, opt := range opts {
+		opt(&o)
 	}
+	req := &natsgwv1.GetObjectRequest{Bucket: s.bucket, Name: name, Offset: o.offset, Length: o.length}
 	ctx, cancel := context.WithCancel(ctx)
 	stop := context.AfterFunc(s.c.ctx, cancel)
 	stream, err := s.c.objects().GetObject(ctx, req)
@@ -513,18 +524,23 @@ func (s *ObjectStore) Info(ctx context.Context, name string) (*ObjectInfo, error
 }
 
 // ListObjectsOption configures List.
-type ListObjectsOption func(*natsgwv1.ListObjectsRequest)
+type ListObjectsOption func(*listObjectsOptions)
+
+type listObjectsOptions struct {
+	prefix   string
+	pageSize uint32
+}
 
 // WithNamePrefix lists only objects whose name starts with prefix. Default:
 // all.
 func WithNamePrefix(prefix string) ListObjectsOption {
-	return func(r *natsgwv1.ListObjectsRequest) { r.Prefix = prefix }
+	return func(o *listObjectsOptions) { o.prefix = prefix }
 }
 
 // WithPageSize sets how many objects each call to the gateway returns (1 to
 // 1000). Default: 100.
 func WithPageSize(n int) ListObjectsOption {
-	return func(r *natsgwv1.ListObjectsRequest) { r.PageSize = uint32(max(n, 0)) }
+	return func(o *listObjectsOptions) { o.pageSize = uint32(max(n, 0)) }
 }
 
 // List iterates over the bucket's objects in the order they were last
@@ -538,10 +554,11 @@ func WithPageSize(n int) ListObjectsOption {
 //	}
 func (s *ObjectStore) List(ctx context.Context, opts ...ListObjectsOption) iter.Seq2[*ObjectInfo, error] {
 	return func(yield func(*ObjectInfo, error) bool) {
-		req := &natsgwv1.ListObjectsRequest{Bucket: s.bucket}
-		for _, o := range opts {
-			o(req)
+		var o listObjectsOptions
+		for _, opt := range opts {
+			opt(&o)
 		}
+		req := &natsgwv1.ListObjectsRequest{Bucket: s.bucket, Prefix: o.prefix, PageSize: o.pageSize}
 		if err := checkUTF8("prefix", req.Prefix); err != nil {
 			yield(nil, err)
 			return
@@ -575,35 +592,41 @@ func (s *ObjectStore) Delete(ctx context.Context, name string) error {
 }
 
 // UpdateMetaOption says what UpdateMeta changes.
-type UpdateMetaOption func(*natsgwv1.UpdateObjectMetaRequest)
+type UpdateMetaOption func(*updateMetaOptions)
 
-// RenameObject gives the object a new name; ErrAlreadyExists if an object
-// has it.
-func RenameObject(newName string) UpdateMetaOption {
-	return func(r *natsgwv1.UpdateObjectMetaRequest) { r.NewName = &newName }
+// updateMetaOptions: nil means "unchanged".
+type updateMetaOptions struct {
+	newName, description *string
+	metadata             *natsgwv1.ObjectMetadata
 }
 
-// SetObjectDescription replaces the object's description.
+// RenameObject gives the object a new name; ErrAlreadyExists if an object
+// has it. Default: the name is unchanged.
+func RenameObject(newName string) UpdateMetaOption {
+	return func(o *updateMetaOptions) { o.newName = &newName }
+}
+
+// SetObjectDescription replaces the object's description. Default: the
+// description is unchanged.
 func SetObjectDescription(d string) UpdateMetaOption {
-	return func(r *natsgwv1.UpdateObjectMetaRequest) { r.Description = &d }
+	return func(o *updateMetaOptions) { o.description = &d }
 }
 
 // SetObjectMetadata replaces all of the object's metadata (an empty map
-// clears it).
+// clears it). Default: the metadata is unchanged.
 func SetObjectMetadata(md map[string]string) UpdateMetaOption {
-	return func(r *natsgwv1.UpdateObjectMetaRequest) {
-		r.Metadata = &natsgwv1.ObjectMetadata{Entries: md}
-	}
+	return func(o *updateMetaOptions) { o.metadata = &natsgwv1.ObjectMetadata{Entries: md} }
 }
 
 // UpdateMeta changes an object's name, description or metadata without
 // touching its data; what is not mentioned stays. It returns the updated
 // info.
 func (s *ObjectStore) UpdateMeta(ctx context.Context, name string, opts ...UpdateMetaOption) (*ObjectInfo, error) {
-	req := &natsgwv1.UpdateObjectMetaRequest{Bucket: s.bucket, Name: name}
-	for _, o := range opts {
-		o(req)
+	var o updateMetaOptions
+	for _, opt := range opts {
+		opt(&o)
 	}
+	req := &natsgwv1.UpdateObjectMetaRequest{Bucket: s.bucket, Name: name, NewName: o.newName, Description: o.description, Metadata: o.metadata}
 	if err := checkObjectStrings("", name, req.GetDescription(), req.GetMetadata().GetEntries()); err != nil {
 		return nil, err
 	}

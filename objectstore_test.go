@@ -644,16 +644,15 @@ func TestObjectBuckets(t *testing.T) {
 	c := srv.Client(t, natsgw.WithOrg("acme"))
 	ctx := objCtx(t)
 
-	b, err := c.CreateObjectStore(ctx, "small", natsgw.WithObjectStoreMaxBytes(600<<10),
-		natsgw.WithObjectStoreDescription("tiny"), natsgw.WithObjectStoreTTL(time.Hour))
+	smallCfg := natsgw.ObjectStoreConfig{Bucket: "small", MaxBytes: 600 << 10, Description: "tiny", TTL: time.Hour}
+	b, err := c.CreateObjectStore(ctx, smallCfg)
 	testutil.NoErr(t, err, "create")
 	testutil.Equal(t, [3]any{b.Bucket, b.MaxBytes, b.TTL}, [3]any{"small", int64(600 << 10), time.Hour}, "settings")
-	_, err = c.CreateObjectStore(ctx, "small", natsgw.WithObjectStoreMaxBytes(600<<10),
-		natsgw.WithObjectStoreDescription("tiny"), natsgw.WithObjectStoreTTL(time.Hour))
+	_, err = c.CreateObjectStore(ctx, smallCfg)
 	testutil.NoErr(t, err, "create again with the same settings")
-	_, err = c.CreateObjectStore(ctx, "small", natsgw.WithObjectStoreMaxBytes(1<<20))
+	_, err = c.CreateObjectStore(ctx, natsgw.ObjectStoreConfig{Bucket: "small", MaxBytes: 1 << 20})
 	testutil.ErrIs(t, err, natsgw.ErrAlreadyExists, "create again with other settings")
-	_, err = c.CreateObjectStore(ctx, "mem", natsgw.WithObjectStoreMemory())
+	_, err = c.CreateObjectStore(ctx, natsgw.ObjectStoreConfig{Bucket: "mem", Memory: true})
 	testutil.NoErr(t, err, "create in memory")
 
 	// A put into a missing bucket creates it with the defaults.
@@ -708,7 +707,7 @@ func TestObjectOrgs(t *testing.T) {
 	bob := srv.Client(t, natsgw.WithOrg("bob"))
 	ctx := objCtx(t)
 
-	_, err := acme.CreateObjectStore(ctx, "docs", natsgw.WithObjectStoreDescription("acme's"))
+	_, err := acme.CreateObjectStore(ctx, natsgw.ObjectStoreConfig{Bucket: "docs", Description: "acme's"})
 	testutil.NoErr(t, err, "acme creates docs")
 	_, err = acme.ObjectStore("docs").PutBytes(ctx, "plan.txt", []byte("acme plan"))
 	testutil.NoErr(t, err, "acme puts")
@@ -740,7 +739,7 @@ func TestObjectOrgs(t *testing.T) {
 
 	// Bob's own "docs" and "acme_docs" are new buckets, independent of acme's.
 	for _, name := range []string{"docs", "acme_docs"} {
-		b, err := bob.CreateObjectStore(ctx, name)
+		b, err := bob.CreateObjectStore(ctx, natsgw.ObjectStoreConfig{Bucket: name})
 		testutil.NoErr(t, err, "CreateObjectBucket "+name)
 		testutil.Equal(t, b.Description, "", "bob's "+name+" is new")
 		_, err = bob.ObjectStore(name).PutBytes(ctx, "plan.txt", []byte("bob plan"))
@@ -812,7 +811,7 @@ func TestObjectInvalidArguments(t *testing.T) {
 		wantField(fmt.Sprintf("put into bucket %q", bucket), "header.bucket", err)
 		_, err = c.ObjectStore(bucket).Info(ctx, "x")
 		wantField(fmt.Sprintf("info in bucket %q", bucket), "bucket", err)
-		_, err = c.CreateObjectStore(ctx, bucket)
+		_, err = c.CreateObjectStore(ctx, natsgw.ObjectStoreConfig{Bucket: bucket})
 		wantField(fmt.Sprintf("create bucket %q", bucket), "bucket", err)
 	}
 	_, err = store.PutBytes(ctx, "x", nil, natsgw.WithObjectMetadata(map[string]string{"bad key": "v"}))
@@ -826,13 +825,13 @@ func TestObjectInvalidArguments(t *testing.T) {
 	for _, err := range store.List(ctx, natsgw.WithPageSize(1001)) {
 		wantField("page size", "page_size", err)
 	}
-	_, err = c.CreateObjectStore(ctx, "b", natsgw.WithObjectStoreReplicas(6))
+	_, err = c.CreateObjectStore(ctx, natsgw.ObjectStoreConfig{Bucket: "b", Replicas: 6})
 	wantField("replicas", "replicas", err)
-	_, err = c.CreateObjectStore(ctx, "b", natsgw.WithObjectStoreReplicas(3))
+	_, err = c.CreateObjectStore(ctx, natsgw.ObjectStoreConfig{Bucket: "b", Replicas: 3})
 	wantField("replicas without a cluster", "replicas", err)
-	_, err = c.CreateObjectStore(ctx, "b", natsgw.WithObjectStoreTTL(time.Millisecond))
+	_, err = c.CreateObjectStore(ctx, natsgw.ObjectStoreConfig{Bucket: "b", TTL: time.Millisecond})
 	wantField("ttl", "ttl", err)
-	_, err = c.CreateObjectStore(ctx, "b", natsgw.WithObjectStoreMaxBytes(-1))
+	_, err = c.CreateObjectStore(ctx, natsgw.ObjectStoreConfig{Bucket: "b", MaxBytes: -1})
 	wantField("max bytes", "max_bytes", err)
 }
 
@@ -879,4 +878,24 @@ func TestObjectInterop(t *testing.T) {
 	testutil.NoErr(t, err, "corrupt the info")
 	_, _, err = store.GetBytes(ctx, "from-nats")
 	testutil.ErrIs(t, err, natsgw.ErrDataLoss, "corrupt object")
+
+	// An empty object has no chunks to hash: its digest is still checked.
+	_, err = obs.PutBytes(ctx, "empty", nil)
+	testutil.NoErr(t, err, "raw put of an empty object")
+	got, _, err = store.GetBytes(ctx, "empty")
+	testutil.NoErr(t, err, "gateway get of an empty object")
+	testutil.Equal(t, len(got), 0, "empty read")
+	einfo, err := obs.GetInfo(ctx, "empty")
+	testutil.NoErr(t, err, "raw info of the empty object")
+	notEmpty := sha256.New()
+	notEmpty.Write([]byte("x"))
+	einfo.Digest = jetstream.GetObjectDigestValue(notEmpty)
+	b, _ = json.Marshal(einfo)
+	m = nats.NewMsg("$O." + raw.name + ".M." + base64.URLEncoding.EncodeToString([]byte("empty")))
+	m.Header.Set(jetstream.MsgRollup, jetstream.MsgRollupSubject)
+	m.Data = b
+	_, err = raw.js.PublishMsg(ctx, m)
+	testutil.NoErr(t, err, "corrupt the empty object's info")
+	_, _, err = store.GetBytes(ctx, "empty")
+	testutil.ErrIs(t, err, natsgw.ErrDataLoss, "empty object with the digest of other data")
 }

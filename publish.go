@@ -10,22 +10,35 @@ import (
 )
 
 // PublishOption adds to a published message.
-type PublishOption func(*Msg)
+type PublishOption func(*publishOptions)
 
-// WithHeader sets the message's headers.
-func WithHeader(h Header) PublishOption { return func(m *Msg) { m.Header = h } }
+// publishOptions fills the message being published.
+type publishOptions struct {
+	m *Msg
+}
+
+// newMsg builds the message that Publish and friends send.
+func newMsg(subject string, data []byte, opts []PublishOption) *Msg {
+	o := publishOptions{m: &Msg{Subject: subject, Data: data}}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o.m
+}
+
+// WithHeader sets the message's headers. Default: none.
+func WithHeader(h Header) PublishOption { return func(o *publishOptions) { o.m.Header = h } }
 
 // WithReplyTo asks receivers to reply to subject (in the caller's
-// organization).
-func WithReplyTo(subject string) PublishOption { return func(m *Msg) { m.Reply = subject } }
+// organization). Default: no reply subject.
+func WithReplyTo(subject string) PublishOption {
+	return func(o *publishOptions) { o.m.Reply = subject }
+}
 
 // Publish sends data to subject. It returns once the gateway has handed the
 // message to NATS; delivery is at most once, as in core NATS.
 func (c *Client) Publish(ctx context.Context, subject string, data []byte, opts ...PublishOption) error {
-	m := &Msg{Subject: subject, Data: data}
-	for _, o := range opts {
-		o(m)
-	}
+	m := newMsg(subject, data, opts)
 	return c.PublishMsg(ctx, m)
 }
 
@@ -55,10 +68,7 @@ func (c *Client) PublishBatch(ctx context.Context, msgs []*Msg) (int, error) {
 // deadline. It fails with ErrNoResponders when nobody listens on subject and
 // ErrTimeout when nobody answered in time.
 func (c *Client) Request(ctx context.Context, subject string, data []byte, opts ...PublishOption) (*Msg, error) {
-	m := &Msg{Subject: subject, Data: data}
-	for _, o := range opts {
-		o(m)
-	}
+	m := newMsg(subject, data, opts)
 	return c.RequestMsg(ctx, m)
 }
 

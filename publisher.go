@@ -108,11 +108,7 @@ func (c *Client) NewPublisher(ctx context.Context, opts ...PublisherOption) (*Pu
 
 // Publish queues data for subject.
 func (p *Publisher) Publish(subject string, data []byte, opts ...PublishOption) error {
-	m := &Msg{Subject: subject, Data: data}
-	for _, o := range opts {
-		o(m)
-	}
-	return p.PublishMsg(m)
+	return p.PublishMsg(newMsg(subject, data, opts))
 }
 
 // PublishMsg queues m. It blocks only while a full frame is being sent (the

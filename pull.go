@@ -164,29 +164,36 @@ func (c *Client) ackTokens(ctx context.Context, tokens []string, kind natsgwv1.A
 }
 
 // PullOption configures Pull.
-type PullOption func(*natsgwv1.PullRequest)
+type PullOption func(*pullOptions)
+
+type pullOptions struct {
+	maxWait *durationpb.Duration
+	noWait  bool
+}
 
 // WithMaxWait sets how long Pull waits when no message is available
 // (default 5 s, at most 5 minutes; also bounded by ctx).
 func WithMaxWait(d time.Duration) PullOption {
-	return func(r *natsgwv1.PullRequest) { r.MaxWait = durationpb.New(d) }
+	return func(o *pullOptions) { o.maxWait = durationpb.New(d) }
 }
 
-// WithNoWait makes Pull return at once with what is available.
-func WithNoWait() PullOption { return func(r *natsgwv1.PullRequest) { r.NoWait = true } }
+// WithNoWait makes Pull return at once with what is available. Default:
+// wait up to the max wait for a first message.
+func WithNoWait() PullOption { return func(o *pullOptions) { o.noWait = true } }
 
 // Pull reads up to batch messages (1-10000) from a consumer. It returns as
 // soon as at least one message is there, waiting up to the max wait when
 // none is; an empty result is not an error. Each message must be
-// acknowledged (StreamMsg.Ack, Client.AckMessage).
+// acknowledged (StreamMsg.Ack, Client.AckSeq).
 func (c *Client) Pull(ctx context.Context, stream, consumer string, batch int, opts ...PullOption) ([]*StreamMsg, error) {
 	if batch < 0 || batch > math.MaxUint32 {
 		return nil, fmt.Errorf("%w: batch must be between 1 and 10000", ErrInvalidArgument)
 	}
-	req := &natsgwv1.PullRequest{Stream: stream, Consumer: consumer, Batch: uint32(batch)}
-	for _, o := range opts {
-		o(req)
+	var o pullOptions
+	for _, opt := range opts {
+		opt(&o)
 	}
+	req := &natsgwv1.PullRequest{Stream: stream, Consumer: consumer, Batch: uint32(batch), MaxWait: o.maxWait, NoWait: o.noWait}
 	r, err := c.consumers.Pull(ctx, req)
 	if err != nil {
 		return nil, convertError(err)
@@ -199,12 +206,12 @@ func (c *Client) Pull(ctx context.Context, stream, consumer string, batch int, o
 	return out, nil
 }
 
-// AckMessage acknowledges, by stream sequence, a message this client pulled
+// AckSeq acknowledges, by stream sequence, a message this client pulled
 // from stream through consumer (the brief's ack_message(stream, consumer,
 // sequence)). The client remembers the ack tokens of the last 65536
 // messages it pulled and has not acknowledged; for any other message
-// AckMessage fails with ErrNotFound. Confirmed by NATS, like Ack.
-func (c *Client) AckMessage(ctx context.Context, stream, consumer string, seq uint64) error {
+// AckSeq fails with ErrNotFound. Confirmed by NATS, like Ack.
+func (c *Client) AckSeq(ctx context.Context, stream, consumer string, seq uint64) error {
 	tok, ok := c.pulled.take(tokenKey{stream, consumer, seq})
 	if !ok {
 		return fmt.Errorf("%w: no message %d of stream %q pulled through consumer %q by this client is waiting for an ack", ErrNotFound, seq, stream, consumer)
@@ -216,7 +223,7 @@ func (c *Client) AckMessage(ctx context.Context, stream, consumer string, seq ui
 	return err
 }
 
-// maxRememberedTokens bounds the ack tokens a Client keeps for AckMessage.
+// maxRememberedTokens bounds the ack tokens a Client keeps for AckSeq.
 const maxRememberedTokens = 1 << 16
 
 type tokenKey struct {

@@ -57,8 +57,8 @@ func TestStatistics(t *testing.T) {
 	testutil.Poll(t, "acme statistics", func() error {
 		var err error
 		st, err = acme.Statistics(ctx)
-		if err == nil && st.Messages != 3 {
-			return fmt.Errorf("messages %d, want 3", st.Messages)
+		if err == nil && st.Msgs != 3 {
+			return fmt.Errorf("messages %d, want 3", st.Msgs)
 		}
 		return err
 	})
@@ -71,7 +71,7 @@ func TestStatistics(t *testing.T) {
 
 	bst, err := bob.Statistics(ctx)
 	testutil.NoErr(t, err, "bob statistics")
-	testutil.Equal(t, [6]uint64{bst.Streams, bst.Messages, bst.KeyValueBuckets, bst.ObjectBuckets, bst.Subscriptions, bst.OutMsgs}, [6]uint64{1, 1, 1, 0, 0, 0}, "bob sees only his own")
+	testutil.Equal(t, [6]uint64{bst.Streams, bst.Msgs, bst.KeyValueBuckets, bst.ObjectBuckets, bst.Subscriptions, bst.OutMsgs}, [6]uint64{1, 1, 1, 0, 0, 0}, "bob sees only his own")
 	testutil.Equal(t, bst.InMsgs, uint64(1), "bob's traffic")
 
 	empty, err := srv.Client(t, natsgw.WithOrg("nobody")).Statistics(ctx)

@@ -201,21 +201,25 @@ func (c *Client) DeleteStream(ctx context.Context, name string) error {
 }
 
 // StreamInfoOption configures StreamInfo.
-type StreamInfoOption func(*natsgwv1.GetStreamRequest)
+type StreamInfoOption func(*streamInfoOptions)
+
+type streamInfoOptions struct {
+	subjectsFilter string
+}
 
 // WithSubjectsFilter makes StreamInfo count messages per subject matching
-// filter (">" for all) in State.Subjects.
+// filter (">" for all) in State.Subjects. Default: no per-subject counts.
 func WithSubjectsFilter(filter string) StreamInfoOption {
-	return func(r *natsgwv1.GetStreamRequest) { r.SubjectsFilter = filter }
+	return func(o *streamInfoOptions) { o.subjectsFilter = filter }
 }
 
 // StreamInfo returns a stream's configuration and state.
 func (c *Client) StreamInfo(ctx context.Context, name string, opts ...StreamInfoOption) (*StreamInfo, error) {
-	req := &natsgwv1.GetStreamRequest{Name: name}
-	for _, o := range opts {
-		o(req)
+	var o streamInfoOptions
+	for _, opt := range opts {
+		opt(&o)
 	}
-	r, err := c.streams.GetStream(ctx, req)
+	r, err := c.streams.GetStream(ctx, &natsgwv1.GetStreamRequest{Name: name, SubjectsFilter: o.subjectsFilter})
 	if err != nil {
 		return nil, convertError(err)
 	}
@@ -237,31 +241,38 @@ func (c *Client) Streams(ctx context.Context) ([]*StreamInfo, error) {
 }
 
 // PurgeOption narrows PurgeStream.
-type PurgeOption func(*natsgwv1.PurgeStreamRequest)
+type PurgeOption func(*purgeOptions)
 
-// WithPurgeSubject purges only messages on subject (or pattern).
+type purgeOptions struct {
+	subject    string
+	keep, upTo uint64
+}
+
+// WithPurgeSubject purges only messages on subject (or pattern). Default:
+// every subject.
 func WithPurgeSubject(subject string) PurgeOption {
-	return func(r *natsgwv1.PurgeStreamRequest) { r.Subject = subject }
+	return func(o *purgeOptions) { o.subject = subject }
 }
 
-// WithPurgeKeep keeps the newest n messages.
+// WithPurgeKeep keeps the newest n messages. Default: keep none.
 func WithPurgeKeep(n uint64) PurgeOption {
-	return func(r *natsgwv1.PurgeStreamRequest) { r.Keep = n }
+	return func(o *purgeOptions) { o.keep = n }
 }
 
-// WithPurgeUpTo purges messages with a sequence below seq.
+// WithPurgeUpTo purges messages with a sequence below seq. Default: every
+// sequence.
 func WithPurgeUpTo(seq uint64) PurgeOption {
-	return func(r *natsgwv1.PurgeStreamRequest) { r.UpToSequence = seq }
+	return func(o *purgeOptions) { o.upTo = seq }
 }
 
 // PurgeStream removes a stream's messages (all of them unless narrowed) and
 // returns how many were removed.
 func (c *Client) PurgeStream(ctx context.Context, name string, opts ...PurgeOption) (uint64, error) {
-	req := &natsgwv1.PurgeStreamRequest{Name: name}
-	for _, o := range opts {
-		o(req)
+	var o purgeOptions
+	for _, opt := range opts {
+		opt(&o)
 	}
-	r, err := c.streams.PurgeStream(ctx, req)
+	r, err := c.streams.PurgeStream(ctx, &natsgwv1.PurgeStreamRequest{Name: name, Subject: o.subject, Keep: o.keep, UpToSequence: o.upTo})
 	if err != nil {
 		return 0, convertError(err)
 	}
@@ -281,9 +292,9 @@ func storedFromProto(p *natsgwv1.StoredMessage) *StoredMsg {
 	return &StoredMsg{Subject: p.GetSubject(), Sequence: p.GetSequence(), Data: p.GetData(), Header: headerFromProto(p.GetHeaders()), Time: fromTS(p.GetTime())}
 }
 
-// StreamMessage reads the message with sequence seq. ErrNotFound if there
+// GetStreamMsg reads the message with sequence seq. ErrNotFound if there
 // is none.
-func (c *Client) StreamMessage(ctx context.Context, stream string, seq uint64) (*StoredMsg, error) {
+func (c *Client) GetStreamMsg(ctx context.Context, stream string, seq uint64) (*StoredMsg, error) {
 	r, err := c.streams.GetStreamMessage(ctx, &natsgwv1.GetStreamMessageRequest{Stream: stream, Sequence: seq})
 	if err != nil {
 		return nil, convertError(err)
@@ -291,9 +302,9 @@ func (c *Client) StreamMessage(ctx context.Context, stream string, seq uint64) (
 	return storedFromProto(r.GetMessage()), nil
 }
 
-// LastStreamMessage reads the last message on subject. ErrNotFound if
+// GetLastStreamMsg reads the last message on subject. ErrNotFound if
 // there is none.
-func (c *Client) LastStreamMessage(ctx context.Context, stream, subject string) (*StoredMsg, error) {
+func (c *Client) GetLastStreamMsg(ctx context.Context, stream, subject string) (*StoredMsg, error) {
 	r, err := c.streams.GetStreamMessage(ctx, &natsgwv1.GetStreamMessageRequest{Stream: stream, LastBySubject: subject})
 	if err != nil {
 		return nil, convertError(err)
@@ -301,8 +312,8 @@ func (c *Client) LastStreamMessage(ctx context.Context, stream, subject string) 
 	return storedFromProto(r.GetMessage()), nil
 }
 
-// DeleteStreamMessage removes the message with sequence seq.
-func (c *Client) DeleteStreamMessage(ctx context.Context, stream string, seq uint64) error {
+// DeleteStreamMsg removes the message with sequence seq.
+func (c *Client) DeleteStreamMsg(ctx context.Context, stream string, seq uint64) error {
 	_, err := c.streams.DeleteStreamMessage(ctx, &natsgwv1.DeleteStreamMessageRequest{Stream: stream, Sequence: seq})
 	return convertError(err)
 }

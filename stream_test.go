@@ -69,7 +69,7 @@ func TestTaskQueueFlow(t *testing.T) {
 				testutil.Equal(t, len(m.Header), 0, "headers (the publisher set none)")
 				var task map[string]any
 				testutil.NoErr(t, json.Unmarshal(m.Data, &task), "task json")
-				testutil.NoErr(t, c.AckMessage(ctx, "TASKS", "worker-1", m.Sequence), "ack_message")
+				testutil.NoErr(t, c.AckSeq(ctx, "TASKS", "worker-1", m.Sequence), "ack_message")
 			}
 			ci, err := c.ConsumerInfo(ctx, "TASKS", "worker-1")
 			testutil.NoErr(t, err, "consumer info")
@@ -136,20 +136,20 @@ func TestStreamManagement(t *testing.T) {
 	testutil.Equal(t, [3]uint64{si.State.Msgs, si.State.FirstSeq, si.State.LastSeq}, [3]uint64{3, 2, 4}, "max msgs 3 kept the newest")
 	testutil.Equal(t, si.State.Subjects, map[string]uint64{"events.user.login": 1, "events.user.logout": 1}, "subject counts")
 
-	m, err := c.StreamMessage(ctx, "EVENTS", 3)
+	m, err := c.GetStreamMsg(ctx, "EVENTS", 3)
 	testutil.NoErr(t, err, "get by sequence")
 	testutil.Equal(t, [3]string{m.Subject, string(m.Data), m.Header.Get("n")}, [3]string{"events.order.created", "2", "2"}, "message 3")
 	testutil.Equal(t, m.Header, natsgw.Header{"n": {"2"}}, "headers of message 3: the publisher's only")
-	last, err := c.LastStreamMessage(ctx, "EVENTS", "events.user.login")
+	last, err := c.GetLastStreamMsg(ctx, "EVENTS", "events.user.login")
 	testutil.NoErr(t, err, "get last by subject")
 	testutil.Equal(t, last.Sequence, uint64(4), "last login")
-	_, err = c.StreamMessage(ctx, "EVENTS", 1)
+	_, err = c.GetStreamMsg(ctx, "EVENTS", 1)
 	testutil.ErrIs(t, err, natsgw.ErrNotFound, "message gone by the limit")
-	_, err = c.LastStreamMessage(ctx, "EVENTS", "events.none")
+	_, err = c.GetLastStreamMsg(ctx, "EVENTS", "events.none")
 	testutil.ErrIs(t, err, natsgw.ErrNotFound, "no message on a subject")
 
-	testutil.NoErr(t, c.DeleteStreamMessage(ctx, "EVENTS", 3), "delete message")
-	testutil.ErrIs(t, c.DeleteStreamMessage(ctx, "EVENTS", 3), natsgw.ErrNotFound, "delete it again")
+	testutil.NoErr(t, c.DeleteStreamMsg(ctx, "EVENTS", 3), "delete message")
+	testutil.ErrIs(t, c.DeleteStreamMsg(ctx, "EVENTS", 3), natsgw.ErrNotFound, "delete it again")
 
 	n, err := c.PurgeStream(ctx, "EVENTS", natsgw.WithPurgeSubject("events.user.logout"))
 	testutil.NoErr(t, err, "purge subject")
@@ -230,17 +230,17 @@ func TestPerMessageTTL(t *testing.T) {
 	testutil.NoErr(t, err, "publish with ttl")
 	_, err = c.PublishToStream(ctx, "T", "t.long", []byte("stays"))
 	testutil.NoErr(t, err, "publish without ttl")
-	m, err := c.StreamMessage(ctx, "T", 1)
+	m, err := c.GetStreamMsg(ctx, "T", 1)
 	testutil.NoErr(t, err, "read it before it expires")
 	testutil.Equal(t, m.Header.Get("Nats-TTL"), "1s", "ttl header")
 	testutil.Poll(t, "message with a TTL expires", func() error {
-		_, err := c.StreamMessage(ctx, "T", 1)
+		_, err := c.GetStreamMsg(ctx, "T", 1)
 		if !errors.Is(err, natsgw.ErrNotFound) {
 			return fmt.Errorf("still there (%v)", err)
 		}
 		return nil
 	})
-	_, err = c.StreamMessage(ctx, "T", 2)
+	_, err = c.GetStreamMsg(ctx, "T", 2)
 	testutil.NoErr(t, err, "the other message stays")
 }
 

@@ -28,47 +28,53 @@ type PubAck struct {
 }
 
 // StreamPublishOption adds to a message published to a stream.
-type StreamPublishOption func(*natsgwv1.StreamPublish)
+type StreamPublishOption func(*streamPublishOptions)
+
+// streamPublishOptions is filled straight into the message's wire form:
+// options run once per published message, on a hot path.
+type streamPublishOptions struct {
+	p *natsgwv1.StreamPublish
+}
 
 // WithMsgID sets the message's deduplication id: within the stream's
 // duplicate window (default 2 minutes) a second message with the same id is
-// not stored (PubAck.Duplicate).
+// not stored (PubAck.Duplicate). Default: none.
 func WithMsgID(id string) StreamPublishOption {
-	return func(p *natsgwv1.StreamPublish) { p.MsgId = id }
+	return func(o *streamPublishOptions) { o.p.MsgId = id }
 }
 
 // WithExpectLastSequence stores the message only if the stream's last
 // sequence is seq (0: the stream is empty); otherwise the publish fails
-// with ErrFailedPrecondition.
+// with ErrFailedPrecondition. Default: no expectation.
 func WithExpectLastSequence(seq uint64) StreamPublishOption {
-	return func(p *natsgwv1.StreamPublish) { p.ExpectedLastSequence = &seq }
+	return func(o *streamPublishOptions) { o.p.ExpectedLastSequence = &seq }
 }
 
 // WithExpectLastSubjectSequence stores the message only if the last
 // message on its subject has sequence seq (0: none yet); otherwise the
-// publish fails with ErrFailedPrecondition.
+// publish fails with ErrFailedPrecondition. Default: no expectation.
 func WithExpectLastSubjectSequence(seq uint64) StreamPublishOption {
-	return func(p *natsgwv1.StreamPublish) { p.ExpectedLastSubjectSequence = &seq }
+	return func(o *streamPublishOptions) { o.p.ExpectedLastSubjectSequence = &seq }
 }
 
 // WithTTL gives the message its own time to live (at least 1 s; the stream
-// needs AllowMsgTTL).
+// needs AllowMsgTTL). Default: the stream's MaxAge applies.
 func WithTTL(d time.Duration) StreamPublishOption {
-	return func(p *natsgwv1.StreamPublish) { p.Ttl = durationpb.New(d) }
+	return func(o *streamPublishOptions) { o.p.Ttl = durationpb.New(d) }
 }
 
 // WithMsgHeader sets the message's headers (keys starting with "Nats-" are
-// reserved).
+// reserved). Default: none.
 func WithMsgHeader(h Header) StreamPublishOption {
-	return func(p *natsgwv1.StreamPublish) { p.Headers = headerToProto(h) }
+	return func(o *streamPublishOptions) { o.p.Headers = headerToProto(h) }
 }
 
 func streamPublish(subject string, data []byte, opts []StreamPublishOption) *natsgwv1.StreamPublish {
-	p := &natsgwv1.StreamPublish{Subject: subject, Data: data}
-	for _, o := range opts {
-		o(p)
+	o := streamPublishOptions{p: &natsgwv1.StreamPublish{Subject: subject, Data: data}}
+	for _, opt := range opts {
+		opt(&o)
 	}
-	return p
+	return o.p
 }
 
 // PublishToStream stores data on subject in stream and returns once the

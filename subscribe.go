@@ -387,9 +387,9 @@ func (s *Subscription) Next(ctx context.Context) (*Msg, error) {
 	}
 }
 
-// Messages iterates over a SubscribeSync subscription's messages until ctx
+// Msgs iterates over a SubscribeSync subscription's messages until ctx
 // ends or the subscription ends; a failure is yielded as the last error.
-func (s *Subscription) Messages(ctx context.Context) iter.Seq2[*Msg, error] {
+func (s *Subscription) Msgs(ctx context.Context) iter.Seq2[*Msg, error] {
 	return func(yield func(*Msg, error) bool) {
 		for {
 			m, err := s.Next(ctx)

@@ -50,7 +50,7 @@ Exit status: 0 when healthy, 1 when unhealthy or not reachable.`,
 				defer cancel()
 				var opts []natsgw.HealthOption
 				if deep {
-					opts = append(opts, natsgw.DeepHealth())
+					opts = append(opts, natsgw.WithDeepHealth())
 				}
 				var err error
 				h, err = c.Health(ctx, opts...)

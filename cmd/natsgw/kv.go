@@ -168,7 +168,8 @@ storage, 1 replica, limit marker TTL 1s.`,
 				return usagef("--storage must be file or memory (got %q)", storage)
 			}
 			return g.kvCall(cmd, fmt.Sprintf("create bucket %q", args[0]), func(ctx context.Context, c *natsgw.Client) error {
-				st, err := c.CreateKeyValue(ctx, args[0], cfg)
+				cfg.Bucket = args[0]
+				st, err := c.CreateKeyValue(ctx, cfg)
 				if err != nil {
 					return err
 				}
@@ -200,7 +201,7 @@ JSON array of the objects 'kv info --json' prints.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return g.kvCall(cmd, "list buckets", func(ctx context.Context, c *natsgw.Client) error {
-				list, err := c.ListKeyValues(ctx)
+				list, err := c.KeyValues(ctx)
 				if err != nil {
 					return err
 				}
@@ -640,7 +641,8 @@ func (g *globals) kvWatch(ctx context.Context, bucket, pattern string, count int
 	if err != nil {
 		return g.callError(action, err)
 	}
-	defer w.Stop()
+	// Close (deferred above) waits for the watch in any case.
+	defer func() { _ = w.Stop(ctx) }()
 	n := 0
 	for e := range w.Updates() {
 		if e == nil {

@@ -104,17 +104,14 @@ Prints the bucket (--json: a JSON object).`,
   natsgw obj add scratch --max-bytes 1073741824 --ttl 24h --memory`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts := []natsgw.ObjectStoreOption{
-				natsgw.WithObjectStoreDescription(description), natsgw.WithObjectStoreMaxBytes(maxBytes),
-				natsgw.WithObjectStoreTTL(ttl), natsgw.WithObjectStoreReplicas(replicas),
-			}
-			if memory {
-				opts = append(opts, natsgw.WithObjectStoreMemory())
+			cfg := natsgw.ObjectStoreConfig{
+				Bucket: args[0], Description: description, MaxBytes: maxBytes,
+				TTL: ttl, Memory: memory, Replicas: replicas,
 			}
 			return g.withClient(cmd.Context(), func(c *natsgw.Client) error {
 				ctx, cancel := g.call(cmd.Context())
 				defer cancel()
-				b, err := c.CreateObjectStore(ctx, args[0], opts...)
+				b, err := c.CreateObjectStore(ctx, cfg)
 				if err != nil {
 					return g.callError("create bucket "+args[0], err)
 				}

@@ -183,6 +183,7 @@ func serve(ctx context.Context, cfg config.Config, stdout, stderr io.Writer) err
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
+	var failed error // a serving failure ends serve with an error
 wait:
 	for {
 		select {
@@ -190,7 +191,10 @@ wait:
 			log.Info("shutting down")
 			break wait
 		case err := <-srv.Done():
-			log.Error("gRPC server stopped", "err", err)
+			if err != nil {
+				log.Error("serving failed; shutting down", "err", err)
+				failed = err
+			}
 			break wait
 		case <-hup:
 			if cfg.AuthFile != "" {
@@ -213,7 +217,7 @@ wait:
 		return err
 	}
 	log.Info("stopped")
-	return nil
+	return failed
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {

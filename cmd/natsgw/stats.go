@@ -55,7 +55,7 @@ the clients connected to that instance.`,
 			}
 			if asJSON {
 				return json.NewEncoder(g.stdout).Encode(jsonStats{
-					Streams: st.Streams, Consumers: st.Consumers, Messages: st.Messages, Bytes: st.Bytes,
+					Streams: st.Streams, Consumers: st.Consumers, Messages: st.Msgs, Bytes: st.Bytes,
 					KVBuckets: st.KeyValueBuckets, KVBytes: st.KeyValueBytes,
 					ObjectBuckets: st.ObjectBuckets, ObjectBytes: st.ObjectBytes,
 					Subscriptions: st.Subscriptions,
@@ -64,7 +64,7 @@ the clients connected to that instance.`,
 				})
 			}
 			tw := tabwriter.NewWriter(g.stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintf(tw, "Streams:\t%d (%d consumers, %d messages, %d bytes)\n", st.Streams, st.Consumers, st.Messages, st.Bytes)
+			fmt.Fprintf(tw, "Streams:\t%d (%d consumers, %d messages, %d bytes)\n", st.Streams, st.Consumers, st.Msgs, st.Bytes)
 			fmt.Fprintf(tw, "Key-value buckets:\t%d (%d bytes)\n", st.KeyValueBuckets, st.KeyValueBytes)
 			fmt.Fprintf(tw, "Object buckets:\t%d (%d bytes)\n", st.ObjectBuckets, st.ObjectBytes)
 			fmt.Fprintf(tw, "Subscriptions:\t%d\n", st.Subscriptions)

@@ -346,9 +346,9 @@ subject, time, one line per header), an empty line, then the data.
 				var m *natsgw.StoredMsg
 				var err error
 				if lastFor != "" {
-					m, err = c.LastStreamMessage(ctx, args[0], lastFor)
+					m, err = c.GetLastStreamMsg(ctx, args[0], lastFor)
 				} else {
-					m, err = c.StreamMessage(ctx, args[0], seq)
+					m, err = c.GetStreamMsg(ctx, args[0], seq)
 				}
 				if err != nil {
 					return g.callError(fmt.Sprintf("get from stream %q", args[0]), err)

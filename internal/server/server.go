@@ -71,7 +71,7 @@ type Server struct {
 	opsLis    net.Listener
 	// consoleSrv is the web console, nil without --console-listen.
 	consoleSrv *consoleServer
-	served     chan error
+	served     chan error // the first serving failure (capacity 2: gRPC's exit and the ops server's)
 	conns      connCounter
 }
 
@@ -90,7 +90,7 @@ func New(cfg config.Config, opts Options) (*Server, error) {
 		version: opts.Version,
 		reg:     opts.Registry,
 		mapper:  mapper,
-		served:  make(chan error, 1),
+		served:  make(chan error, 2),
 		auth:    &authenticator{},
 	}
 	if s.log == nil {
@@ -363,7 +363,14 @@ func (s *Server) startOps() error {
 	})
 	s.opsLis = lis
 	s.ops = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = s.ops.Serve(lis) }()
+	go func() {
+		// Serve returns ErrServerClosed after Shutdown; anything else means
+		// /metrics and /healthz are gone, which Done reports.
+		if err := s.ops.Serve(lis); !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("ops HTTP server failed", "addr", lis.Addr().String(), "err", err)
+			s.served <- fmt.Errorf("ops HTTP server on %s: %w", lis.Addr(), err)
+		}
+	}()
 	return nil
 }
 
@@ -459,8 +466,9 @@ func (s *Server) StoreDir() string {
 	return s.embedded.StoreDir()
 }
 
-// Done yields the gRPC server's exit: nil after Shutdown, an error if serving
-// failed.
+// Done yields the end of serving: nil when the gRPC server exits after
+// Shutdown, an error if the gRPC server or the ops HTTP server (OpsListen)
+// failed. The caller should then Shutdown.
 func (s *Server) Done() <-chan error { return s.served }
 
 // Shutdown stops the gateway gracefully: open streams end (clients see

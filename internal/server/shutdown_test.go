@@ -138,3 +138,27 @@ func TestClientGoneIsNotAnError(t *testing.T) {
 		}
 	}
 }
+
+// TestOpsServeFailureIsReported: when the ops HTTP server stops serving on
+// its own (its listener failed), Done reports it and the log says so,
+// instead of /metrics and /healthz vanishing silently.
+func TestOpsServeFailureIsReported(t *testing.T) {
+	logs := &syncBuffer{}
+	cfg := config.Default()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.OpsListen = "127.0.0.1:0"
+	cfg.DataDir = t.TempDir()
+	srv, err := server.New(cfg, server.Options{Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	testutil.NoErr(t, err, "new")
+	testutil.NoErr(t, srv.Start(testutil.Context(t)), "start")
+	t.Cleanup(func() { _ = srv.Shutdown(context.Background()) })
+
+	testutil.NoErr(t, server.CloseOpsListener(srv), "close the ops listener")
+	err = testutil.Recv(t, srv.Done(), "Done after the ops server failed")
+	if err == nil || !strings.Contains(err.Error(), "ops HTTP server on "+srv.OpsAddr().String()) {
+		t.Fatalf("Done yielded %v, want the ops server's failure naming its address", err)
+	}
+	if !strings.Contains(logs.String(), "ops HTTP server failed") {
+		t.Fatalf("the log does not report the failure:\n%s", logs)
+	}
+}

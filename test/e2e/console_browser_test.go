@@ -177,7 +177,7 @@ func checkReplay(ctx context.Context, c *sdk.Client) error {
 	if dlq.State.Msgs != 0 {
 		return fmt.Errorf("_dlq_ORDERS still holds %d messages", dlq.State.Msgs)
 	}
-	m, err := c.LastStreamMessage(ctx, "ORDERS", "orders.new")
+	m, err := c.GetLastStreamMsg(ctx, "ORDERS", "orders.new")
 	if err != nil {
 		return err
 	}
