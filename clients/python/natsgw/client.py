@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import threading
-import time
+import weakref
 from collections import OrderedDict
 from typing import Any, BinaryIO, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
@@ -34,6 +35,24 @@ DEFAULT_TIMEOUT = 30.0
 _READY_TIMEOUT = 10.0
 # Ack tokens remembered for ack_message(stream, consumer, sequence).
 _MAX_TOKENS = 100_000
+
+# Clients with an open connection: at interpreter exit their pipelined
+# publishes are flushed, so a script that publishes without `with` or
+# flush() loses nothing.
+_OPEN: "weakref.WeakSet[NATSClient]" = weakref.WeakSet()
+
+
+@atexit.register
+def _flush_at_exit() -> None:
+    for c in list(_OPEN):
+        pub = c._publisher
+        if pub is not None:
+            try:
+                pub.flush(timeout=5.0)
+            except Exception:  # exiting: report, do not raise
+                import logging
+                logging.getLogger("natsgw").exception("natsgw: flushing publishes at exit failed")
+
 
 _STUBS = {
     cv.MESSAGING: messaging_pb2_grpc.MessagingServiceStub,
@@ -124,6 +143,7 @@ class NATSClient:
                                                 response_deserializer=_publisher.deserialize)(
                     frames, metadata=self._md))
             self._channel = ch
+            _OPEN.add(self)
 
     def close(self, raise_errors: bool = False) -> None:
         """Flushes pipelined publishes, stops everything running in the
@@ -132,6 +152,7 @@ class NATSClient:
             ch, pub = self._channel, self._publisher
             loops = list(self._loops)
             self._channel, self._publisher, self._stubs = None, None, {}
+        _OPEN.discard(self)
         if ch is None:
             return
         err: Optional[NATSGWError] = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+from pathlib import Path
 import queue
 import threading
 import tracemalloc
@@ -355,3 +356,24 @@ def test_tls(own_gateway, tmp_path):
     with natsgw.NATSClient(target=gw.addr, organization_id="tls") as plain:  # plaintext to a TLS port
         with pytest.raises(natsgw.UnavailableError):
             plain.health_check()
+
+
+def test_publishes_flushed_at_exit(client, gateway, org, tmp_path):
+    """A script that publishes without `with` or flush() and exits loses
+    nothing: the client flushes at interpreter exit."""
+    import subprocess
+    import sys
+    got = []
+    sub = client.subscribe("exit.x", got.append, background=True, buffer_size=65536)  # never drops here
+    script = tmp_path / "publish_and_exit.py"
+    script.write_text(
+        "import sys\nfrom natsgw import NATSClient\n"
+        f"c = NATSClient(target={gateway.addr!r}, organization_id={org!r})\n"
+        "for i in range(20000):\n    c.publish('exit.x', b'%d' % i)\n")
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent))
+    p = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    wait_for("all 20000 messages", lambda: len(got) + sub.dropped >= 20000)
+    assert sub.dropped == 0
+    assert got[-1]["data"] == b"19999"
+    sub.unsubscribe()
