@@ -33,6 +33,61 @@ def backoff(attempt: int) -> float:
     return min(_BACKOFF_MAX, 0.05 * (2 ** attempt))
 
 
+# Messages an iterated subscription or watch holds before its reader waits
+# (and the gateway, once its own buffer is full, drops and counts).
+MAILBOX_SIZE = 65536
+
+
+class _Mailbox:
+    """A bounded queue between a stream's reader thread and the iterating
+    caller. A full mailbox makes the reader wait (so gRPC flow control
+    pushes back to the gateway) until the caller takes or the stream stops."""
+
+    def __init__(self, stopped: threading.Event) -> None:
+        self._q: "queue.Queue[Any]" = queue.Queue(MAILBOX_SIZE)
+        self._stopped = stopped
+        self._closed = threading.Event()
+
+    def put(self, item: Any) -> None:
+        while not self._stopped.is_set():
+            try:
+                self._q.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def close(self) -> None:
+        self._closed.set()
+        try:
+            self._q.put_nowait(_END)
+        except queue.Full:
+            pass  # get() notices _closed once the queue is drained
+
+    def get(self, timeout: Optional[float]) -> Optional[Any]:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            wait = 0.1 if deadline is None else min(0.1, deadline - time.monotonic())
+            if wait <= 0:
+                return None
+            try:
+                item = self._q.get(timeout=wait)
+            except queue.Empty:
+                if self._closed.is_set() and self._q.empty():
+                    return None
+                continue
+            if item is _END:
+                self._q.put(_END)
+                return None
+            return item
+
+    def __iter__(self) -> Iterator[Any]:
+        while True:
+            item = self.get(None)
+            if item is None:
+                return
+            yield item
+
+
 class _Loop:
     """Shared lifecycle: a thread runs _session until stopped or done."""
 
@@ -147,7 +202,7 @@ class Subscription(_Loop):
         self.queue_group = queue_group
         self._cb = callback
         self._buffer_size = buffer_size
-        self._queue: "queue.SimpleQueue[Any]" = queue.SimpleQueue()
+        self._queue = _Mailbox(self._stop)
         self._out: Optional["queue.SimpleQueue[Any]"] = None
         #: Messages the gateway dropped because this subscriber was slow.
         self.dropped = 0
@@ -207,7 +262,7 @@ class Subscription(_Loop):
             out.put(frame)
 
     def _finish(self) -> None:
-        self._queue.put(_END)
+        self._queue.close()
 
     def unsubscribe(self) -> None:
         """Ends the subscription. When it returns the gateway no longer
@@ -223,22 +278,10 @@ class Subscription(_Loop):
 
     def next_msg(self, timeout: Optional[float] = None) -> Optional[Dict[str, Any]]:
         """The next message (iteration mode), or None on timeout or end."""
-        try:
-            item = self._queue.get(timeout=timeout)
-        except queue.Empty:
-            return None
-        if item is _END:
-            self._queue.put(_END)
-            return None
-        return item
+        return self._queue.get(timeout)
 
     def __iter__(self) -> Iterator[Dict[str, Any]]:
-        while True:
-            item = self._queue.get()
-            if item is _END:
-                self._queue.put(_END)
-                return
-            yield item
+        return iter(self._queue)
 
     def __enter__(self) -> "Subscription":
         return self
@@ -476,7 +519,7 @@ class Watch(_Loop):
         self.bucket, self.key = bucket, key
         self._cb = callback
         self._include_history, self._updates_only = include_history, updates_only
-        self._queue: "queue.SimpleQueue[Any]" = queue.SimpleQueue()
+        self._queue = _Mailbox(self._stop)
         self.last_revision = 0
         self.initialized = threading.Event()
 
@@ -506,26 +549,14 @@ class Watch(_Loop):
         return True
 
     def _finish(self) -> None:
-        self._queue.put(_END)
+        self._queue.close()
 
     def next(self, timeout: Optional[float] = None) -> Optional[Dict[str, Any]]:
         """The next entry, or None on timeout or end."""
-        try:
-            item = self._queue.get(timeout=timeout)
-        except queue.Empty:
-            return None
-        if item is _END:
-            self._queue.put(_END)
-            return None
-        return item
+        return self._queue.get(timeout)
 
     def __iter__(self) -> Iterator[Dict[str, Any]]:
-        while True:
-            item = self._queue.get()
-            if item is _END:
-                self._queue.put(_END)
-                return
-            yield item
+        return iter(self._queue)
 
     def __enter__(self) -> "Watch":
         return self

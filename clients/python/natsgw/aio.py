@@ -27,7 +27,7 @@ import grpc.aio
 from natsgw import _convert as cv
 from natsgw import _publisher, _target
 from natsgw import types as t
-from natsgw._streams import RETRY_CODES, backoff
+from natsgw._streams import MAILBOX_SIZE, RETRY_CODES, backoff
 from natsgw.client import _MAX_TOKENS, _READY_TIMEOUT, _STUBS, DEFAULT_TIMEOUT
 from natsgw.errors import (
     InvalidArgumentError,
@@ -272,27 +272,45 @@ class _ALoop:
 
 
 class _Queue:
-    def __init__(self) -> None:
-        self._q: "asyncio.Queue[Any]" = asyncio.Queue()
+    """A bounded mailbox (see natsgw._streams._Mailbox): a full one makes
+    the stream's reader wait, so gRPC flow control pushes back."""
 
-    def put(self, item: Any) -> None:
-        self._q.put_nowait(item)
+    def __init__(self) -> None:
+        self._q: "asyncio.Queue[Any]" = asyncio.Queue(MAILBOX_SIZE)
+        self._closed = False
+
+    async def put(self, item: Any) -> None:
+        await self._q.put(item)
+
+    def close(self) -> None:
+        self._closed = True
+        try:
+            self._q.put_nowait(_END)
+        except asyncio.QueueFull:
+            pass  # get() notices _closed once the queue is drained
 
     async def get(self, timeout: Optional[float]) -> Optional[Any]:
-        try:
-            item = await asyncio.wait_for(self._q.get(), timeout)
-        except asyncio.TimeoutError:
-            return None
-        if item is _END:
-            self._q.put_nowait(_END)
-            return None
-        return item
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        while True:
+            if self._closed and self._q.empty():
+                return None
+            wait = 0.1 if deadline is None else min(0.1, deadline - loop.time())
+            if wait <= 0:
+                return None
+            try:
+                item = await asyncio.wait_for(self._q.get(), wait)
+            except asyncio.TimeoutError:
+                continue
+            if item is _END:
+                self._q.put_nowait(_END)
+                return None
+            return item
 
     async def iterate(self) -> AsyncIterator[Any]:
         while True:
-            item = await self._q.get()
-            if item is _END:
-                self._q.put_nowait(_END)
+            item = await self.get(None)
+            if item is None:
                 return
             yield item
 
@@ -342,7 +360,7 @@ class AsyncSubscription(_ALoop):
 
     async def _deliver(self, msg: Dict[str, Any], out: "asyncio.Queue[Any]") -> None:
         if self._cb is None:
-            self._queue.put(msg)
+            await self._queue.put(msg)
             return
         try:
             result = await _maybe_await(self._cb(msg))
@@ -357,7 +375,7 @@ class AsyncSubscription(_ALoop):
             out.put_nowait(frame)
 
     async def _finish(self) -> None:
-        self._queue.put(_END)
+        self._queue.close()
 
     async def unsubscribe(self) -> None:
         self._stopped = True
@@ -567,7 +585,7 @@ class AsyncWatch(_ALoop):
                 self.last_revision = max(self.last_revision, e.revision)
                 entry = cv.kv_entry(self.bucket, e)
                 if self._cb is None:
-                    self._queue.put(entry)
+                    await self._queue.put(entry)
                 else:
                     try:
                         await _maybe_await(self._cb(entry))
@@ -580,7 +598,7 @@ class AsyncWatch(_ALoop):
         return True
 
     async def _finish(self) -> None:
-        self._queue.put(_END)
+        self._queue.close()
 
     async def next(self, timeout: Optional[float] = None) -> Optional[Dict[str, Any]]:
         return await self._queue.get(timeout)
