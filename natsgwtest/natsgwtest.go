@@ -50,6 +50,7 @@ type settings struct {
 	tls        bool
 	orgRate    float64
 	orgBurst   int
+	jsSync     string
 	maxBuffer  int64
 	console    bool
 }
@@ -89,6 +90,11 @@ func WithMaxStreamsPerOrg(n int) Option { return func(s *settings) { s.maxStream
 func WithOrgRate(rate float64, burst int) Option {
 	return func(s *settings) { s.orgRate, s.orgBurst = rate, burst }
 }
+
+// WithJetStreamSync sets when the embedded NATS fsyncs JetStream files
+// ("always" or an interval such as "10s"; see `natsgw serve
+// --jetstream-sync`). Default: NATS's default, every 2 minutes.
+func WithJetStreamSync(policy string) Option { return func(s *settings) { s.jsSync = policy } }
 
 // WithMaxBufferedBytesPerOrg bounds the bytes one organization's
 // subscriptions may hold (default 64 MiB; 0 means no bound).
@@ -136,6 +142,7 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 	}
 	cfg.AuthFile = st.authFile
 	cfg.OrgRate, cfg.OrgBurst = st.orgRate, st.orgBurst
+	cfg.JetStreamSync = st.jsSync
 	if st.tls {
 		cfg.TLSCert, cfg.TLSKey = newTLSFiles(tb)
 	}

@@ -87,6 +87,7 @@ func bindServeFlags(fs *pflag.FlagSet, cfg *config.Config) {
 	fs.StringVar(&cfg.TLSKey, "tls-key", d.TLSKey, "PEM private key of --tls-cert")
 	fs.Float64Var(&cfg.OrgRate, "org-rate", d.OrgRate, "operations per second each organization may make on this instance (calls, stream openings, published messages, KV operations); 0: no limit")
 	fs.IntVar(&cfg.OrgBurst, "org-burst", d.OrgBurst, "operations an organization may save up (default: one second of --org-rate)")
+	fs.StringVar(&cfg.JetStreamSync, "jetstream-sync", d.JetStreamSync, "when the embedded NATS fsyncs JetStream files: always (every write, before its ack) or an interval such as 10s (default: NATS's, 2m)")
 }
 
 // resolveConfig layers defaults < file < environment < the flags the user

@@ -122,6 +122,13 @@ type Config struct {
 	// OrgBurst is how many operations an organization may save up. 0:
 	// one second's worth of OrgRate.
 	OrgBurst int `json:"org_burst"`
+	// JetStreamSync is when the embedded NATS flushes JetStream files to
+	// the disk (fsync): "always" (every write, before it is acknowledged),
+	// or an interval such as "10s". Empty (default): NATS's default, every
+	// 2 minutes. Writes reach the operating system at once either way; this
+	// decides what survives a power loss or kernel crash, not a process
+	// crash (docs/ARCHITECTURE.md, Durability).
+	JetStreamSync string `json:"jetstream_sync"`
 }
 
 // Defaults.
@@ -192,6 +199,12 @@ func (c Config) Validate() error {
 		if _, _, err := net.SplitHostPort(c.ClusterListen); err != nil {
 			return fmt.Errorf("cluster-listen: %q is not host:port: %w", c.ClusterListen, err)
 		}
+		if len(c.Routes) == 0 {
+			// nats-server refuses a JetStream cluster without configured
+			// routes, and its meta group expects at least two peers, so a
+			// lone clustered node would never become ready.
+			return errors.New("routes: required with cluster-name: a JetStream cluster needs the route URLs of its other nodes (at least one); for a single node, leave out cluster-name and cluster-listen")
+		}
 		for i, r := range c.Routes {
 			if u, err := url.Parse(r); err != nil || u.Host == "" {
 				return fmt.Errorf("routes[%d]: %q is not a URL like nats://host:port", i, r)
@@ -253,6 +266,12 @@ func (c Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		return errors.New("shutdown-timeout: must be positive")
+	}
+	if _, _, err := c.JetStreamSyncPolicy(); err != nil {
+		return err
+	}
+	if c.JetStreamSync != "" && c.NATSURL != "" {
+		return errors.New("jetstream-sync: applies to the embedded NATS; it cannot be combined with nats-url (set sync_interval in that server's configuration)")
 	}
 	if c.OrgRate < 0 || math.IsNaN(c.OrgRate) || math.IsInf(c.OrgRate, 0) {
 		return errors.New("org-rate: must be a number of operations per second, at least 0 (0 means no limit)")
@@ -360,4 +379,23 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	}
 	*d = Duration(v)
 	return nil
+}
+
+// JetStreamSync values.
+const syncAlways = "always"
+
+// JetStreamSyncPolicy parses JetStreamSync: always, or the interval (0:
+// NATS's default).
+func (c Config) JetStreamSyncPolicy() (always bool, interval time.Duration, err error) {
+	switch c.JetStreamSync {
+	case "":
+		return false, 0, nil
+	case syncAlways:
+		return true, 0, nil
+	}
+	d, err := time.ParseDuration(c.JetStreamSync)
+	if err != nil || d <= 0 {
+		return false, 0, fmt.Errorf("jetstream-sync: %q must be \"always\" or a positive interval such as 10s", c.JetStreamSync)
+	}
+	return false, d, nil
 }

@@ -56,6 +56,12 @@ func TestValidate(t *testing.T) {
 		{"route with a bad escape", func(c *Config) {
 			c.ClusterName, c.ClusterListen, c.Routes = "c1", "127.0.0.1:6222", []string{"nats://%zz"}
 		}, `routes[0]: "nats://%zz" is not a URL like nats://host:port`},
+		{"cluster-name without routes", func(c *Config) { c.ClusterName, c.ClusterListen = "c1", "127.0.0.1:6222" },
+			"routes: required with cluster-name: a JetStream cluster needs the route URLs of its other nodes (at least one); for a single node, leave out cluster-name and cluster-listen"},
+		{"jetstream-sync neither always nor an interval", func(c *Config) { c.JetStreamSync = "sometimes" },
+			`jetstream-sync: "sometimes" must be "always" or a positive interval such as 10s`},
+		{"jetstream-sync with nats-url", func(c *Config) { c.NATSURL, c.JetStreamSync = "nats://h:4222", "always" },
+			"jetstream-sync: applies to the embedded NATS; it cannot be combined with nats-url (set sync_interval in that server's configuration)"},
 		{"nats-listen without a port", func(c *Config) { c.NATSListen = "h" },
 			`nats-listen: "h" is not host:port: address h: missing port in address`},
 		{"console-listen without a port", func(c *Config) { c.ConsoleListen = "h" },

@@ -42,6 +42,14 @@ func InvalidMetadata(key, format string, args ...any) error {
 	return invalidArgumentf(key, format, args...)
 }
 
+// MalformedRequest reports a request message that is not valid protobuf
+// for its type (garbage bytes, invalid UTF-8 in a string field): the
+// BadRequest violation names the whole "request". For the server's codec,
+// which decodes before any handler runs.
+func MalformedRequest(format string, args ...any) error {
+	return invalidArgumentf("request", format, args...)
+}
+
 // InvalidField reports a malformed field of a request that reaches the
 // gateway another way than gRPC (the web console's own forms), in the same
 // shape as every InvalidArgument of the API.
@@ -264,8 +272,12 @@ const (
 	jsErrCodeReplicasNotSupported jetstream.ErrorCode = 10074
 	jsErrCodeStreamSealed         jetstream.ErrorCode = 10109
 	// JetStream's streams and consumers.
-	jsErrCodeAccountResources          jetstream.ErrorCode = 10002
-	jsErrCodeSequenceNotFound          jetstream.ErrorCode = 10043
+	jsErrCodeAccountResources jetstream.ErrorCode = 10002
+	jsErrCodeSequenceNotFound jetstream.ErrorCode = 10043
+	// jsErrCodeMsgDeleteFailed carries the store's error as its
+	// description: "stream store EOF" past the end, "no message found"
+	// below the first message; both mean the message is not there.
+	jsErrCodeMsgDeleteFailed           jetstream.ErrorCode = 10057
 	jsErrCodeStreamInvalidConfig       jetstream.ErrorCode = 10052
 	jsErrCodeExpectedStreamMismatch    jetstream.ErrorCode = 10060
 	jsErrCodeStreamUpdate              jetstream.ErrorCode = 10069
@@ -292,6 +304,10 @@ func (g *Gateway) jsAPIError(action string, err error, e *jetstream.APIError) er
 		return notFound("%s: consumer not found", action)
 	case jetstream.JSErrCodeMessageNotFound, jsErrCodeSequenceNotFound:
 		return notFound("%s: message not found", action)
+	case jsErrCodeMsgDeleteFailed:
+		if e.Description == "stream store EOF" || e.Description == "no message found" {
+			return notFound("%s: message not found", action)
+		}
 	case jetstream.JSErrCodeStreamNameInUse:
 		return alreadyExists("%s: a stream with this name exists with a different configuration", action)
 	case jetstream.JSErrCodeConsumerExists, jetstream.JSErrCodeConsumerNameExists, jetstream.JSErrCodeConsumerAlreadyExists:

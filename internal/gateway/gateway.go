@@ -84,6 +84,9 @@ type Gateway struct {
 	closing chan struct{}
 	close   sync.Once
 	deleted *nats.Subscription // stream-deleted advisories
+	updated *nats.Subscription // stream-updated advisories
+	// subjects caches stream subjects for PublishToStream.
+	subjects streamSubjects
 }
 
 // New builds a Gateway; it does no I/O.
@@ -145,6 +148,9 @@ func (g *Gateway) Start() error {
 	if g.deleted, err = g.nc.Subscribe(advisoryStreamDeleted+"*", g.onStreamDeleted); err != nil {
 		return fmt.Errorf("gateway: stream-deleted advisories: %w", err)
 	}
+	if g.updated, err = g.nc.Subscribe(advisoryStreamUpdated+"*", g.subjects.onStreamUpdated); err != nil {
+		return fmt.Errorf("gateway: stream-updated advisories: %w", err)
+	}
 	return g.nc.Flush()
 }
 
@@ -152,10 +158,11 @@ func (g *Gateway) Start() error {
 // is deleted; its last token is the stream's name.
 const advisoryStreamDeleted = "$JS.EVENT.ADVISORY.STREAM.DELETED."
 
-// onStreamDeleted ends this instance's watches of a deleted KV bucket,
-// whoever deleted it.
+// onStreamDeleted ends this instance's watches of a deleted KV bucket and
+// drops a deleted stream's cached subjects, whoever deleted it.
 func (g *Gateway) onStreamDeleted(m *nats.Msg) {
 	stream := strings.TrimPrefix(m.Subject, advisoryStreamDeleted)
+	g.subjects.forget(stream)
 	if bucket, ok := strings.CutPrefix(stream, kvStreamPrefix); ok {
 		g.kv.bucketDeleted(bucket)
 	}
@@ -187,8 +194,10 @@ func (g *Gateway) Close() {
 		g.inbox.stop()
 		g.dlq.stop()
 		g.confirm.stop()
-		if g.deleted != nil {
-			_ = g.deleted.Unsubscribe()
+		for _, sub := range []*nats.Subscription{g.deleted, g.updated} {
+			if sub != nil {
+				_ = sub.Unsubscribe()
+			}
 		}
 	})
 }

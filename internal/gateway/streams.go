@@ -350,6 +350,7 @@ func (g *Gateway) putStream(ctx context.Context, c *natsgwv1.StreamConfig, updat
 	}
 	var str jetstream.Stream
 	if update {
+		defer g.subjects.forget(st.NATSName())
 		str, err = g.js.UpdateStream(ctx, cfg)
 	} else {
 		str, err = g.js.CreateStream(ctx, cfg)
@@ -372,6 +373,7 @@ func (s *streamServer) DeleteStream(ctx context.Context, req *natsgwv1.DeleteStr
 	if err != nil {
 		return nil, err
 	}
+	defer s.g.subjects.forget(st.NATSName())
 	if err := s.g.js.DeleteStream(ctx, st.NATSName()); err != nil {
 		return nil, s.g.natsError(ctx, fmt.Sprintf("delete stream %q", req.GetName()), err)
 	}

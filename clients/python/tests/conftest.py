@@ -157,3 +157,55 @@ def wait_for(what: str, f, timeout: float = SHOULD):
             return last
         time.sleep(0.01)
     pytest.fail(f"{what}: not within {timeout} s (last: {last!r})")
+
+
+def _consul_binary() -> str:
+    """Where `make consul` puts the agent (as internal/testutil finds it)."""
+    if os.environ.get("NATSGW_CONSUL"):
+        return os.environ["NATSGW_CONSUL"]
+    import re
+    version = re.search(r'ConsulVersion = "([^"]+)"', (REPO / "internal" / "testutil" / "consul.go").read_text())
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(cache, "natsgw-tools", "consul-" + (version.group(1) if version else "?"))
+
+
+@pytest.fixture()
+def consul(tmp_path: Path):
+    """A real Consul agent (`consul agent -dev`) on free loopback ports; its
+    HTTP address. Without the binary: skip locally naming `make consul`,
+    fail when CI=true."""
+    import json as _json
+    import urllib.request
+    binary = _consul_binary()
+    if not os.path.exists(binary):
+        msg = f"no Consul agent at {binary}: `make consul` builds it"
+        if os.environ.get("CI") == "true":
+            pytest.fail(msg)
+        pytest.skip(msg)
+    http_port, serf, server = free_port(), free_port(), free_port()
+    hcl = (f"disable_update_check = true\nports {{\n http = {http_port}\n serf_lan = {serf}\n server = {server}\n"
+           " serf_wan = -1\n dns = -1\n grpc = -1\n grpc_tls = -1\n https = -1\n}")
+    log = open(tmp_path / "consul.log", "wb")
+    proc = subprocess.Popen([binary, "agent", "-dev", "-bind", "127.0.0.1", "-client", "127.0.0.1",
+                             "-node", "natsgw-pytest", "-log-level", "warn", "-hcl", hcl],
+                            stdout=log, stderr=subprocess.STDOUT)
+    addr = f"127.0.0.1:{http_port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"consul agent exited; log in {log.name}")
+            try:
+                with urllib.request.urlopen(f"http://{addr}/v1/status/leader", timeout=2) as r:
+                    if len(_json.load(r)) > 0:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"consul agent elected no leader within 30 s; log in {log.name}")
+            time.sleep(0.05)
+        yield addr
+    finally:
+        proc.kill()
+        proc.wait(10)
+        log.close()

@@ -253,61 +253,33 @@ def test_discovery_environment(gateway, org, monkeypatch):
             c.health_check()
 
 
-class _ConsulAgent:
-    """A stand-in for the one Consul agent endpoint the client reads
-    (/v1/health/service/<name>?passing=true), like internal/testutil's
-    FakeConsul for the Go SDK: it answers with the given instances and
-    records the queries."""
+def test_discovery_consul(consul, own_gateway, monkeypatch):
+    """A real Consul agent: a gateway registers itself (--consul-addr) and a
+    NATSClient with no address finds it through CONSUL_HTTP_ADDR; an
+    instance whose check is not passing is never chosen."""
+    import json as _json
+    import urllib.request
+    gw = own_gateway("--consul-addr", consul, "--consul-service", "natsgw")
+    # A second instance, registered by hand, whose TTL check stays critical.
+    req = urllib.request.Request(
+        f"http://{consul}/v1/agent/service/register", method="PUT",
+        data=_json.dumps({"ID": "natsgw-dead", "Name": "natsgw", "Address": "127.0.0.1", "Port": 1,
+                          "Check": {"TTL": "1h", "Status": "critical"}}).encode())
+    urllib.request.urlopen(req, timeout=5).close()
 
-    def __init__(self, instances):
-        import http.server
-        import json as _json
-
-        agent = self
-        self.queries = []
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 (http.server's name)
-                agent.queries.append(self.path)
-                body = _json.dumps([{"Node": {"Address": "127.0.0.9"},
-                                     "Service": {"Address": h, "Port": p}} for h, p in instances]).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.addr = f"127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def test_discovery_consul(gateway, org, monkeypatch):
-    host, port = gateway.addr.split(":")
-    agent = _ConsulAgent([(host, int(port))])
-    try:
-        monkeypatch.delenv("NATSGW_SERVER", raising=False)
-        monkeypatch.setenv("CONSUL_HTTP_ADDR", agent.addr)
-        with natsgw.NATSClient(organization_id=org) as c:
-            assert c.target == f"ipv4:{gateway.addr}"
-            assert c.health_check()["healthy"]
-        assert agent.queries == ["/v1/health/service/natsgw?passing=true"]
-        with natsgw.NATSClient(target=f"consul://{agent.addr}/natsgw", organization_id=org) as c:
-            assert c.health_check()["healthy"]
-    finally:
-        agent.close()
-    empty = _ConsulAgent([])
-    try:
-        with pytest.raises(natsgw.UnavailableError, match="no passing instance"):
-            natsgw.NATSClient(target=f"consul://{empty.addr}/natsgw").health_check()
-    finally:
-        empty.close()
+    def passing():
+        with urllib.request.urlopen(f"http://{consul}/v1/health/service/natsgw?passing=true", timeout=5) as r:
+            return [e["Service"]["Port"] for e in _json.load(r)]
+    wait_for("the gateway's check passes", lambda: passing() == [gw.port])
+    monkeypatch.delenv("NATSGW_SERVER", raising=False)
+    monkeypatch.setenv("CONSUL_HTTP_ADDR", consul)
+    with natsgw.NATSClient(organization_id="consul") as c:
+        assert c.target == f"ipv4:127.0.0.1:{gw.port}"
+        assert c.health_check()["healthy"]
+    with natsgw.NATSClient(target=f"consul://{consul}/natsgw", organization_id="consul") as c:
+        assert c.health_check()["healthy"]
+    with pytest.raises(natsgw.UnavailableError, match="no passing instance"):
+        natsgw.NATSClient(target=f"consul://{consul}/nothing-here").health_check()
 
 
 def test_subscribe_refused_raises(client):

@@ -74,9 +74,12 @@ type StreamServiceClient interface {
 	PurgeStream(ctx context.Context, in *PurgeStreamRequest, opts ...grpc.CallOption) (*PurgeStreamResponse, error)
 	// PublishToStream stores one message and returns once JetStream has
 	// persisted it. The subject must belong to the named stream
-	// (InvalidArgument otherwise). A failed expectation (expected last
-	// sequence) is FailedPrecondition; a message id seen within the stream's
-	// duplicate window is not stored again and is reported as a duplicate.
+	// (InvalidArgument otherwise; a missing stream is NotFound); both are
+	// checked before anything is published, so a refused message never
+	// reaches the organization's subscribers. A failed expectation (expected
+	// last sequence) is FailedPrecondition; a message id seen within the
+	// stream's duplicate window is not stored again and is reported as a
+	// duplicate.
 	PublishToStream(ctx context.Context, in *PublishToStreamRequest, opts ...grpc.CallOption) (*PublishToStreamResponse, error)
 	// PipelinePublish is for producers: the client streams frames of messages
 	// for one stream, the gateway publishes them asynchronously to JetStream
@@ -246,9 +249,12 @@ type StreamServiceServer interface {
 	PurgeStream(context.Context, *PurgeStreamRequest) (*PurgeStreamResponse, error)
 	// PublishToStream stores one message and returns once JetStream has
 	// persisted it. The subject must belong to the named stream
-	// (InvalidArgument otherwise). A failed expectation (expected last
-	// sequence) is FailedPrecondition; a message id seen within the stream's
-	// duplicate window is not stored again and is reported as a duplicate.
+	// (InvalidArgument otherwise; a missing stream is NotFound); both are
+	// checked before anything is published, so a refused message never
+	// reaches the organization's subscribers. A failed expectation (expected
+	// last sequence) is FailedPrecondition; a message id seen within the
+	// stream's duplicate window is not stored again and is reported as a
+	// duplicate.
 	PublishToStream(context.Context, *PublishToStreamRequest) (*PublishToStreamResponse, error)
 	// PipelinePublish is for producers: the client streams frames of messages
 	// for one stream, the gateway publishes them asynchronously to JetStream

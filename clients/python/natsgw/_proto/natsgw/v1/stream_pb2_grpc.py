@@ -151,9 +151,12 @@ class StreamServiceServicer(object):
     def PublishToStream(self, request, context):
         """PublishToStream stores one message and returns once JetStream has
         persisted it. The subject must belong to the named stream
-        (InvalidArgument otherwise). A failed expectation (expected last
-        sequence) is FailedPrecondition; a message id seen within the stream's
-        duplicate window is not stored again and is reported as a duplicate.
+        (InvalidArgument otherwise; a missing stream is NotFound); both are
+        checked before anything is published, so a refused message never
+        reaches the organization's subscribers. A failed expectation (expected
+        last sequence) is FailedPrecondition; a message id seen within the
+        stream's duplicate window is not stored again and is reported as a
+        duplicate.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
