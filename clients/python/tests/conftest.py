@@ -25,6 +25,17 @@ REPO = HERE.parent.parent.parent
 SHOULD = 20.0  # seconds within which something that should happen happens
 
 
+def _die_with_parent() -> None:
+    """Linux: the child gets SIGTERM when pytest dies (even by SIGKILL, as
+    when the Go test's timeout kills it), so no gateway or agent outlives the
+    run."""
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except Exception:
+        pass
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -47,7 +58,7 @@ class Gateway:
         self.proc = subprocess.Popen(
             [self.binary, "serve", "--listen", self.addr, "--data", self.data, "--log-level", "warn",
              "--shutdown-timeout", "2s", *self.args],
-            stdout=self.log, stderr=subprocess.STDOUT)
+            stdout=self.log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
         deadline = time.monotonic() + 60
         last = None
         while time.monotonic() < deadline:
@@ -188,7 +199,7 @@ def consul(tmp_path: Path):
     log = open(tmp_path / "consul.log", "wb")
     proc = subprocess.Popen([binary, "agent", "-dev", "-bind", "127.0.0.1", "-client", "127.0.0.1",
                              "-node", "natsgw-pytest", "-log-level", "warn", "-hcl", hcl],
-                            stdout=log, stderr=subprocess.STDOUT)
+                            stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
     addr = f"127.0.0.1:{http_port}"
     try:
         deadline = time.monotonic() + 30
