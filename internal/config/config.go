@@ -14,6 +14,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/natsgw/natsgw/internal/kvcache"
 	"github.com/natsgw/natsgw/internal/tenant"
 )
 
@@ -122,6 +123,19 @@ type Config struct {
 	// OrgBurst is how many operations an organization may save up. 0:
 	// one second's worth of OrgRate.
 	OrgBurst int `json:"org_burst"`
+	// KVCache turns the KV read cache on (default true): Get answers from a
+	// copy of the bucket that a NATS watch keeps current, unless the caller
+	// asks for a consistent read. See docs/ARCHITECTURE.md.
+	KVCache bool `json:"kv_cache"`
+	// KVCacheBucketKeys is the most keys a bucket may have to be cached.
+	// Default 100,000.
+	KVCacheBucketKeys int `json:"kv_cache_bucket_keys"`
+	// KVCacheBucketBytes is the most bytes (keys, values, overhead) a bucket
+	// may hold to be cached. Default 64 MiB.
+	KVCacheBucketBytes int64 `json:"kv_cache_bucket_bytes"`
+	// KVCacheOrgBytes is the most bytes the cached buckets of one
+	// organization may hold on this instance. Default 256 MiB.
+	KVCacheOrgBytes int64 `json:"kv_cache_org_bytes"`
 	// JetStreamSync is when the embedded NATS flushes JetStream files to
 	// the disk (fsync): "always" (every write, before it is acknowledged),
 	// or an interval such as "10s". Empty (default): NATS's default, every
@@ -149,15 +163,19 @@ const (
 // Default returns the configuration with every default filled in.
 func Default() Config {
 	return Config{
-		Listen:           DefaultListen,
-		DataDir:          DefaultDataDir,
-		MaxPayload:       DefaultMaxPayload,
-		LogFormat:        "text",
-		LogLevel:         "info",
-		TenantRoot:       tenant.DefaultRoot,
-		ShutdownTimeout:  Duration(DefaultShutdownTimeout),
-		ConsulService:    "natsgw",
-		MaxStreamsPerOrg: DefaultMaxStreamsPerOrg,
+		Listen:             DefaultListen,
+		DataDir:            DefaultDataDir,
+		MaxPayload:         DefaultMaxPayload,
+		LogFormat:          "text",
+		LogLevel:           "info",
+		TenantRoot:         tenant.DefaultRoot,
+		ShutdownTimeout:    Duration(DefaultShutdownTimeout),
+		ConsulService:      "natsgw",
+		MaxStreamsPerOrg:   DefaultMaxStreamsPerOrg,
+		KVCache:            true,
+		KVCacheBucketKeys:  kvcache.DefaultBucketKeys,
+		KVCacheBucketBytes: kvcache.DefaultBucketBytes,
+		KVCacheOrgBytes:    kvcache.DefaultOrgBytes,
 
 		MaxBufferedBytesPerOrg: DefaultMaxBufferedBytesPerOrg,
 	}
@@ -278,6 +296,15 @@ func (c Config) Validate() error {
 	}
 	if c.OrgBurst < 0 {
 		return errors.New("org-burst: must not be negative (0 means one second's worth of org-rate)")
+	}
+	if c.KVCacheBucketKeys < 1 {
+		return errors.New("kv-cache-bucket-keys: must be at least 1")
+	}
+	if c.KVCacheBucketBytes < 1 {
+		return errors.New("kv-cache-bucket-bytes: must be at least 1")
+	}
+	if c.KVCacheOrgBytes < 1 {
+		return errors.New("kv-cache-org-bytes: must be at least 1")
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return errors.New("tls-cert, tls-key: give both (or neither, for plaintext)")

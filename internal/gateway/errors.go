@@ -268,6 +268,10 @@ const (
 	// ("maximum bytes exceeded" and the like).
 	jsErrCodeStoreFailed    jetstream.ErrorCode = 10077
 	jsErrCodeMsgTTLDisabled jetstream.ErrorCode = 10166
+	// Counters: Nats-Incr on a stream without counters, a write without
+	// Nats-Incr on one with them.
+	jsErrCodeIncrDisabled jetstream.ErrorCode = 10168
+	jsErrCodeIncrMissing  jetstream.ErrorCode = 10169
 	// Replicas > 1 on a NATS that is not clustered.
 	jsErrCodeReplicasNotSupported jetstream.ErrorCode = 10074
 	jsErrCodeStreamSealed         jetstream.ErrorCode = 10109

@@ -35,6 +35,7 @@ import (
 	"github.com/natsgw/natsgw/internal/config"
 	"github.com/natsgw/natsgw/internal/consul"
 	"github.com/natsgw/natsgw/internal/gateway"
+	"github.com/natsgw/natsgw/internal/kvcache"
 	"github.com/natsgw/natsgw/internal/natsembed"
 	"github.com/natsgw/natsgw/internal/tenant"
 )
@@ -224,6 +225,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		Connections: s.conns.count,
 		Logger:      s.log,
 		OpDone:      in.opDone,
+		KVCache:     s.kvCacheConfig(),
 
 		MaxBufferedBytesPerOrg: s.cfg.MaxBufferedBytesPerOrg,
 	}); err != nil {
@@ -268,6 +270,20 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		return err
 	}
 	return nil
+}
+
+// kvCacheConfig is the KV read cache's configuration, nil when it is off.
+func (s *Server) kvCacheConfig() *kvcache.Config {
+	if !s.cfg.KVCache {
+		return nil
+	}
+	return &kvcache.Config{
+		BucketKeys:  s.cfg.KVCacheBucketKeys,
+		BucketBytes: s.cfg.KVCacheBucketBytes,
+		OrgBytes:    s.cfg.KVCacheOrgBytes,
+		Registerer:  s.reg,
+		Logger:      s.log,
+	}
 }
 
 // listenError says which setting's address could not be listened on and

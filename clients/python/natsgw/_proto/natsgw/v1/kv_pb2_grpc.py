@@ -111,6 +111,31 @@ class KeyValueServiceStub(object):
                 request_serializer=natsgw_dot_v1_dot_kv__pb2.KeyValueServiceSessionRequest.SerializeToString,
                 response_deserializer=natsgw_dot_v1_dot_kv__pb2.KeyValueServiceSessionResponse.FromString,
                 )
+        self.GetMany = channel.unary_unary(
+                '/natsgw.v1.KeyValueService/GetMany',
+                request_serializer=natsgw_dot_v1_dot_kv__pb2.KeyValueServiceGetManyRequest.SerializeToString,
+                response_deserializer=natsgw_dot_v1_dot_kv__pb2.KeyValueServiceGetManyResponse.FromString,
+                )
+        self.PutMany = channel.unary_unary(
+                '/natsgw.v1.KeyValueService/PutMany',
+                request_serializer=natsgw_dot_v1_dot_kv__pb2.KeyValueServicePutManyRequest.SerializeToString,
+                response_deserializer=natsgw_dot_v1_dot_kv__pb2.KeyValueServicePutManyResponse.FromString,
+                )
+        self.Increment = channel.unary_unary(
+                '/natsgw.v1.KeyValueService/Increment',
+                request_serializer=natsgw_dot_v1_dot_kv__pb2.KeyValueServiceIncrementRequest.SerializeToString,
+                response_deserializer=natsgw_dot_v1_dot_kv__pb2.KeyValueServiceIncrementResponse.FromString,
+                )
+        self.Expire = channel.unary_unary(
+                '/natsgw.v1.KeyValueService/Expire',
+                request_serializer=natsgw_dot_v1_dot_kv__pb2.KeyValueServiceExpireRequest.SerializeToString,
+                response_deserializer=natsgw_dot_v1_dot_kv__pb2.KeyValueServiceExpireResponse.FromString,
+                )
+        self.ListKeys = channel.unary_unary(
+                '/natsgw.v1.KeyValueService/ListKeys',
+                request_serializer=natsgw_dot_v1_dot_kv__pb2.KeyValueServiceListKeysRequest.SerializeToString,
+                response_deserializer=natsgw_dot_v1_dot_kv__pb2.KeyValueServiceListKeysResponse.FromString,
+                )
 
 
 class KeyValueServiceServicer(object):
@@ -267,16 +292,74 @@ class KeyValueServiceServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def Session(self, request_iterator, context):
-        """Session carries single-key operations (Get, Put, Create, Update,
-        Delete, Purge) on any of the caller's buckets over one long-lived
+        """Session carries key operations (Get, Put, Create, Update, Delete,
+        Purge, GetMany, PutMany, Increment, Expire) on any of the caller's buckets over one long-lived
         stream: each request has an id, each gets exactly one response with that
         id, holding the operation's result or its error (the status the unary
         RPC would have returned). Operations run concurrently, so responses may
         come in any order. It spares every operation the setup of a gRPC call;
-        the Go SDK sends its single-key operations this way. The stream ends
+        the Go SDK sends these operations this way. The stream ends
         when the client closes its side (after the responses of everything it
         sent), or with UNAVAILABLE when the gateway shuts down (operations whose
         response did not arrive may or may not have been done).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetMany(self, request, context):
+        """GetMany returns the latest values of up to 1000 keys of one bucket in
+        one call, with a result per key (in the order of the request): the
+        entry, or the error a Get of that key would have returned (NOT_FOUND for
+        a key without a value). Reads go through the read cache as Get's do.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PutMany(self, request, context):
+        """PutMany stores up to 1000 values in one bucket in one call (each as Put
+        would, optionally with a TTL), with a result per item in the order of
+        the request: the new revision or the item's error. The items are
+        written independently: some may fail while others succeed. Creates the
+        bucket if it does not exist.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Increment(self, request, context):
+        """Increment adds delta (which may be negative or zero) to a counter and
+        returns the counter's new value, atomically, on NATS's own counters
+        (a stream that allows message counters). Counters live in counter
+        buckets (config.counter), which hold only counters: Put, Create, Update,
+        Delete and Purge are FAILED_PRECONDITION there, and Increment on a
+        bucket that is not a counter bucket is FAILED_PRECONDITION. A counter
+        that was never incremented is 0. Creates a counter bucket with the
+        defaults if the bucket does not exist. Get on a counter bucket returns
+        NATS's JSON form of the counter, {"val":"<decimal>"}.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Expire(self, request, context):
+        """Expire gives a key's current value a time to live from now (or, with
+        ttl zero, takes its TTL away), like Redis's EXPIRE and PERSIST: the
+        value is written again, with the TTL, as a new revision that replaces
+        the key's kept history (see KeyValueServicePutRequest.ttl), only if the
+        key has not changed meanwhile (ABORTED otherwise: retry). NOT_FOUND when
+        the key has no value.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListKeys(self, request, context):
+        """ListKeys returns one page of the bucket's keys (those whose latest
+        revision is a value) that match an optional filter, sorted, and a token
+        for the next page. Keys changed between pages may be missed or listed
+        (each key appears at most once per page; pages are consecutive ranges).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -359,6 +442,31 @@ def add_KeyValueServiceServicer_to_server(servicer, server):
                     servicer.Session,
                     request_deserializer=natsgw_dot_v1_dot_kv__pb2.KeyValueServiceSessionRequest.FromString,
                     response_serializer=natsgw_dot_v1_dot_kv__pb2.KeyValueServiceSessionResponse.SerializeToString,
+            ),
+            'GetMany': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMany,
+                    request_deserializer=natsgw_dot_v1_dot_kv__pb2.KeyValueServiceGetManyRequest.FromString,
+                    response_serializer=natsgw_dot_v1_dot_kv__pb2.KeyValueServiceGetManyResponse.SerializeToString,
+            ),
+            'PutMany': grpc.unary_unary_rpc_method_handler(
+                    servicer.PutMany,
+                    request_deserializer=natsgw_dot_v1_dot_kv__pb2.KeyValueServicePutManyRequest.FromString,
+                    response_serializer=natsgw_dot_v1_dot_kv__pb2.KeyValueServicePutManyResponse.SerializeToString,
+            ),
+            'Increment': grpc.unary_unary_rpc_method_handler(
+                    servicer.Increment,
+                    request_deserializer=natsgw_dot_v1_dot_kv__pb2.KeyValueServiceIncrementRequest.FromString,
+                    response_serializer=natsgw_dot_v1_dot_kv__pb2.KeyValueServiceIncrementResponse.SerializeToString,
+            ),
+            'Expire': grpc.unary_unary_rpc_method_handler(
+                    servicer.Expire,
+                    request_deserializer=natsgw_dot_v1_dot_kv__pb2.KeyValueServiceExpireRequest.FromString,
+                    response_serializer=natsgw_dot_v1_dot_kv__pb2.KeyValueServiceExpireResponse.SerializeToString,
+            ),
+            'ListKeys': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListKeys,
+                    request_deserializer=natsgw_dot_v1_dot_kv__pb2.KeyValueServiceListKeysRequest.FromString,
+                    response_serializer=natsgw_dot_v1_dot_kv__pb2.KeyValueServiceListKeysResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -644,5 +752,90 @@ class KeyValueService(object):
         return grpc.experimental.stream_stream(request_iterator, target, '/natsgw.v1.KeyValueService/Session',
             natsgw_dot_v1_dot_kv__pb2.KeyValueServiceSessionRequest.SerializeToString,
             natsgw_dot_v1_dot_kv__pb2.KeyValueServiceSessionResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def GetMany(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/natsgw.v1.KeyValueService/GetMany',
+            natsgw_dot_v1_dot_kv__pb2.KeyValueServiceGetManyRequest.SerializeToString,
+            natsgw_dot_v1_dot_kv__pb2.KeyValueServiceGetManyResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def PutMany(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/natsgw.v1.KeyValueService/PutMany',
+            natsgw_dot_v1_dot_kv__pb2.KeyValueServicePutManyRequest.SerializeToString,
+            natsgw_dot_v1_dot_kv__pb2.KeyValueServicePutManyResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def Increment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/natsgw.v1.KeyValueService/Increment',
+            natsgw_dot_v1_dot_kv__pb2.KeyValueServiceIncrementRequest.SerializeToString,
+            natsgw_dot_v1_dot_kv__pb2.KeyValueServiceIncrementResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def Expire(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/natsgw.v1.KeyValueService/Expire',
+            natsgw_dot_v1_dot_kv__pb2.KeyValueServiceExpireRequest.SerializeToString,
+            natsgw_dot_v1_dot_kv__pb2.KeyValueServiceExpireResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ListKeys(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/natsgw.v1.KeyValueService/ListKeys',
+            natsgw_dot_v1_dot_kv__pb2.KeyValueServiceListKeysRequest.SerializeToString,
+            natsgw_dot_v1_dot_kv__pb2.KeyValueServiceListKeysResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
