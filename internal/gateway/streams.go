@@ -365,6 +365,13 @@ func (g *Gateway) putStream(ctx context.Context, c *natsgwv1.StreamConfig, updat
 		str, err = g.js.CreateStream(ctx, cfg)
 	}
 	if err != nil {
+		if !update && errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			if cur, e := g.js.Stream(ctx, cfg.Name); e == nil {
+				if diff := streamSettingsDiffer(cfg, cur.CachedInfo().Config); len(diff) > 0 {
+					return nil, alreadyExists("stream %q already exists with other settings: %s (UpdateStream changes them)", c.GetName(), strings.Join(diff, ", "))
+				}
+			}
+		}
 		return nil, g.natsError(ctx, fmt.Sprintf("stream %q", c.GetName()), inField("config", err))
 	}
 	return streamInfoOut(st, str.CachedInfo()), nil
@@ -560,4 +567,46 @@ func (g *Gateway) deleteStoredMsg(ctx context.Context, st tenant.Stream, seq uin
 		err = errors.New("message delete not confirmed")
 	}
 	return err
+}
+
+// streamSettingsDiffer names, in the API's terms, the settings of a stream
+// to create (want, normalized by streamConfigIn) that differ from the
+// existing stream's, so an AlreadyExists says which setting clashes. Subjects
+// are named without values (the stream's are mapped into the organization).
+func streamSettingsDiffer(want, have jetstream.StreamConfig) []string {
+	var diff []string
+	num := func(name string, w, h int64) {
+		if w != h {
+			diff = append(diff, fmt.Sprintf("config.%s %d (the stream has %d)", name, w, h))
+		}
+	}
+	if !slices.Equal(want.Subjects, have.Subjects) {
+		diff = append(diff, "config.subjects")
+	}
+	num("max_msgs", want.MaxMsgs, have.MaxMsgs)
+	num("max_bytes", want.MaxBytes, have.MaxBytes)
+	num("max_msgs_per_subject", want.MaxMsgsPerSubject, have.MaxMsgsPerSubject)
+	num("max_msg_size", int64(want.MaxMsgSize), int64(have.MaxMsgSize))
+	num("replicas", int64(want.Replicas), int64(have.Replicas))
+	if want.MaxAge != have.MaxAge {
+		diff = append(diff, fmt.Sprintf("config.max_age %s (the stream has %s)", want.MaxAge, have.MaxAge))
+	}
+	if want.Duplicates != have.Duplicates {
+		diff = append(diff, fmt.Sprintf("config.duplicate_window %s (the stream has %s)", want.Duplicates, have.Duplicates))
+	}
+	for _, f := range []struct {
+		name string
+		w, h fmt.Stringer
+	}{{"storage", want.Storage, have.Storage}, {"retention", want.Retention, have.Retention}, {"discard", want.Discard, have.Discard}} {
+		if f.w.String() != f.h.String() {
+			diff = append(diff, fmt.Sprintf("config.%s %s (the stream has %s)", f.name, f.w, f.h))
+		}
+	}
+	if want.AllowMsgTTL != have.AllowMsgTTL {
+		diff = append(diff, fmt.Sprintf("config.allow_msg_ttl %t (the stream has %t)", want.AllowMsgTTL, have.AllowMsgTTL))
+	}
+	if want.Description != have.Description {
+		diff = append(diff, "config.description")
+	}
+	return diff
 }

@@ -76,6 +76,7 @@ type Server struct {
 	// consoleSrv is the web console, nil without --console-listen.
 	consoleSrv *consoleServer
 	served     chan error // the first serving failure (capacity 2: gRPC's exit and the ops server's)
+	conns      connCounter
 }
 
 // New validates cfg and builds the server; it does no I/O.
@@ -213,9 +214,8 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		maxPayload = np
 	}
 	mode := natsgwv1.NatsMode_NATS_MODE_EXTERNAL
-	var conns func() int
 	if s.embedded != nil {
-		mode, conns = natsgwv1.NatsMode_NATS_MODE_EMBEDDED, s.embedded.NumClients
+		mode = natsgwv1.NatsMode_NATS_MODE_EMBEDDED
 	}
 	in := &interceptors{log: s.log, m: newMetrics(s.reg), auth: s.auth, limit: newStreamLimiter(s.cfg.MaxStreamsPerOrg), rate: newRateLimiter(s.cfg.OrgRate, s.cfg.OrgBurst)}
 	if s.gw, err = gateway.New(gateway.Config{
@@ -224,7 +224,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		MaxPayload:  maxPayload,
 		Mode:        mode,
 		Version:     s.version,
-		Connections: conns,
+		Connections: s.conns.count,
 		Logger:      s.log,
 		OpDone:      in.opDone,
 		KVCache:     s.kvCacheConfig(),
@@ -400,6 +400,7 @@ func (s *Server) grpcOptions(maxPayload int, in *interceptors) []grpc.ServerOpti
 		grpc.NumStreamWorkers(streamWorkers),
 		grpc.UnaryInterceptor(in.unary),
 		grpc.StreamInterceptor(in.stream),
+		grpc.StatsHandler(&s.conns),
 		newCodec().serverOption(),
 	}
 	if s.cert != nil {
