@@ -4,7 +4,7 @@ PROTOC_GEN_GO_VERSION   := v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION := v1.5.1
 BIN := $(CURDIR)/.bin
 
-.PHONY: tools generate lint test check browser-deps consul
+.PHONY: tools generate generate-python lint test check browser-deps consul
 
 # The real Consul agent the discovery tests run against. Built from the Go
 # module proxy through the scratch module in tools/consul (its go.mod pins the
@@ -34,6 +34,12 @@ $(BIN)/protoc-gen-go-grpc-$(PROTOC_GEN_GO_GRPC_VERSION):
 
 generate: tools
 	$(BIN)/buf generate
+
+# The Python client's protobuf and gRPC modules (clients/python/natsgw/_proto).
+# Needs protoc and grpc_python_plugin (Debian: protobuf-compiler
+# protobuf-compiler-grpc).
+generate-python:
+	clients/python/generate.sh
 
 lint: tools
 	$(BIN)/buf lint

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -109,6 +110,12 @@ func TestStreamManagement(t *testing.T) {
 	testutil.Equal(t, again.Created, first.Created, "same stream")
 	_, err = c.CreateStream(ctx, natsgw.StreamConfig{Name: "EVENTS", Subjects: []string{"events.>"}, MaxMsgs: 5})
 	testutil.ErrIs(t, err, natsgw.ErrAlreadyExists, "create with another config")
+	// The message names each clashing setting (and not the subjects, which agree).
+	for _, want := range []string{"config.max_msgs 5 (the stream has 100000)", "config.max_bytes -1 (the stream has 10485760)", "config.max_age 0s (the stream has 1h0m0s)", "config.description"} {
+		if !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "config.subjects") {
+			t.Fatalf("AlreadyExists %q does not name %q alone", err, want)
+		}
+	}
 
 	cfg.MaxMsgs = 3
 	up, err := c.UpdateStream(ctx, cfg)

@@ -44,8 +44,8 @@ type Config struct {
 	// Mode and Version are reported by Health.
 	Mode    natsgwv1.NatsMode
 	Version string
-	// Connections, when set, reports the NATS server's client count for
-	// Health.
+	// Connections, when set, reports the gRPC client connections open to
+	// this instance, for Health and GetStatistics.
 	Connections func() int
 	// Logger receives handler logs. Nil discards them.
 	Logger *slog.Logger

@@ -349,9 +349,6 @@ func (s *Server) ClientURL() string {
 // StoreDir is where JetStream keeps its files.
 func (s *Server) StoreDir() string { return s.ns.StoreDir() }
 
-// NumClients reports the server's client connections.
-func (s *Server) NumClients() int { return s.ns.NumClients() }
-
 // DisconnectClients closes the open client connections named name from the
 // server's side, as the server does with a stale or slow client; it returns
 // how many it closed. Clients reconnect if they are set to.

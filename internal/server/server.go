@@ -37,6 +37,7 @@ import (
 	"github.com/natsgw/natsgw/internal/gateway"
 	"github.com/natsgw/natsgw/internal/kvcache"
 	"github.com/natsgw/natsgw/internal/natsembed"
+	"github.com/natsgw/natsgw/internal/tasks"
 	"github.com/natsgw/natsgw/internal/tenant"
 )
 
@@ -63,6 +64,7 @@ type Server struct {
 	embedded  *natsembed.Server
 	nc        *nats.Conn
 	gw        *gateway.Gateway
+	tasks     *tasks.Service
 	grpc      *grpc.Server
 	health    *health.Server
 	lis       net.Listener
@@ -74,6 +76,7 @@ type Server struct {
 	// consoleSrv is the web console, nil without --console-listen.
 	consoleSrv *consoleServer
 	served     chan error // the first serving failure (capacity 2: gRPC's exit and the ops server's)
+	conns      connCounter
 }
 
 // New validates cfg and builds the server; it does no I/O.
@@ -211,9 +214,8 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		maxPayload = np
 	}
 	mode := natsgwv1.NatsMode_NATS_MODE_EXTERNAL
-	var conns func() int
 	if s.embedded != nil {
-		mode, conns = natsgwv1.NatsMode_NATS_MODE_EMBEDDED, s.embedded.NumClients
+		mode = natsgwv1.NatsMode_NATS_MODE_EMBEDDED
 	}
 	in := &interceptors{log: s.log, m: newMetrics(s.reg), auth: s.auth, limit: newStreamLimiter(s.cfg.MaxStreamsPerOrg), rate: newRateLimiter(s.cfg.OrgRate, s.cfg.OrgBurst)}
 	if s.gw, err = gateway.New(gateway.Config{
@@ -222,7 +224,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		MaxPayload:  maxPayload,
 		Mode:        mode,
 		Version:     s.version,
-		Connections: conns,
+		Connections: s.conns.count,
 		Logger:      s.log,
 		OpDone:      in.opDone,
 		KVCache:     s.kvCacheConfig(),
@@ -241,6 +243,16 @@ func (s *Server) Start(ctx context.Context) (err error) {
 
 	s.grpc = grpc.NewServer(s.grpcOptions(maxPayload, in)...)
 	s.gw.Register(s.grpc)
+	if s.tasks, err = tasks.New(tasks.Config{
+		Conn:       s.nc,
+		Mapper:     s.mapper,
+		MaxPayload: maxPayload,
+		Errors:     s.gw.NATSError,
+		Logger:     s.log,
+	}); err != nil {
+		return err
+	}
+	s.tasks.Register(s.grpc)
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)
@@ -388,6 +400,7 @@ func (s *Server) grpcOptions(maxPayload int, in *interceptors) []grpc.ServerOpti
 		grpc.NumStreamWorkers(streamWorkers),
 		grpc.UnaryInterceptor(in.unary),
 		grpc.StreamInterceptor(in.stream),
+		grpc.StatsHandler(&s.conns),
 		newCodec().serverOption(),
 	}
 	if s.cert != nil {
@@ -583,6 +596,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			close(stopped)
 		}()
 		s.gw.Close()
+		s.tasks.Close()
 		select {
 		case <-stopped:
 		case <-ctx.Done():
@@ -599,6 +613,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) stopNATS() {
 	if s.gw != nil {
 		s.gw.Close()
+	}
+	if s.tasks != nil {
+		s.tasks.Close()
 	}
 	if s.nc != nil && !s.nc.IsClosed() {
 		closed := make(chan struct{})
