@@ -193,8 +193,8 @@ type Health struct {
 	GatewayVersion string
 	// Embedded is true when the gateway runs its own NATS server.
 	Embedded bool
-	// Connections is the NATS server's client connection count (embedded
-	// mode only).
+	// Connections is the number of gRPC client connections open to the
+	// gateway instance that answered.
 	Connections uint64
 	// Reason says why the gateway is unhealthy.
 	Reason string
@@ -272,6 +272,9 @@ type Statistics struct {
 	InMsgs, InBytes, OutMsgs, OutBytes uint64
 	// Since is when this instance started counting traffic.
 	Since time.Time
+	// Connections is the number of gRPC client connections open to this
+	// gateway instance, from every organization.
+	Connections uint64
 }
 
 // Statistics asks the gateway about the caller's organization.
@@ -286,6 +289,6 @@ func (c *Client) Statistics(ctx context.Context) (*Statistics, error) {
 		ObjectBuckets: r.GetObjectBuckets(), ObjectBytes: r.GetObjectBytes(),
 		Subscriptions: r.GetSubscriptions(),
 		InMsgs:        r.GetInMsgs(), InBytes: r.GetInBytes(), OutMsgs: r.GetOutMsgs(), OutBytes: r.GetOutBytes(),
-		Since: r.GetSince().AsTime(),
+		Since: r.GetSince().AsTime(), Connections: r.GetConnections(),
 	}, nil
 }

@@ -43,12 +43,16 @@ func (consulBuilder) Build(target resolver.Target, cc resolver.ClientConn, _ res
 		return nil, fmt.Errorf("natsgw: consul target %q must be consul://[agent]/<service>", target.URL.String())
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	// Its own transport, so that Close can release its connections
+	// (http.DefaultTransport would keep them open after the ClientConn).
+	t := http.DefaultTransport.(*http.Transport).Clone()
 	r := &consulResolver{
-		url:    (&url.URL{Scheme: "http", Host: agent, Path: "/v1/health/service/" + url.PathEscape(service)}).String(),
-		name:   service,
-		cc:     cc,
-		cancel: cancel,
-		http:   &http.Client{},
+		url:       (&url.URL{Scheme: "http", Host: agent, Path: "/v1/health/service/" + url.PathEscape(service)}).String(),
+		name:      service,
+		cc:        cc,
+		cancel:    cancel,
+		transport: t,
+		http:      &http.Client{Transport: t},
 	}
 	r.wg.Add(1)
 	go r.watch(ctx)
@@ -58,6 +62,7 @@ func (consulBuilder) Build(target resolver.Target, cc resolver.ClientConn, _ res
 type consulResolver struct {
 	url, name string
 	cc        resolver.ClientConn
+	transport *http.Transport
 	http      *http.Client
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
@@ -142,4 +147,5 @@ func (r *consulResolver) ResolveNow(resolver.ResolveNowOptions) {}
 func (r *consulResolver) Close() {
 	r.cancel()
 	r.wg.Wait()
+	r.transport.CloseIdleConnections()
 }

@@ -117,3 +117,54 @@ func ExampleKeyValue_Watch() {
 	// -- now watching changes
 	// 2 DELETE feature.search
 }
+
+// Redis-style operations: several keys in one call, counters, and a time to
+// live set after the fact.
+func ExampleKeyValue_GetMany() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := natsgw.Dial(ctx, gatewayAddr, natsgw.WithOrg("example-kv-many"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+
+	kv := c.KeyValue("sessions")
+	if _, err := kv.PutMany(ctx, []natsgw.KVPutItem{
+		{Key: "alice", Value: []byte("s1")},
+		{Key: "bob", Value: []byte("s2"), TTL: time.Hour},
+	}); err != nil {
+		log.Fatal(err)
+	}
+	res, err := kv.GetMany(ctx, []string{"alice", "carol", "bob"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, r := range res {
+		if errors.Is(r.Err, natsgw.ErrNotFound) {
+			fmt.Println(r.Key, "(none)")
+			continue
+		}
+		fmt.Printf("%s %s\n", r.Key, r.Entry.Value)
+	}
+	if _, err := kv.Expire(ctx, "alice", 30*time.Minute); err != nil {
+		log.Fatal(err)
+	}
+
+	views := c.KeyValue("counters") // a counter bucket, made by the first Increment
+	for range 3 {
+		if _, err := views.Increment(ctx, "home", 1); err != nil {
+			log.Fatal(err)
+		}
+	}
+	n, err := views.Increment(ctx, "home", 0)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("home views:", n)
+	// Output:
+	// alice s1
+	// carol (none)
+	// bob s2
+	// home views: 3
+}

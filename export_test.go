@@ -12,5 +12,9 @@ func UseUnaryKV(c *Client) {
 	c.kv.mu.Unlock()
 }
 
+// SeenRevision is the highest revision of bucket c has seen, which its
+// reads send as min_revision.
+func SeenRevision(c *Client, bucket string) uint64 { return c.kv.minRevision(bucket) }
+
 // ConsumeQueued is how many delivered messages wait in cc for a handler.
 func ConsumeQueued(cc *ConsumeContext) int { return len(cc.work) }

@@ -27,8 +27,8 @@ import (
 // wildcards of watch and key filters match ('*' one token, '>' the rest).
 // Every change gets a revision, unique and increasing within the bucket.
 //
-// Get, Put, Create, Update, Delete and Purge of all of a Client's buckets
-// travel on one stream to the gateway (KeyValueService/Session), opened on
+// Get, Put, Create, Update, Delete, Purge, GetMany, PutMany, Increment and
+// Expire of all of a Client's buckets travel on one stream to the gateway (KeyValueService/Session), opened on
 // first use and again after a failure, which costs much less than a call
 // per operation; against a gateway without it they are unary calls.
 type KeyValue struct {
@@ -101,28 +101,45 @@ func (kv *KeyValue) entry(p *natsgwv1.KeyValueEntry) *KeyValueEntry {
 	return e
 }
 
-// Put stores value under key and returns the new revision.
-func (kv *KeyValue) Put(ctx context.Context, key string, value []byte) (uint64, error) {
+// Put stores value under key and returns the new revision. WithKeyTTL
+// gives the value a time to live.
+func (kv *KeyValue) Put(ctx context.Context, key string, value []byte, opts ...KVPutOption) (uint64, error) {
 	req := &natsgwv1.KeyValueServicePutRequest{Bucket: kv.bucket, Key: key, Value: value}
+	if ttl := createTTL(opts); ttl != 0 {
+		req.Ttl = durationpb.New(ttl)
+	}
 	r, err := kvCall(ctx, kv.c.kv, &natsgwv1.KeyValueServiceSessionRequest{Operation: &natsgwv1.KeyValueServiceSessionRequest_Put{Put: req}},
 		(*natsgwv1.KeyValueServiceSessionResponse).GetPut,
 		func(ctx context.Context) (*natsgwv1.KeyValueServicePutResponse, error) { return kv.svc.Put(ctx, req) })
 	if err != nil {
 		return 0, err
 	}
-	return r.GetRevision(), nil
+	return kv.saw(r.GetRevision()), nil
 }
 
-// KVCreateOption configures KeyValue.Create.
+// KVCreateOption configures KeyValue.Create and KeyValue.Put.
 type KVCreateOption func(*kvCreateOptions)
+
+// KVPutOption configures KeyValue.Put; the options are Create's.
+type KVPutOption = KVCreateOption
 
 type kvCreateOptions struct{ ttl time.Duration }
 
-// WithKeyTTL gives the created key a time to live: after it, the key is
-// purged (Get returns ErrNotFound, watchers see a KeyValuePurge). A whole
-// number of seconds, at least 1 s; a TTL shorter than the bucket's
+func createTTL(opts []KVCreateOption) time.Duration {
+	var o kvCreateOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o.ttl
+}
+
+// WithKeyTTL gives the created or put value a time to live: after it, the
+// key is purged (Get returns ErrNotFound, watchers see a KeyValuePurge). A
+// whole number of seconds, at least 1 s; a TTL shorter than the bucket's
 // LimitMarkerTTL (default 1 s) is raised to it. A later Put or Update of the
-// key removes the TTL. Default: no TTL.
+// key without a TTL removes it. A Put with a TTL replaces the key's kept
+// history (NATS would otherwise bring the previous revision back when the
+// TTL ran out). Default: no TTL.
 func WithKeyTTL(d time.Duration) KVCreateOption {
 	return func(o *kvCreateOptions) { o.ttl = d }
 }
@@ -131,13 +148,9 @@ func WithKeyTTL(d time.Duration) KVCreateOption {
 // one, or it was deleted or purged), and returns the new revision. If the key
 // has a value it fails with ErrAlreadyExists.
 func (kv *KeyValue) Create(ctx context.Context, key string, value []byte, opts ...KVCreateOption) (uint64, error) {
-	var o kvCreateOptions
-	for _, opt := range opts {
-		opt(&o)
-	}
 	req := &natsgwv1.KeyValueServiceCreateRequest{Bucket: kv.bucket, Key: key, Value: value}
-	if o.ttl != 0 {
-		req.Ttl = durationpb.New(o.ttl)
+	if ttl := createTTL(opts); ttl != 0 {
+		req.Ttl = durationpb.New(ttl)
 	}
 	r, err := kvCall(ctx, kv.c.kv, &natsgwv1.KeyValueServiceSessionRequest{Operation: &natsgwv1.KeyValueServiceSessionRequest_Create{Create: req}},
 		(*natsgwv1.KeyValueServiceSessionResponse).GetCreate,
@@ -147,7 +160,7 @@ func (kv *KeyValue) Create(ctx context.Context, key string, value []byte, opts .
 	if err != nil {
 		return 0, err
 	}
-	return r.GetRevision(), nil
+	return kv.saw(r.GetRevision()), nil
 }
 
 // Update stores value under key only if the key's latest revision is
@@ -163,13 +176,26 @@ func (kv *KeyValue) Update(ctx context.Context, key string, value []byte, revisi
 	if err != nil {
 		return 0, err
 	}
-	return r.GetRevision(), nil
+	return kv.saw(r.GetRevision()), nil
 }
 
 // Get returns key's latest value. A key that was never set, or whose latest
 // revision is a delete or purge, is ErrNotFound.
-func (kv *KeyValue) Get(ctx context.Context, key string) (*KeyValueEntry, error) {
-	return kv.GetRevision(ctx, key, 0)
+//
+// By default the gateway may answer from its read cache: the answer is never
+// older than anything this Client has written or read in the bucket,
+// through any gateway instance (the Client sends the highest revision it
+// has seen), but a change made by another client may take a moment to show.
+// WithConsistentRead reads NATS instead. (If another client deletes the
+// bucket and makes it again, revisions start anew and cached reads of it by
+// this Client each wait up to 2 ms before reading NATS, until the new
+// bucket passes the revision this Client saw last.)
+func (kv *KeyValue) Get(ctx context.Context, key string, opts ...KVGetOption) (*KeyValueEntry, error) {
+	var o kvGetOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return kv.get(ctx, &natsgwv1.KeyValueServiceGetRequest{Bucket: kv.bucket, Key: key, Consistent: o.consistent, MinRevision: kv.minRevision()})
 }
 
 // GetRevision returns key's entry at revision (0 means the latest). Asking
@@ -177,12 +203,18 @@ func (kv *KeyValue) Get(ctx context.Context, key string) (*KeyValueEntry, error)
 // Operation; a revision the bucket no longer keeps, or of another key, is
 // ErrNotFound.
 func (kv *KeyValue) GetRevision(ctx context.Context, key string, revision uint64) (*KeyValueEntry, error) {
-	req := &natsgwv1.KeyValueServiceGetRequest{Bucket: kv.bucket, Key: key, Revision: revision}
+	return kv.get(ctx, &natsgwv1.KeyValueServiceGetRequest{Bucket: kv.bucket, Key: key, Revision: revision, MinRevision: kv.minRevision()})
+}
+
+func (kv *KeyValue) get(ctx context.Context, req *natsgwv1.KeyValueServiceGetRequest) (*KeyValueEntry, error) {
 	r, err := kvCall(ctx, kv.c.kv, &natsgwv1.KeyValueServiceSessionRequest{Operation: &natsgwv1.KeyValueServiceSessionRequest_Get{Get: req}},
 		(*natsgwv1.KeyValueServiceSessionResponse).GetGet,
 		func(ctx context.Context) (*natsgwv1.KeyValueServiceGetResponse, error) { return kv.svc.Get(ctx, req) })
 	if err != nil {
 		return nil, err
+	}
+	if req.GetRevision() == 0 {
+		kv.saw(r.GetEntry().GetRevision())
 	}
 	return kv.entry(r.GetEntry()), nil
 }
@@ -211,22 +243,24 @@ func expectedRevision(opts []KVDeleteOption) uint64 {
 // Deleting a key that has no value succeeds.
 func (kv *KeyValue) Delete(ctx context.Context, key string, opts ...KVDeleteOption) error {
 	req := &natsgwv1.KeyValueServiceDeleteRequest{Bucket: kv.bucket, Key: key, ExpectedRevision: expectedRevision(opts)}
-	_, err := kvCall(ctx, kv.c.kv, &natsgwv1.KeyValueServiceSessionRequest{Operation: &natsgwv1.KeyValueServiceSessionRequest_Delete{Delete: req}},
+	r, err := kvCall(ctx, kv.c.kv, &natsgwv1.KeyValueServiceSessionRequest{Operation: &natsgwv1.KeyValueServiceSessionRequest_Delete{Delete: req}},
 		(*natsgwv1.KeyValueServiceSessionResponse).GetDelete,
 		func(ctx context.Context) (*natsgwv1.KeyValueServiceDeleteResponse, error) {
 			return kv.svc.Delete(ctx, req)
 		})
+	kv.saw(r.GetRevision())
 	return err
 }
 
 // Purge marks key deleted and removes its history.
 func (kv *KeyValue) Purge(ctx context.Context, key string, opts ...KVDeleteOption) error {
 	req := &natsgwv1.KeyValueServicePurgeRequest{Bucket: kv.bucket, Key: key, ExpectedRevision: expectedRevision(opts)}
-	_, err := kvCall(ctx, kv.c.kv, &natsgwv1.KeyValueServiceSessionRequest{Operation: &natsgwv1.KeyValueServiceSessionRequest_Purge{Purge: req}},
+	r, err := kvCall(ctx, kv.c.kv, &natsgwv1.KeyValueServiceSessionRequest{Operation: &natsgwv1.KeyValueServiceSessionRequest_Purge{Purge: req}},
 		(*natsgwv1.KeyValueServiceSessionResponse).GetPurge,
 		func(ctx context.Context) (*natsgwv1.KeyValueServicePurgeResponse, error) {
 			return kv.svc.Purge(ctx, req)
 		})
+	kv.saw(r.GetRevision())
 	return err
 }
 
@@ -583,6 +617,10 @@ type KeyValueConfig struct {
 	// key TTL (see WithKeyTTL). A whole number of seconds, at least 1 s.
 	// Default 1 s.
 	LimitMarkerTTL time.Duration
+	// Counter makes a counter bucket, whose keys are counters changed only
+	// by Increment (NATS counters); it can have neither TTL nor
+	// LimitMarkerTTL, and cannot change kind later. Default false.
+	Counter bool
 }
 
 func (cfg KeyValueConfig) proto() (*natsgwv1.KeyValueBucketConfig, error) {
@@ -595,6 +633,7 @@ func (cfg KeyValueConfig) proto() (*natsgwv1.KeyValueBucketConfig, error) {
 		MaxBytes:     cfg.MaxBytes,
 		MaxValueSize: cfg.MaxValueSize,
 		Replicas:     uint32(cfg.Replicas),
+		Counter:      cfg.Counter,
 	}
 	if cfg.Memory {
 		p.Storage = natsgwv1.KeyValueStorage_KEY_VALUE_STORAGE_MEMORY
@@ -638,6 +677,7 @@ func statusFromProto(p *natsgwv1.KeyValueBucketInfo) *KeyValueStatus {
 			MaxValueSize: c.GetMaxValueSize(),
 			Memory:       c.GetStorage() == natsgwv1.KeyValueStorage_KEY_VALUE_STORAGE_MEMORY,
 			Replicas:     int(c.GetReplicas()),
+			Counter:      c.GetCounter(),
 		},
 		Values:        p.GetValues(),
 		Bytes:         p.GetBytes(),
@@ -700,6 +740,10 @@ func (c *Client) UpdateKeyValue(ctx context.Context, cfg KeyValueConfig) (*KeyVa
 // not exist.
 func (c *Client) DeleteKeyValue(ctx context.Context, bucket string) error {
 	_, err := natsgwv1.NewKeyValueServiceClient(c.conn).DeleteBucket(ctx, &natsgwv1.KeyValueServiceDeleteBucketRequest{Bucket: bucket})
+	if err == nil {
+		// A bucket made again under this name starts its revisions anew.
+		c.kv.seen.Delete(bucket)
+	}
 	return convertError(err)
 }
 

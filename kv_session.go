@@ -5,9 +5,9 @@ import (
 	"errors"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
-	spb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -15,8 +15,8 @@ import (
 	natsgwv1 "github.com/natsgw/natsgw/api/gen/natsgw/v1"
 )
 
-// kvSessions carries the single-key operations (Get, Put, Create, Update,
-// Delete, Purge) of every KeyValue of a Client over one
+// kvSessions carries the key operations (Get, Put, Create, Update, Delete,
+// Purge, GetMany, PutMany, Increment, Expire) of every KeyValue of a Client over one
 // KeyValueService/Session stream, opened on first use and again after it
 // breaks. A unary gRPC call costs about as much CPU as the key-value
 // operation itself (see docs/BENCHMARKS.md); a message on an open stream
@@ -29,6 +29,37 @@ type kvSessions struct {
 	mu    sync.Mutex
 	cur   *kvSession
 	unary bool // the gateway has no Session
+
+	// seen holds, per bucket name, the highest revision this Client has
+	// written or read (*atomic.Uint64): Get sends it as min_revision, so the
+	// gateway's read cache never answers with an older state.
+	seen sync.Map
+}
+
+// saw records revision rev of bucket.
+func (ks *kvSessions) saw(bucket string, rev uint64) {
+	if rev == 0 {
+		return
+	}
+	v, ok := ks.seen.Load(bucket)
+	if !ok {
+		v, _ = ks.seen.LoadOrStore(bucket, new(atomic.Uint64))
+	}
+	seen := v.(*atomic.Uint64)
+	for {
+		cur := seen.Load()
+		if cur >= rev || seen.CompareAndSwap(cur, rev) {
+			return
+		}
+	}
+}
+
+// minRevision is the highest revision of bucket seen.
+func (ks *kvSessions) minRevision(bucket string) uint64 {
+	if v, ok := ks.seen.Load(bucket); ok {
+		return v.(*atomic.Uint64).Load()
+	}
+	return 0
 }
 
 // errNoSession: use the unary RPC.
@@ -87,7 +118,7 @@ func (ks *kvSessions) do(ctx context.Context, req *natsgwv1.KeyValueServiceSessi
 // resultOf returns resp, or its error.
 func resultOf(resp *natsgwv1.KeyValueServiceSessionResponse) (*natsgwv1.KeyValueServiceSessionResponse, error) {
 	if e := resp.GetError(); e != nil {
-		return nil, convertError(status.ErrorProto(&spb.Status{Code: e.GetCode(), Message: e.GetMessage(), Details: e.GetDetails()}))
+		return nil, keyError(e)
 	}
 	return resp, nil
 }

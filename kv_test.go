@@ -944,8 +944,16 @@ func TestKVTwoGateways(t *testing.T) {
 	_, err = c2.KeyValue("race").Get(ctx, "k1")
 	testutil.NoErr(t, err, "get through gateway 2")
 	testutil.NoErr(t, c1.DeleteKeyValue(ctx, "race"), "delete through gateway 1")
-	_, err = c2.KeyValue("race").Get(ctx, "k1")
-	testutil.ErrIs(t, err, natsgw.ErrNotFound, "get through gateway 2 after the delete")
+	_, err = c2.KeyValue("race").Get(ctx, "k1", natsgw.WithConsistentRead())
+	testutil.ErrIs(t, err, natsgw.ErrNotFound, "consistent get through gateway 2 after the delete")
+	// Gateway 2's read cache drops the bucket when NATS's stream-deleted
+	// advisory reaches it, a moment after the delete returns.
+	testutil.Poll(t, "cached get through gateway 2 after the delete", func() error {
+		if _, err := c2.KeyValue("race").Get(ctx, "k1"); !errors.Is(err, natsgw.ErrNotFound) {
+			return fmt.Errorf("got %v, want not found", err)
+		}
+		return nil
+	})
 	w, err := c2.KeyValue("race").Watch(ctx, ">")
 	if err == nil {
 		testutil.NoErr(t, w.Stop(ctx), "stop the watch")

@@ -40,7 +40,7 @@ func TestHealth(t *testing.T) {
 		t.Error("GatewayVersion is empty")
 	}
 	if h.Connections < 1 {
-		t.Errorf("Connections = %d, want at least the gateway's own", h.Connections)
+		t.Errorf("Connections = %d, want at least this client", h.Connections)
 	}
 }
 

@@ -78,3 +78,39 @@ func TestStatistics(t *testing.T) {
 	testutil.NoErr(t, err, "statistics of an org with nothing")
 	testutil.Equal(t, empty.Streams+empty.InMsgs+empty.KeyValueBuckets, uint64(0), "empty org")
 }
+
+// TestConnections: Health and Statistics count the gRPC client connections
+// open to the gateway instance, and the count drops when one closes.
+func TestConnections(t *testing.T) {
+	t.Parallel()
+	srv := natsgwtest.NewServer(t)
+	ctx := testutil.Context(t)
+
+	watcher := srv.Client(t, natsgw.WithOrg("acme"))
+	other, err := natsgw.Dial(ctx, srv.Addr(), natsgw.WithOrg("bob"))
+	testutil.NoErr(t, err, "dial a second client")
+	defer other.Close()
+	// gRPC connects on the first call.
+	_, err = other.Health(ctx)
+	testutil.NoErr(t, err, "second client's health")
+
+	h, err := watcher.Health(ctx)
+	testutil.NoErr(t, err, "health")
+	if h.Connections < 2 {
+		t.Fatalf("health: connections %d with two clients connected, want >= 2", h.Connections)
+	}
+	st, err := watcher.Statistics(ctx)
+	testutil.NoErr(t, err, "statistics")
+	if st.Connections != h.Connections {
+		t.Fatalf("statistics: connections %d, health said %d", st.Connections, h.Connections)
+	}
+
+	testutil.NoErr(t, other.Close(), "close the second client")
+	testutil.Poll(t, "connection count drops after close", func() error {
+		after, err := watcher.Health(ctx)
+		if err == nil && after.Connections != h.Connections-1 {
+			return fmt.Errorf("connections %d, want %d", after.Connections, h.Connections-1)
+		}
+		return err
+	})
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -109,6 +110,12 @@ func TestStreamManagement(t *testing.T) {
 	testutil.Equal(t, again.Created, first.Created, "same stream")
 	_, err = c.CreateStream(ctx, natsgw.StreamConfig{Name: "EVENTS", Subjects: []string{"events.>"}, MaxMsgs: 5})
 	testutil.ErrIs(t, err, natsgw.ErrAlreadyExists, "create with another config")
+	// The message names each clashing setting (and not the subjects, which agree).
+	for _, want := range []string{"config.max_msgs 5 (the stream has 100000)", "config.max_bytes -1 (the stream has 10485760)", "config.max_age 0s (the stream has 1h0m0s)", "config.description"} {
+		if !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "config.subjects") {
+			t.Fatalf("AlreadyExists %q does not name %q alone", err, want)
+		}
+	}
 
 	cfg.MaxMsgs = 3
 	up, err := c.UpdateStream(ctx, cfg)
@@ -143,6 +150,8 @@ func TestStreamManagement(t *testing.T) {
 
 	testutil.NoErr(t, c.DeleteStreamMsg(ctx, "EVENTS", 3), "delete message")
 	testutil.ErrIs(t, c.DeleteStreamMsg(ctx, "EVENTS", 3), natsgw.ErrNotFound, "delete it again")
+	testutil.ErrIs(t, c.DeleteStreamMsg(ctx, "EVENTS", 1), natsgw.ErrNotFound, "delete below the first")
+	testutil.ErrIs(t, c.DeleteStreamMsg(ctx, "EVENTS", 1000), natsgw.ErrNotFound, "delete past the end")
 
 	n, err := c.PurgeStream(ctx, "EVENTS", natsgw.WithPurgeSubject("events.user.logout"))
 	testutil.NoErr(t, err, "purge subject")
@@ -292,4 +301,71 @@ func TestPipelinePublish(t *testing.T) {
 	}
 	testutil.ErrIs(t, err, natsgw.ErrNotFound, "missing stream")
 	testutil.ErrIs(t, p.Close(ctx), natsgw.ErrNotFound, "close after the failure")
+}
+
+// TestPublishToStreamNeverLeaks: a unary publish to a stream that does not
+// exist, or that does not take the subject, fails at once even when a core
+// subscriber of the org listens on the subject, and that subscriber never
+// receives the payload (marker ordering: everything goes through the
+// gateway's one NATS connection in call order).
+func TestPublishToStreamNeverLeaks(t *testing.T) {
+	t.Parallel()
+	_, c, ctx := jsSetup(t)
+	got, _ := sink(t, c, "orders.>")
+	mustCreateStream(t, c, natsgw.StreamConfig{Name: "EVENTS", Subjects: []string{"events.>"}})
+
+	_, err := c.PublishToStream(ctx, "NOPE", "orders.x", []byte("leak"))
+	testutil.ErrIs(t, err, natsgw.ErrNotFound, "missing stream")
+	_, err = c.PublishToStream(ctx, "EVENTS", "orders.x", []byte("leak"))
+	testutil.ErrIs(t, err, natsgw.ErrInvalidArgument, "subject the stream does not take")
+
+	// A stream that stops taking a subject: the cached subjects go with
+	// the update.
+	_, err = c.PublishToStream(ctx, "EVENTS", "events.x", []byte("stored"))
+	testutil.NoErr(t, err, "publish events.x")
+	_, err = c.UpdateStream(ctx, natsgw.StreamConfig{Name: "EVENTS", Subjects: []string{"events.>", "orders.>"}})
+	testutil.NoErr(t, err, "update")
+	_, err = c.PublishToStream(ctx, "EVENTS", "orders.y", []byte("stored and seen"))
+	testutil.NoErr(t, err, "publish orders.y after the update")
+	_, err = c.UpdateStream(ctx, natsgw.StreamConfig{Name: "EVENTS", Subjects: []string{"events.>"}})
+	testutil.NoErr(t, err, "update back")
+	_, err = c.PublishToStream(ctx, "EVENTS", "orders.z", []byte("leak"))
+	testutil.ErrIs(t, err, natsgw.ErrInvalidArgument, "subject taken away")
+	testutil.NoErr(t, c.DeleteStream(ctx, "EVENTS"), "delete")
+	_, err = c.PublishToStream(ctx, "EVENTS", "events.x", []byte("leak"))
+	testutil.ErrIs(t, err, natsgw.ErrNotFound, "deleted stream")
+
+	testutil.NoErr(t, c.Publish(ctx, "orders.marker", nil), "marker")
+	testutil.Equal(t, testutil.Recv(t, got, "stored message").Subject, "orders.y", "first delivery")
+	testutil.Equal(t, testutil.Recv(t, got, "marker").Subject, "orders.marker", "second delivery")
+}
+
+// TestStreamPublisherFollowsTheStream: a pipeline checks every frame against
+// the stream as it is now: a subject taken away by UpdateStream is refused,
+// a deleted stream ends the pipeline with NotFound, and neither message
+// reaches the org's core subscribers (marker ordering).
+func TestStreamPublisherFollowsTheStream(t *testing.T) {
+	t.Parallel()
+	_, c, ctx := jsSetup(t)
+	got, _ := sink(t, c, ">")
+	mustCreateStream(t, c, natsgw.StreamConfig{Name: "EVENTS", Subjects: []string{"events.>", "other.>"}})
+	p, err := c.NewStreamPublisher(ctx, "EVENTS")
+	testutil.NoErr(t, err, "publisher")
+	wait := func(subject string) error {
+		f, err := p.Publish(subject, []byte("x"))
+		if err == nil {
+			_, err = f.Wait(ctx)
+		}
+		return err
+	}
+	testutil.NoErr(t, wait("events.a"), "publish events.a")
+	_, err = c.UpdateStream(ctx, natsgw.StreamConfig{Name: "EVENTS", Subjects: []string{"other.>"}})
+	testutil.NoErr(t, err, "update")
+	testutil.ErrIs(t, wait("events.b"), natsgw.ErrInvalidArgument, "subject taken away")
+	testutil.NoErr(t, c.DeleteStream(ctx, "EVENTS"), "delete")
+	testutil.ErrIs(t, wait("other.c"), natsgw.ErrNotFound, "deleted stream")
+
+	testutil.NoErr(t, c.Publish(ctx, "marker", nil), "marker")
+	testutil.Equal(t, testutil.Recv(t, got, "stored message").Subject, "events.a", "first delivery")
+	testutil.Equal(t, testutil.Recv(t, got, "marker").Subject, "marker", "second delivery")
 }

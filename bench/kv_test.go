@@ -10,7 +10,9 @@ package bench_test
 //   - direct-inproc: nats.go KV over an in-process connection, the kind the
 //     gateway has; an upper bound, for reference.
 //   - gw:            the Go SDK (KeyValue.Get/Put) over gRPC on TCP loopback
-//     to the gateway.
+//     to the gateway; Get may be answered by the gateway's read cache (the
+//     default).
+//   - gw-consistent: Get with WithConsistentRead, which reads NATS.
 //
 // clients=N: N clients, each its own connection (a nats.go connection, or an
 // SDK client with its own gRPC connection). callers=16: 16 goroutines
@@ -112,12 +114,12 @@ func BenchmarkKV(b *testing.B) {
 		return nc
 	}
 	inproc := func(b *testing.B) *nats.Conn { return srv.NATS(b) }
-	gw := func(get bool) kvClient {
+	gw := func(get bool, opts ...natsgw.KVGetOption) kvClient {
 		return func(b *testing.B) kvOp {
 			kv := srv.Client(b, natsgw.WithOrg(kvOrg)).KeyValue(bucket)
 			if get {
 				return func(ctx context.Context, i int) error {
-					e, err := kv.Get(ctx, keys[i%kvKeys])
+					e, err := kv.Get(ctx, keys[i%kvKeys], opts...)
 					if err == nil && len(e.Value) != kvValueSize {
 						err = fmt.Errorf("value of %d bytes", len(e.Value))
 					}
@@ -146,6 +148,9 @@ func BenchmarkKV(b *testing.B) {
 					b.Run("path=direct-tcp", run(direct(tcp, get)))
 					b.Run("path=direct-inproc", run(direct(inproc, get)))
 					b.Run("path=gw", run(gw(get)))
+					if get {
+						b.Run("path=gw-consistent", run(gw(get, natsgw.WithConsistentRead())))
+					}
 				})
 			}
 		})

@@ -212,16 +212,7 @@ func BenchmarkPublish(b *testing.B) {
 		data := payload(size)
 		b.Run("size="+sizeName(size), func(b *testing.B) {
 			direct := func(nc *nats.Conn) func(b *testing.B) {
-				return func(b *testing.B) {
-					e.runPublish(b, sink, size, func(_, mapped string, n int) error {
-						for range n {
-							if err := nc.Publish(mapped, data); err != nil {
-								return err
-							}
-						}
-						return nc.Flush()
-					})
-				}
+				return func(b *testing.B) { e.runPublish(b, sink, size, publishDirect(nc, data)) }
 			}
 			b.Run("path=direct-tcp", direct(directTCP))
 			b.Run("path=direct-inproc", direct(directIn))
@@ -255,21 +246,38 @@ func BenchmarkPublish(b *testing.B) {
 					return nil
 				})
 			})
-			b.Run("path=gw-stream", func(b *testing.B) {
-				e.runPublish(b, sink, size, func(subj, _ string, n int) error {
-					p, err := c.NewPublisher(ctx)
-					if err != nil {
-						return err
-					}
-					for range n {
-						if err := p.Publish(subj, data); err != nil {
-							return err
-						}
-					}
-					return p.Close(ctx)
-				})
-			})
+			b.Run("path=gw-stream", func(b *testing.B) { e.runPublish(b, sink, size, publishStream(c, data)) })
 		})
+	}
+}
+
+// publishDirect publishes n messages with nats.go and flushes.
+func publishDirect(nc *nats.Conn, data []byte) func(_, mapped string, n int) error {
+	return func(_, mapped string, n int) error {
+		for range n {
+			if err := nc.Publish(mapped, data); err != nil {
+				return err
+			}
+		}
+		return nc.Flush()
+	}
+}
+
+// publishStream publishes n messages through the SDK's Publisher
+// (PublishStream); Close waits for the gateway's confirmation.
+func publishStream(c *natsgw.Client, data []byte) func(subj, _ string, n int) error {
+	return func(subj, _ string, n int) error {
+		ctx := context.Background()
+		p, err := c.NewPublisher(ctx)
+		if err != nil {
+			return err
+		}
+		for range n {
+			if err := p.Publish(subj, data); err != nil {
+				return err
+			}
+		}
+		return p.Close(ctx)
 	}
 }
 
@@ -383,48 +391,54 @@ func (e *env) runSubscribe(b *testing.B, pub *nats.Conn, data []byte, subscribe 
 // timeout, as an application would set. Reports p50 and p99 in µs.
 func BenchmarkRequest(b *testing.B) {
 	e := newEnv(b)
-	const timeout = 5 * time.Second
 	for _, size := range sizes {
 		data := payload(size)
 		b.Run("size="+sizeName(size), func(b *testing.B) {
-			direct := func(open func(*testing.B) *nats.Conn) func(b *testing.B) {
-				return func(b *testing.B) {
-					_, mapped := e.subjects(b, "req")
-					responder, requester := open(b), open(b)
-					sub, err := responder.Subscribe(mapped, func(m *nats.Msg) { _ = m.Respond(m.Data) })
-					checkErr(b, err, "subscribe")
-					defer func() { _ = sub.Unsubscribe() }()
-					checkErr(b, responder.Flush(), "flush")
-					runRequest(b, size, func() (int, error) {
-						m, err := requester.Request(mapped, data, timeout)
-						if err != nil {
-							return 0, err
-						}
-						return len(m.Data), nil
-					})
-				}
-			}
-			b.Run("path=direct-tcp", direct(e.tcp))
-			b.Run("path=direct-inproc", direct(e.inproc))
-			b.Run("path=gw", func(b *testing.B) {
-				subj, _ := e.subjects(b, "req")
-				responder, requester := e.client(b), e.client(b)
-				ctx := context.Background()
-				sub, err := responder.Handle(ctx, subj, func(m *natsgw.Msg) { _ = m.Respond(ctx, m.Data) })
-				checkErr(b, err, "handle")
-				defer func() { _ = sub.Unsubscribe(ctx) }()
-				runRequest(b, size, func() (int, error) {
-					ctx, cancel := context.WithTimeout(ctx, timeout)
-					defer cancel()
-					m, err := requester.Request(ctx, subj, data)
-					if err != nil {
-						return 0, err
-					}
-					return len(m.Data), nil
-				})
-			})
+			b.Run("path=direct-tcp", func(b *testing.B) { e.requestDirect(b, e.tcp, data) })
+			b.Run("path=direct-inproc", func(b *testing.B) { e.requestDirect(b, e.inproc, data) })
+			b.Run("path=gw", func(b *testing.B) { e.requestGateway(b, data) })
 		})
 	}
+}
+
+// requestTimeout is each request's timeout, as an application would set.
+const requestTimeout = 5 * time.Second
+
+// requestDirect runs round trips of data between two nats.go connections.
+func (e *env) requestDirect(b *testing.B, open func(*testing.B) *nats.Conn, data []byte) {
+	_, mapped := e.subjects(b, "req")
+	responder, requester := open(b), open(b)
+	sub, err := responder.Subscribe(mapped, func(m *nats.Msg) { _ = m.Respond(m.Data) })
+	checkErr(b, err, "subscribe")
+	defer func() { _ = sub.Unsubscribe() }()
+	checkErr(b, responder.Flush(), "flush")
+	runRequest(b, len(data), func() (int, error) {
+		m, err := requester.Request(mapped, data, requestTimeout)
+		if err != nil {
+			return 0, err
+		}
+		return len(m.Data), nil
+	})
+}
+
+// requestGateway runs round trips of data between two SDK clients (Request
+// and Handle).
+func (e *env) requestGateway(b *testing.B, data []byte) {
+	subj, _ := e.subjects(b, "req")
+	responder, requester := e.client(b), e.client(b)
+	ctx := context.Background()
+	sub, err := responder.Handle(ctx, subj, func(m *natsgw.Msg) { _ = m.Respond(ctx, m.Data) })
+	checkErr(b, err, "handle")
+	defer func() { _ = sub.Unsubscribe(ctx) }()
+	runRequest(b, len(data), func() (int, error) {
+		ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+		defer cancel()
+		m, err := requester.Request(ctx, subj, data)
+		if err != nil {
+			return 0, err
+		}
+		return len(m.Data), nil
+	})
 }
 
 // runRequest times b.N sequential round trips of request, which returns the

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/natsgw/natsgw"
 	"github.com/natsgw/natsgw/internal/config"
@@ -50,8 +51,17 @@ type settings struct {
 	tls        bool
 	orgRate    float64
 	orgBurst   int
+	registry   *prometheus.Registry
+	kvCache    *kvCacheSettings
+	jsSync     string
 	maxBuffer  int64
 	console    bool
+}
+
+type kvCacheSettings struct {
+	on                    bool
+	bucketKeys            int
+	bucketBytes, orgBytes int64
 }
 
 // WithMaxPayload sets the gateway's max payload (default 8 MiB).
@@ -90,6 +100,29 @@ func WithOrgRate(rate float64, burst int) Option {
 	return func(s *settings) { s.orgRate, s.orgBurst = rate, burst }
 }
 
+// WithRegistry has the gateway register its metrics in reg (default: a
+// private registry), so a test can read them. Not for a server that
+// Restarts (its metrics would be registered twice).
+func WithRegistry(reg *prometheus.Registry) Option { return func(s *settings) { s.registry = reg } }
+
+// WithoutKVCache turns the KV read cache off (`natsgw serve --kv-cache=false`).
+func WithoutKVCache() Option {
+	return func(s *settings) { s.kvCache = &kvCacheSettings{} }
+}
+
+// WithKVCacheBounds sets the KV read cache's bounds (`--kv-cache-bucket-keys`,
+// `--kv-cache-bucket-bytes`, `--kv-cache-org-bytes`); zero keeps a default.
+func WithKVCacheBounds(bucketKeys int, bucketBytes, orgBytes int64) Option {
+	return func(s *settings) {
+		s.kvCache = &kvCacheSettings{on: true, bucketKeys: bucketKeys, bucketBytes: bucketBytes, orgBytes: orgBytes}
+	}
+}
+
+// WithJetStreamSync sets when the embedded NATS fsyncs JetStream files
+// ("always" or an interval such as "10s"; see `natsgw serve
+// --jetstream-sync`). Default: NATS's default, every 2 minutes.
+func WithJetStreamSync(policy string) Option { return func(s *settings) { s.jsSync = policy } }
+
 // WithMaxBufferedBytesPerOrg bounds the bytes one organization's
 // subscriptions may hold (default 64 MiB; 0 means no bound).
 func WithMaxBufferedBytesPerOrg(n int64) Option { return func(s *settings) { s.maxBuffer = n } }
@@ -106,6 +139,7 @@ type Server struct {
 	tb  testing.TB
 	cfg config.Config
 	log *slog.Logger
+	reg *prometheus.Registry
 
 	mu  sync.Mutex
 	srv *server.Server
@@ -136,6 +170,19 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 	}
 	cfg.AuthFile = st.authFile
 	cfg.OrgRate, cfg.OrgBurst = st.orgRate, st.orgBurst
+	if k := st.kvCache; k != nil {
+		cfg.KVCache = k.on
+		if k.bucketKeys > 0 {
+			cfg.KVCacheBucketKeys = k.bucketKeys
+		}
+		if k.bucketBytes > 0 {
+			cfg.KVCacheBucketBytes = k.bucketBytes
+		}
+		if k.orgBytes > 0 {
+			cfg.KVCacheOrgBytes = k.orgBytes
+		}
+	}
+	cfg.JetStreamSync = st.jsSync
 	if st.tls {
 		cfg.TLSCert, cfg.TLSKey = newTLSFiles(tb)
 	}
@@ -156,14 +203,14 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 // newServer prepares a Server (stopped when the test ends) without starting
 // it.
 func newServer(tb testing.TB, cfg config.Config, st settings) *Server {
-	s := &Server{tb: tb, cfg: cfg, log: slog.New(newTBHandler(tb, st.logLevel))}
+	s := &Server{tb: tb, cfg: cfg, log: slog.New(newTBHandler(tb, st.logLevel)), reg: st.registry}
 	tb.Cleanup(s.stop)
 	return s
 }
 
 // start starts the server; it may run on any goroutine.
 func (s *Server) start() error {
-	srv, err := server.New(s.cfg, server.Options{Logger: s.log})
+	srv, err := server.New(s.cfg, server.Options{Logger: s.log, Registry: s.reg})
 	if err != nil {
 		return fmt.Errorf("natsgwtest: %w", err)
 	}

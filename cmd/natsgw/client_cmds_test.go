@@ -307,7 +307,7 @@ func TestHealth(t *testing.T) {
 	t.Parallel()
 	c, srv := newCLI(t)
 	out := c.ok("health")
-	for _, want := range []string{"healthy:      yes", "JetStream:    enabled", "embedded"} {
+	for _, want := range []string{"healthy:      yes", "JetStream:    enabled", "embedded", "(clients connected to this gateway instance)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("health output lacks %q:\n%s", want, out)
 		}

@@ -67,6 +67,42 @@ func TestServeTLSConfig(t *testing.T) {
 	}
 }
 
+// TestServeClusterWithoutRoutes: a lone node with --cluster-name refuses to
+// start and says why (nats-server would never make it ready).
+func TestServeClusterWithoutRoutes(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	err := Run(testutil.Context(t), []string{"serve", "--data", dir, "--listen", "127.0.0.1:0", "--cluster-name", "c1", "--cluster-listen", "127.0.0.1:0"}, strings.NewReader(""), io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "routes: required with cluster-name") {
+		t.Fatalf("serve --cluster-name without --routes: %v, want an error naming routes", err)
+	}
+}
+
+// TestServeJetStreamSyncConfig: --jetstream-sync is always or an interval,
+// and only for the embedded NATS.
+func TestServeJetStreamSyncConfig(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{
+		{"--jetstream-sync", "sometimes"},
+		{"--jetstream-sync", "-1s"},
+		{"--jetstream-sync", "always", "--nats-url", "nats://127.0.0.1:4222"},
+	} {
+		cmd := newServeCmd(os.Stdout, os.Stderr)
+		testutil.NoErr(t, cmd.ParseFlags(args), "parse flags")
+		_, err := resolveConfig(cmd.Flags(), "")
+		if err == nil || !strings.Contains(err.Error(), "jetstream-sync") {
+			t.Errorf("%v: %v, want an error naming jetstream-sync", args, err)
+		}
+	}
+	for _, v := range []string{"always", "10s"} {
+		cmd := newServeCmd(os.Stdout, os.Stderr)
+		testutil.NoErr(t, cmd.ParseFlags([]string{"--jetstream-sync", v}), "parse flags")
+		cfg, err := resolveConfig(cmd.Flags(), "")
+		testutil.NoErr(t, err, "--jetstream-sync "+v)
+		testutil.Equal(t, cfg.JetStreamSync, v, "jetstream sync")
+	}
+}
+
 // TestServeOrgRateConfig: the rate limit flags are checked.
 func TestServeOrgRateConfig(t *testing.T) {
 	t.Parallel()
@@ -97,7 +133,7 @@ func TestServeNATSCredentials(t *testing.T) {
 	t.Setenv("NATSGW_CLUSTER_SECRET", "secret-from-env-0123")
 	t.Setenv("NATSGW_NATS_TOKEN", "token-from-env-01234")
 	cmd := newServeCmd(os.Stdout, os.Stderr)
-	testutil.NoErr(t, cmd.ParseFlags([]string{"--cluster-name", "c", "--cluster-listen", "0.0.0.0:6222", "--nats-listen", "0.0.0.0:4222"}), "parse flags")
+	testutil.NoErr(t, cmd.ParseFlags([]string{"--cluster-name", "c", "--cluster-listen", "0.0.0.0:6222", "--routes", "nats://10.0.0.2:6222", "--nats-listen", "0.0.0.0:4222"}), "parse flags")
 	cfg, err := resolveConfig(cmd.Flags(), "")
 	testutil.NoErr(t, err, "resolve")
 	testutil.Equal(t, cfg.ClusterSecret, "secret-from-env-0123", "cluster secret (env)")
@@ -109,7 +145,7 @@ func TestServeNATSCredentials(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--cluster-name", "c", "--cluster-listen", "0.0.0.0:6222"}, "cluster-secret: required"},
+		{[]string{"--cluster-name", "c", "--cluster-listen", "0.0.0.0:6222", "--routes", "nats://10.0.0.2:6222"}, "cluster-secret: required"},
 		{[]string{"--nats-listen", "127.0.0.1:0"}, "nats-listen: needs an operator credential"},
 		{[]string{"--nats-listen", "0.0.0.0:0", "--nats-listen-insecure"}, "nats-listen-insecure: only allowed"},
 	} {
@@ -120,7 +156,7 @@ func TestServeNATSCredentials(t *testing.T) {
 	}
 	short := filepath.Join(t.TempDir(), "secret")
 	testutil.NoErr(t, os.WriteFile(short, []byte("short\n"), 0o600), "write")
-	err = Run(testutil.Context(t), []string{"serve", "--data", t.TempDir(), "--listen", "127.0.0.1:0", "--cluster-name", "c", "--cluster-listen", "127.0.0.1:0", "--cluster-secret-file", short}, strings.NewReader(""), io.Discard, io.Discard)
+	err = Run(testutil.Context(t), []string{"serve", "--data", t.TempDir(), "--listen", "127.0.0.1:0", "--cluster-name", "c", "--cluster-listen", "127.0.0.1:0", "--routes", "nats://127.0.0.1:1", "--cluster-secret-file", short}, strings.NewReader(""), io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "cluster-secret-file") {
 		t.Fatalf("serve with a short secret file: %v, want an error naming cluster-secret-file", err)
 	}

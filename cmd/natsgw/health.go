@@ -101,9 +101,7 @@ func printHealth(g *globals, h *natsgw.Health) error {
 	fmt.Fprintf(w, "gateway:\t%s at %s\n", h.GatewayVersion, g.server)
 	fmt.Fprintf(w, "NATS:\t%s, %s, connected: %s\n", orUnknown(h.NATSVersion), mode(h), yes[h.NATSConnected])
 	fmt.Fprintf(w, "JetStream:\t%s\n", map[bool]string{true: "enabled", false: "not available"}[h.JetStream])
-	if h.Embedded {
-		fmt.Fprintf(w, "connections:\t%d\n", h.Connections)
-	}
+	fmt.Fprintf(w, "connections:\t%d (clients connected to this gateway instance)\n", h.Connections)
 	if h.NATSRTT > 0 || h.JetStreamRTT > 0 {
 		fmt.Fprintf(w, "NATS RTT:\t%s\n", h.NATSRTT.Round(time.Microsecond))
 		fmt.Fprintf(w, "JetStream write+read:\t%s\n", h.JetStreamRTT.Round(time.Microsecond))

@@ -36,6 +36,7 @@ patterns may use '*' (one '.'-separated token) and '>' (the rest).`,
 		newKVPutCmd(g), newKVGetCmd(g), newKVCreateCmd(g), newKVUpdateCmd(g),
 		newKVDelCmd(g, false), newKVDelCmd(g, true),
 		newKVKeysCmd(g), newKVHistoryCmd(g), newKVWatchCmd(g),
+		newKVIncrCmd(g), newKVMgetCmd(g), newKVMputCmd(g), newKVExpireCmd(g),
 	)
 	return cmd
 }
@@ -63,6 +64,7 @@ type jsonBucket struct {
 	Replicas       int       `json:"replicas"`
 	LimitMarkerTTL string    `json:"limit_marker_ttl"`
 	KeyTTLAllowed  bool      `json:"key_ttl_allowed"`
+	Counter        bool      `json:"counter,omitempty"`
 	Values         uint64    `json:"values"`
 	Bytes          uint64    `json:"bytes"`
 	Created        time.Time `json:"created"`
@@ -73,7 +75,7 @@ func bucketJSON(st *natsgw.KeyValueStatus) jsonBucket {
 		Bucket: st.Bucket, Description: st.Config.Description, History: st.Config.History,
 		TTL: st.Config.TTL.String(), MaxBytes: st.Config.MaxBytes, MaxValueSize: st.Config.MaxValueSize,
 		Storage: storageName(st.Config.Memory), Replicas: st.Config.Replicas,
-		LimitMarkerTTL: st.Config.LimitMarkerTTL.String(), KeyTTLAllowed: st.KeyTTLAllowed,
+		LimitMarkerTTL: st.Config.LimitMarkerTTL.String(), KeyTTLAllowed: st.KeyTTLAllowed, Counter: st.Config.Counter,
 		Values: st.Values, Bytes: st.Bytes, Created: st.Created,
 	}
 }
@@ -186,6 +188,7 @@ storage, 1 replica, limit marker TTL 1s.`,
 	f.IntVar(&cfg.Replicas, "replicas", 0, "copies in a NATS cluster, 1 to 5 (default 1)")
 	f.DurationVar(&cfg.LimitMarkerTTL, "marker-ttl", 0, "how long the marker of an expired key lives, and the shortest key TTL (default 1s)")
 	f.StringVar(&cfg.Description, "description", "", "free text describing the bucket")
+	f.BoolVar(&cfg.Counter, "counter", false, "a counter bucket: keys are counters changed by 'kv incr' (no TTLs)")
 	jsonFlag(cmd, &asJSON, "print the bucket as a JSON object")
 	return cmd
 }
@@ -273,7 +276,8 @@ func (g *globals) printRevision(rev uint64) error {
 }
 
 func newKVPutCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
+	var ttl time.Duration
+	cmd := &cobra.Command{
 		Use:   "put BUCKET KEY [VALUE]",
 		Short: "Store a value and print its revision (value from stdin when omitted)",
 		Long: `Store VALUE under KEY, whatever the key holds, and print the new revision.
@@ -288,7 +292,11 @@ empty value. Creates the bucket with the defaults if it does not exist.`,
 				return err
 			}
 			return g.kvCall(cmd, fmt.Sprintf("put %q in bucket %q", args[1], args[0]), func(ctx context.Context, c *natsgw.Client) error {
-				rev, err := c.KeyValue(args[0]).Put(ctx, args[1], value)
+				var opts []natsgw.KVPutOption
+				if ttl != 0 {
+					opts = append(opts, natsgw.WithKeyTTL(ttl))
+				}
+				rev, err := c.KeyValue(args[0]).Put(ctx, args[1], value, opts...)
 				if err != nil {
 					return err
 				}
@@ -296,6 +304,8 @@ empty value. Creates the bucket with the defaults if it does not exist.`,
 			})
 		},
 	}
+	cmd.Flags().DurationVar(&ttl, "ttl", 0, "time to live of the value (whole seconds, at least 1s; replaces the key's history)")
+	return cmd
 }
 
 func newKVCreateCmd(g *globals) *cobra.Command {
@@ -394,9 +404,10 @@ DELETE or PURGE.`
 
 func newKVGetCmd(g *globals) *cobra.Command {
 	var (
-		rev    uint64
-		asJSON bool
-		raw    bool
+		rev        uint64
+		asJSON     bool
+		raw        bool
+		consistent bool
 	)
 	cmd := &cobra.Command{
 		Use:   "get BUCKET KEY",
@@ -412,7 +423,14 @@ has no value. With --json, print the entry as a JSON object:
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return g.kvCall(cmd, fmt.Sprintf("get %q from bucket %q", args[1], args[0]), func(ctx context.Context, c *natsgw.Client) error {
-				e, err := c.KeyValue(args[0]).GetRevision(ctx, args[1], rev)
+				kv := c.KeyValue(args[0])
+				var e *natsgw.KeyValueEntry
+				var err error
+				if rev == 0 && consistent {
+					e, err = kv.Get(ctx, args[1], natsgw.WithConsistentRead())
+				} else {
+					e, err = kv.GetRevision(ctx, args[1], rev)
+				}
 				if err != nil {
 					return err
 				}
@@ -431,6 +449,7 @@ has no value. With --json, print the entry as a JSON object:
 		},
 	}
 	cmd.Flags().Uint64Var(&rev, "revision", 0, "read this revision instead of the latest")
+	cmd.Flags().BoolVar(&consistent, "consistent", false, "read from NATS, bypassing the gateway's read cache")
 	cmd.Flags().BoolVar(&raw, "raw", false, "print the value exactly, without a newline")
 	jsonFlag(cmd, &asJSON, "print the entry as a JSON object")
 	return cmd
@@ -470,22 +489,43 @@ only if the key is at that revision.`
 }
 
 func newKVKeysCmd(g *globals) *cobra.Command {
-	var asJSON bool
+	var (
+		asJSON       bool
+		match, after string
+		limit        int
+	)
 	cmd := &cobra.Command{
 		Use:   "keys BUCKET [FILTER]",
 		Short: "List a bucket's keys, sorted",
 		Long: `List the keys of BUCKET that have a value, sorted, one per line (--json: a
 JSON array). FILTER selects keys by pattern: '*' matches one token, '>' the
-rest.`,
+rest (--match is the same as FILTER).
+
+With --limit, list at most that many keys (a page, up to 10000), starting
+after --after; when more keys follow, stderr says which --after gives the
+next page (--json: {"keys": [...], "next": "..."}).`,
 		Example: `  natsgw kv keys app-config
-  natsgw kv keys app-config 'database.*'`,
+  natsgw kv keys app-config 'database.*'
+  natsgw kv keys sessions --match 'user.>' --limit 100`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var opts []natsgw.KVKeysOption
 			if len(args) == 2 {
-				opts = append(opts, natsgw.WithKeyFilter(args[1]))
+				if match != "" && match != args[1] {
+					return usagef("give the pattern as FILTER or --match, not both")
+				}
+				match = args[1]
+			}
+			if after != "" && limit == 0 {
+				return usagef("--after needs --limit")
+			}
+			var opts []natsgw.KVKeysOption
+			if match != "" {
+				opts = append(opts, natsgw.WithKeyFilter(match))
 			}
 			return g.kvCall(cmd, fmt.Sprintf("keys of bucket %q", args[0]), func(ctx context.Context, c *natsgw.Client) error {
+				if limit != 0 {
+					return g.keysPage(ctx, c, args[0], match, limit, after, asJSON)
+				}
 				keys, err := c.KeyValue(args[0]).Keys(ctx, opts...)
 				if err != nil {
 					return err
@@ -504,6 +544,9 @@ rest.`,
 		},
 	}
 	jsonFlag(cmd, &asJSON, "print a JSON array")
+	cmd.Flags().StringVar(&match, "match", "", "only keys matching this pattern ('*' one token, '>' the rest)")
+	cmd.Flags().IntVar(&limit, "limit", 0, "list at most this many keys (a page; 0: all)")
+	cmd.Flags().StringVar(&after, "after", "", "with --limit: start after this key (the hint of the previous page)")
 	return cmd
 }
 

@@ -87,6 +87,11 @@ func bindServeFlags(fs *pflag.FlagSet, cfg *config.Config) {
 	fs.StringVar(&cfg.TLSKey, "tls-key", d.TLSKey, "PEM private key of --tls-cert")
 	fs.Float64Var(&cfg.OrgRate, "org-rate", d.OrgRate, "operations per second each organization may make on this instance (calls, stream openings, published messages, KV operations); 0: no limit")
 	fs.IntVar(&cfg.OrgBurst, "org-burst", d.OrgBurst, "operations an organization may save up (default: one second of --org-rate)")
+	fs.BoolVar(&cfg.KVCache, "kv-cache", d.KVCache, "answer KV Get from a read cache kept current by a NATS watch (a Get with consistent=true reads NATS)")
+	fs.IntVar(&cfg.KVCacheBucketKeys, "kv-cache-bucket-keys", d.KVCacheBucketKeys, "KV read cache: most keys a bucket may have to be cached")
+	fs.Int64Var(&cfg.KVCacheBucketBytes, "kv-cache-bucket-bytes", d.KVCacheBucketBytes, "KV read cache: most bytes a bucket may take to be cached")
+	fs.Int64Var(&cfg.KVCacheOrgBytes, "kv-cache-org-bytes", d.KVCacheOrgBytes, "KV read cache: most bytes one organization's cached buckets may take on this instance")
+	fs.StringVar(&cfg.JetStreamSync, "jetstream-sync", d.JetStreamSync, "when the embedded NATS fsyncs JetStream files: always (every write, before its ack) or an interval such as 10s (default: NATS's, 2m)")
 }
 
 // resolveConfig layers defaults < file < environment < the flags the user

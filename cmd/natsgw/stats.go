@@ -27,6 +27,7 @@ type jsonStats struct {
 	OutMsgs       uint64    `json:"out_msgs"`
 	OutBytes      uint64    `json:"out_bytes"`
 	TrafficSince  time.Time `json:"traffic_since"`
+	Connections   uint64    `json:"connections"`
 }
 
 func newStatsCmd(g *globals) *cobra.Command {
@@ -37,7 +38,8 @@ func newStatsCmd(g *globals) *cobra.Command {
 		Long: `Print statistics of the organization you act in: streams, consumers and
 the messages and bytes they hold, key-value and object buckets (from JetStream,
 the same through every gateway instance), open subscriptions and the messages
-in and out through the gateway instance answering (since it started).`,
+in and out through the gateway instance answering (since it started), and
+the clients connected to that instance.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var st *natsgw.Statistics
@@ -58,7 +60,7 @@ in and out through the gateway instance answering (since it started).`,
 					ObjectBuckets: st.ObjectBuckets, ObjectBytes: st.ObjectBytes,
 					Subscriptions: st.Subscriptions,
 					InMsgs:        st.InMsgs, InBytes: st.InBytes, OutMsgs: st.OutMsgs, OutBytes: st.OutBytes,
-					TrafficSince: st.Since.UTC(),
+					TrafficSince: st.Since.UTC(), Connections: st.Connections,
 				})
 			}
 			tw := tabwriter.NewWriter(g.stdout, 0, 0, 2, ' ', 0)
@@ -69,6 +71,7 @@ in and out through the gateway instance answering (since it started).`,
 			fmt.Fprintf(tw, "Messages in:\t%d (%d bytes)\n", st.InMsgs, st.InBytes)
 			fmt.Fprintf(tw, "Messages out:\t%d (%d bytes)\n", st.OutMsgs, st.OutBytes)
 			fmt.Fprintf(tw, "Traffic since:\t%s (this gateway instance)\n", st.Since.Local().Format(time.RFC3339))
+			fmt.Fprintf(tw, "Connections:\t%d (clients connected to this gateway instance, every organization)\n", st.Connections)
 			return tw.Flush()
 		},
 	}

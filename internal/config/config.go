@@ -14,6 +14,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/natsgw/natsgw/internal/kvcache"
 	"github.com/natsgw/natsgw/internal/tenant"
 )
 
@@ -122,6 +123,26 @@ type Config struct {
 	// OrgBurst is how many operations an organization may save up. 0:
 	// one second's worth of OrgRate.
 	OrgBurst int `json:"org_burst"`
+	// KVCache turns the KV read cache on (default true): Get answers from a
+	// copy of the bucket that a NATS watch keeps current, unless the caller
+	// asks for a consistent read. See docs/ARCHITECTURE.md.
+	KVCache bool `json:"kv_cache"`
+	// KVCacheBucketKeys is the most keys a bucket may have to be cached.
+	// Default 100,000.
+	KVCacheBucketKeys int `json:"kv_cache_bucket_keys"`
+	// KVCacheBucketBytes is the most bytes (keys, values, overhead) a bucket
+	// may hold to be cached. Default 64 MiB.
+	KVCacheBucketBytes int64 `json:"kv_cache_bucket_bytes"`
+	// KVCacheOrgBytes is the most bytes the cached buckets of one
+	// organization may hold on this instance. Default 256 MiB.
+	KVCacheOrgBytes int64 `json:"kv_cache_org_bytes"`
+	// JetStreamSync is when the embedded NATS flushes JetStream files to
+	// the disk (fsync): "always" (every write, before it is acknowledged),
+	// or an interval such as "10s". Empty (default): NATS's default, every
+	// 2 minutes. Writes reach the operating system at once either way; this
+	// decides what survives a power loss or kernel crash, not a process
+	// crash (docs/ARCHITECTURE.md, Durability).
+	JetStreamSync string `json:"jetstream_sync"`
 }
 
 // Defaults.
@@ -142,15 +163,19 @@ const (
 // Default returns the configuration with every default filled in.
 func Default() Config {
 	return Config{
-		Listen:           DefaultListen,
-		DataDir:          DefaultDataDir,
-		MaxPayload:       DefaultMaxPayload,
-		LogFormat:        "text",
-		LogLevel:         "info",
-		TenantRoot:       tenant.DefaultRoot,
-		ShutdownTimeout:  Duration(DefaultShutdownTimeout),
-		ConsulService:    "natsgw",
-		MaxStreamsPerOrg: DefaultMaxStreamsPerOrg,
+		Listen:             DefaultListen,
+		DataDir:            DefaultDataDir,
+		MaxPayload:         DefaultMaxPayload,
+		LogFormat:          "text",
+		LogLevel:           "info",
+		TenantRoot:         tenant.DefaultRoot,
+		ShutdownTimeout:    Duration(DefaultShutdownTimeout),
+		ConsulService:      "natsgw",
+		MaxStreamsPerOrg:   DefaultMaxStreamsPerOrg,
+		KVCache:            true,
+		KVCacheBucketKeys:  kvcache.DefaultBucketKeys,
+		KVCacheBucketBytes: kvcache.DefaultBucketBytes,
+		KVCacheOrgBytes:    kvcache.DefaultOrgBytes,
 
 		MaxBufferedBytesPerOrg: DefaultMaxBufferedBytesPerOrg,
 	}
@@ -191,6 +216,12 @@ func (c Config) Validate() error {
 		}
 		if _, _, err := net.SplitHostPort(c.ClusterListen); err != nil {
 			return fmt.Errorf("cluster-listen: %q is not host:port: %w", c.ClusterListen, err)
+		}
+		if len(c.Routes) == 0 {
+			// nats-server refuses a JetStream cluster without configured
+			// routes, and its meta group expects at least two peers, so a
+			// lone clustered node would never become ready.
+			return errors.New("routes: required with cluster-name: a JetStream cluster needs the route URLs of its other nodes (at least one); for a single node, leave out cluster-name and cluster-listen")
 		}
 		for i, r := range c.Routes {
 			if u, err := url.Parse(r); err != nil || u.Host == "" {
@@ -254,11 +285,26 @@ func (c Config) Validate() error {
 	if c.ShutdownTimeout <= 0 {
 		return errors.New("shutdown-timeout: must be positive")
 	}
+	if _, _, err := c.JetStreamSyncPolicy(); err != nil {
+		return err
+	}
+	if c.JetStreamSync != "" && c.NATSURL != "" {
+		return errors.New("jetstream-sync: applies to the embedded NATS; it cannot be combined with nats-url (set sync_interval in that server's configuration)")
+	}
 	if c.OrgRate < 0 || math.IsNaN(c.OrgRate) || math.IsInf(c.OrgRate, 0) {
 		return errors.New("org-rate: must be a number of operations per second, at least 0 (0 means no limit)")
 	}
 	if c.OrgBurst < 0 {
 		return errors.New("org-burst: must not be negative (0 means one second's worth of org-rate)")
+	}
+	if c.KVCacheBucketKeys < 1 {
+		return errors.New("kv-cache-bucket-keys: must be at least 1")
+	}
+	if c.KVCacheBucketBytes < 1 {
+		return errors.New("kv-cache-bucket-bytes: must be at least 1")
+	}
+	if c.KVCacheOrgBytes < 1 {
+		return errors.New("kv-cache-org-bytes: must be at least 1")
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return errors.New("tls-cert, tls-key: give both (or neither, for plaintext)")
@@ -360,4 +406,23 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	}
 	*d = Duration(v)
 	return nil
+}
+
+// JetStreamSync values.
+const syncAlways = "always"
+
+// JetStreamSyncPolicy parses JetStreamSync: always, or the interval (0:
+// NATS's default).
+func (c Config) JetStreamSyncPolicy() (always bool, interval time.Duration, err error) {
+	switch c.JetStreamSync {
+	case "":
+		return false, 0, nil
+	case syncAlways:
+		return true, 0, nil
+	}
+	d, err := time.ParseDuration(c.JetStreamSync)
+	if err != nil || d <= 0 {
+		return false, 0, fmt.Errorf("jetstream-sync: %q must be \"always\" or a positive interval such as 10s", c.JetStreamSync)
+	}
+	return false, d, nil
 }

@@ -42,6 +42,14 @@ func InvalidMetadata(key, format string, args ...any) error {
 	return invalidArgumentf(key, format, args...)
 }
 
+// MalformedRequest reports a request message that is not valid protobuf
+// for its type (garbage bytes, invalid UTF-8 in a string field): the
+// BadRequest violation names the whole "request". For the server's codec,
+// which decodes before any handler runs.
+func MalformedRequest(format string, args ...any) error {
+	return invalidArgumentf("request", format, args...)
+}
+
 // InvalidField reports a malformed field of a request that reaches the
 // gateway another way than gRPC (the web console's own forms), in the same
 // shape as every InvalidArgument of the API.
@@ -260,12 +268,20 @@ const (
 	// ("maximum bytes exceeded" and the like).
 	jsErrCodeStoreFailed    jetstream.ErrorCode = 10077
 	jsErrCodeMsgTTLDisabled jetstream.ErrorCode = 10166
+	// Counters: Nats-Incr on a stream without counters, a write without
+	// Nats-Incr on one with them.
+	jsErrCodeIncrDisabled jetstream.ErrorCode = 10168
+	jsErrCodeIncrMissing  jetstream.ErrorCode = 10169
 	// Replicas > 1 on a NATS that is not clustered.
 	jsErrCodeReplicasNotSupported jetstream.ErrorCode = 10074
 	jsErrCodeStreamSealed         jetstream.ErrorCode = 10109
 	// JetStream's streams and consumers.
-	jsErrCodeAccountResources          jetstream.ErrorCode = 10002
-	jsErrCodeSequenceNotFound          jetstream.ErrorCode = 10043
+	jsErrCodeAccountResources jetstream.ErrorCode = 10002
+	jsErrCodeSequenceNotFound jetstream.ErrorCode = 10043
+	// jsErrCodeMsgDeleteFailed carries the store's error as its
+	// description: "stream store EOF" past the end, "no message found"
+	// below the first message; both mean the message is not there.
+	jsErrCodeMsgDeleteFailed           jetstream.ErrorCode = 10057
 	jsErrCodeStreamInvalidConfig       jetstream.ErrorCode = 10052
 	jsErrCodeExpectedStreamMismatch    jetstream.ErrorCode = 10060
 	jsErrCodeStreamUpdate              jetstream.ErrorCode = 10069
@@ -292,6 +308,10 @@ func (g *Gateway) jsAPIError(action string, err error, e *jetstream.APIError) er
 		return notFound("%s: consumer not found", action)
 	case jetstream.JSErrCodeMessageNotFound, jsErrCodeSequenceNotFound:
 		return notFound("%s: message not found", action)
+	case jsErrCodeMsgDeleteFailed:
+		if e.Description == "stream store EOF" || e.Description == "no message found" {
+			return notFound("%s: message not found", action)
+		}
 	case jetstream.JSErrCodeStreamNameInUse:
 		return alreadyExists("%s: a stream with this name exists with a different configuration", action)
 	case jetstream.JSErrCodeConsumerExists, jetstream.JSErrCodeConsumerNameExists, jetstream.JSErrCodeConsumerAlreadyExists:
@@ -351,4 +371,40 @@ func isResourceLimit(err error) bool {
 		return true
 	}
 	return false
+}
+
+// The status constructors of this table for the other packages that serve
+// natsgw services (internal/tasks), so the table stays in one place.
+
+// InvalidArgument reports a malformed request field (BadRequest violation
+// naming field).
+func InvalidArgument(field, format string, args ...any) error {
+	return invalidArgumentf(field, format, args...)
+}
+
+// NotFound reports an absent thing.
+func NotFound(format string, args ...any) error { return notFound(format, args...) }
+
+// FailedPrecondition reports a call that the state of things refuses.
+func FailedPrecondition(format string, args ...any) error {
+	return failedPrecondition(format, args...)
+}
+
+// AlreadyExists reports a thing that exists.
+func AlreadyExists(format string, args ...any) error { return alreadyExists(format, args...) }
+
+// ResourceExhausted reports a limit reached.
+func ResourceExhausted(format string, args ...any) error { return resourceExhausted(format, args...) }
+
+// Annotate prefixes the message of the status err, keeping code and details.
+func Annotate(err error, format string, args ...any) error { return annotate(err, format, args...) }
+
+// InField marks an error from NATS as being about request field field (see
+// inField).
+func InField(field string, err error) error { return inField(field, err) }
+
+// NATSError maps an error from NATS to a status, like the gateway's own
+// handlers do (see natsError).
+func (g *Gateway) NATSError(ctx context.Context, action string, err error) error {
+	return g.natsError(ctx, action, err)
 }

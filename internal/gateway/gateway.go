@@ -27,6 +27,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	natsgwv1 "github.com/natsgw/natsgw/api/gen/natsgw/v1"
+	"github.com/natsgw/natsgw/internal/kvcache"
 	"github.com/natsgw/natsgw/internal/tenant"
 )
 
@@ -43,8 +44,8 @@ type Config struct {
 	// Mode and Version are reported by Health.
 	Mode    natsgwv1.NatsMode
 	Version string
-	// Connections, when set, reports the NATS server's client count for
-	// Health.
+	// Connections, when set, reports the gRPC client connections open to
+	// this instance, for Health and GetStatistics.
 	Connections func() int
 	// Logger receives handler logs. Nil discards them.
 	Logger *slog.Logger
@@ -57,6 +58,9 @@ type Config struct {
 	// full method name of its unary form, when it ends: the server records
 	// it as it records unary calls.
 	OpDone func(ctx context.Context, method string, start time.Time, err error)
+	// KVCache configures the KV read cache (see internal/kvcache). Nil: no
+	// cache, every Get reads NATS.
+	KVCache *kvcache.Config
 }
 
 // Gateway serves the natsgw gRPC services. Build it with New, call Start
@@ -84,6 +88,9 @@ type Gateway struct {
 	closing chan struct{}
 	close   sync.Once
 	deleted *nats.Subscription // stream-deleted advisories
+	updated *nats.Subscription // stream-updated advisories
+	// subjects caches stream subjects for PublishToStream.
+	subjects streamSubjects
 }
 
 // New builds a Gateway; it does no I/O.
@@ -145,6 +152,9 @@ func (g *Gateway) Start() error {
 	if g.deleted, err = g.nc.Subscribe(advisoryStreamDeleted+"*", g.onStreamDeleted); err != nil {
 		return fmt.Errorf("gateway: stream-deleted advisories: %w", err)
 	}
+	if g.updated, err = g.nc.Subscribe(advisoryStreamUpdated+"*", g.onStreamUpdated); err != nil {
+		return fmt.Errorf("gateway: stream-updated advisories: %w", err)
+	}
 	return g.nc.Flush()
 }
 
@@ -152,12 +162,25 @@ func (g *Gateway) Start() error {
 // is deleted; its last token is the stream's name.
 const advisoryStreamDeleted = "$JS.EVENT.ADVISORY.STREAM.DELETED."
 
-// onStreamDeleted ends this instance's watches of a deleted KV bucket,
+// onStreamDeleted ends this instance's watches of a deleted KV bucket, drops
+// it from the read cache, and drops a deleted stream's cached subjects,
 // whoever deleted it.
 func (g *Gateway) onStreamDeleted(m *nats.Msg) {
 	stream := strings.TrimPrefix(m.Subject, advisoryStreamDeleted)
+	g.subjects.forget(stream)
 	if bucket, ok := strings.CutPrefix(stream, kvStreamPrefix); ok {
 		g.kv.bucketDeleted(bucket)
+	}
+}
+
+// onStreamUpdated drops a reconfigured stream's cached subjects and a
+// reconfigured KV bucket from the read cache (its max age may have changed),
+// whoever updated it.
+func (g *Gateway) onStreamUpdated(m *nats.Msg) {
+	g.subjects.onStreamUpdated(m)
+	stream := strings.TrimPrefix(m.Subject, advisoryStreamUpdated)
+	if bucket, ok := strings.CutPrefix(stream, kvStreamPrefix); ok {
+		g.kv.forget(bucket)
 	}
 }
 
@@ -187,9 +210,12 @@ func (g *Gateway) Close() {
 		g.inbox.stop()
 		g.dlq.stop()
 		g.confirm.stop()
-		if g.deleted != nil {
-			_ = g.deleted.Unsubscribe()
+		for _, sub := range []*nats.Subscription{g.deleted, g.updated} {
+			if sub != nil {
+				_ = sub.Unsubscribe()
+			}
 		}
+		g.kv.close()
 	})
 }
 

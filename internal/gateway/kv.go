@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	natsgwv1 "github.com/natsgw/natsgw/api/gen/natsgw/v1"
+	"github.com/natsgw/natsgw/internal/kvcache"
 )
 
 // Key-value buckets are native NATS KV buckets named by the tenant mapper
@@ -45,10 +46,45 @@ type kvServer struct {
 	g       *Gateway
 	cache   kvCache
 	watches watchSet
+	// reads is the read cache of bucket contents; nil when turned off.
+	reads *kvcache.Cache[*natsgwv1.KeyValueEntry]
 }
 
 func newKVServer(g *Gateway) *kvServer {
-	return &kvServer{g: g, cache: kvCache{m: make(map[string]jetstream.KeyValue)}, watches: watchSet{m: map[string]map[*watchHandle]struct{}{}}}
+	s := &kvServer{g: g, cache: kvCache{m: make(map[string]jetstream.KeyValue)}, watches: watchSet{m: map[string]map[*watchHandle]struct{}{}}}
+	if cfg := g.cfg.KVCache; cfg != nil {
+		s.reads = kvcache.New(*cfg, kvcache.Source[*natsgwv1.KeyValueEntry]{
+			Open: func(ctx context.Context, bucket string) (jetstream.KeyValue, error) {
+				kv, _, err := s.open(ctx, kvBucket{nats: bucket}, false)
+				return kv, err
+			},
+			Live:    g.nc.IsConnected,
+			Convert: entryToProto,
+		})
+	}
+	return s
+}
+
+// close stops the read cache's watches.
+func (s *kvServer) close() {
+	if s.reads != nil {
+		s.reads.Close()
+	}
+}
+
+// seen tells the read cache of a revision of b written or read from NATS
+// through this instance, so that reads here never return an older state.
+func (s *kvServer) seen(b kvBucket, rev uint64) {
+	if s.reads != nil {
+		s.reads.Seen(b.nats, rev)
+	}
+}
+
+// forget drops b from the read cache (deleted or reconfigured).
+func (s *kvServer) forget(name string) {
+	if s.reads != nil {
+		s.reads.Drop(name)
+	}
 }
 
 // bucketDeleted is told (by NATS's stream-deleted advisory, on every
@@ -57,6 +93,7 @@ func newKVServer(g *Gateway) *kvServer {
 // only when nats.go misses the consumer's heartbeats, 10-20 s later.
 func (s *kvServer) bucketDeleted(name string) {
 	s.cache.drop(name, nil)
+	s.forget(name)
 	s.watches.bucketDeleted(name)
 }
 
@@ -137,9 +174,10 @@ func (c *kvCache) drop(name string, kv jetstream.KeyValue) {
 	}
 }
 
-// kvBucket is a request's bucket: the caller's name and the NATS name.
+// kvBucket is a request's bucket: the caller's name and organization, and
+// the NATS name.
 type kvBucket struct {
-	name, nats string
+	name, org, nats string
 }
 
 // bucket maps the request's bucket field into the caller's organization.
@@ -152,7 +190,7 @@ func (s *kvServer) bucket(ctx context.Context, bucket string) (kvBucket, error) 
 	if err != nil {
 		return kvBucket{}, invalidArgument("bucket", err)
 	}
-	return kvBucket{name: bucket, nats: n}, nil
+	return kvBucket{name: bucket, org: id.Org, nats: n}, nil
 }
 
 // open returns b's handle, from the cache when possible. With create, a
@@ -260,6 +298,17 @@ func kvConfig(natsName string, c *natsgwv1.KeyValueBucketConfig) (jetstream.KeyV
 	} else if r > 0 {
 		cfg.Replicas = int(r)
 	}
+	if c.GetCounter() {
+		// NATS counters allow no TTLs.
+		if cfg.TTL > 0 {
+			return cfg, invalidArgumentf("config.ttl", "a counter bucket cannot have a TTL")
+		}
+		if c.GetLimitMarkerTtl() != nil {
+			return cfg, invalidArgumentf("config.limit_marker_ttl", "a counter bucket has no per-key TTL")
+		}
+		cfg.LimitMarkerTTL = 0
+		return cfg, nil
+	}
 	if c.GetLimitMarkerTtl() != nil {
 		if cfg.LimitMarkerTTL, err = wholeSeconds("config.limit_marker_ttl", c.GetLimitMarkerTtl(), false); err != nil {
 			return cfg, err
@@ -304,7 +353,11 @@ func (s *kvServer) CreateBucket(ctx context.Context, req *natsgwv1.KeyValueServi
 		return nil, err
 	}
 	action := fmt.Sprintf("create bucket %q", b.name)
-	kv, err := s.createBucket(ctx, cfg)
+	create := s.createBucket
+	if req.GetConfig().GetCounter() {
+		create = s.createCounterBucket
+	}
+	kv, err := create(ctx, cfg)
 	if err != nil {
 		return nil, s.bucketConfigError(ctx, action, b, err)
 	}
@@ -330,17 +383,29 @@ func (s *kvServer) UpdateBucket(ctx context.Context, req *natsgwv1.KeyValueServi
 	if err != nil {
 		return nil, s.kvError(ctx, action, b, err)
 	}
-	if st := bucketStatus(old).StreamInfo().Config.Storage; st != cfg.Storage {
-		return nil, invalidArgumentf("config.storage", "cannot change after the bucket is created (it is %s)", storageToProto(st))
+	sc := bucketStatus(old).StreamInfo().Config
+	if sc.Storage != cfg.Storage {
+		return nil, invalidArgumentf("config.storage", "cannot change after the bucket is created (it is %s)", storageToProto(sc.Storage))
 	}
-	kv, err := s.g.js.UpdateKeyValue(ctx, cfg)
-	if errors.Is(err, jetstream.ErrLimitMarkerTTLNotSupported) {
-		cfg.LimitMarkerTTL = 0
+	if sc.AllowMsgCounter != req.GetConfig().GetCounter() {
+		return nil, invalidArgumentf("config.counter", "cannot change after the bucket is created (it is %v)", sc.AllowMsgCounter)
+	}
+	var kv jetstream.KeyValue
+	if sc.AllowMsgCounter {
+		if _, err = s.g.js.UpdateStream(ctx, counterStreamConfig(cfg)); err == nil {
+			kv, err = s.g.js.KeyValue(ctx, cfg.Bucket)
+		}
+	} else {
 		kv, err = s.g.js.UpdateKeyValue(ctx, cfg)
+		if errors.Is(err, jetstream.ErrLimitMarkerTTLNotSupported) {
+			cfg.LimitMarkerTTL = 0
+			kv, err = s.g.js.UpdateKeyValue(ctx, cfg)
+		}
 	}
 	if err != nil {
 		return nil, s.bucketConfigError(ctx, action, b, err)
 	}
+	s.forget(b.nats) // its max age may have changed
 	info, err := s.info(ctx, b, kv)
 	if err != nil {
 		return nil, s.g.natsError(ctx, action, err)
@@ -369,6 +434,7 @@ func (s *kvServer) DeleteBucket(ctx context.Context, req *natsgwv1.KeyValueServi
 		return nil, err
 	}
 	s.cache.drop(b.nats, nil)
+	s.forget(b.nats)
 	if err := s.g.js.DeleteKeyValue(ctx, b.nats); err != nil {
 		return nil, s.kvError(ctx, fmt.Sprintf("delete bucket %q", b.name), b, err)
 	}
@@ -454,6 +520,7 @@ func (s *kvServer) info(ctx context.Context, b kvBucket, kv jetstream.KeyValue) 
 		MaxValueSize: max(c.MaxValueSize, 0),
 		Storage:      storageToProto(c.Storage),
 		Replicas:     uint32(c.Replicas),
+		Counter:      si.Config.AllowMsgCounter,
 	}
 	if c.TTL > 0 {
 		cfg.Ttl = durationpb.New(c.TTL)
@@ -503,6 +570,10 @@ func (s *kvServer) kvError(ctx context.Context, action string, b kvBucket, err e
 		if c, ok := s.limits(ctx, b); ok && c.MaxBytes > 0 {
 			return resourceExhausted("%s: the bucket is full: its max_bytes of %d bytes is reached", action, c.MaxBytes)
 		}
+	case apiErrorCode(err) == jsErrCodeIncrDisabled:
+		return failedPrecondition("%s: the bucket is not a counter bucket (make one with config.counter, or let Increment create it)", action)
+	case apiErrorCode(err) == jsErrCodeIncrMissing:
+		return failedPrecondition("%s: the bucket is a counter bucket: its keys change only by Increment", action)
 	case apiErrorCode(err) == jsErrCodeMsgTTLDisabled:
 		return failedPrecondition("%s: the bucket does not allow per-key TTL (it was made without a limit marker TTL; UpdateBucket sets one)", action)
 	}

@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	natsgwv1 "github.com/natsgw/natsgw/api/gen/natsgw/v1"
+	"github.com/natsgw/natsgw/internal/kvcache"
 )
 
 // bucketKey maps the bucket and validates the key of a request.
@@ -41,15 +44,42 @@ func (s *kvServer) Put(ctx context.Context, req *natsgwv1.KeyValueServicePutRequ
 	if err := s.checkValue(req.GetValue()); err != nil {
 		return nil, err
 	}
+	ttl, err := wholeSeconds("ttl", req.GetTtl(), true)
+	if err != nil {
+		return nil, err
+	}
 	var rev uint64
 	err = s.withBucket(ctx, b, true, func(kv jetstream.KeyValue) (err error) {
-		rev, err = kv.Put(ctx, req.GetKey(), req.GetValue())
+		if ttl == 0 {
+			rev, err = kv.Put(ctx, req.GetKey(), req.GetValue())
+			return err
+		}
+		ack, err := s.g.js.PublishMsg(ctx, s.putMsg(b, req.GetKey(), req.GetValue(), ttl))
+		if err == nil {
+			rev = ack.Sequence
+		}
 		return err
 	})
 	if err != nil {
 		return nil, s.kvError(ctx, fmt.Sprintf("put %q in bucket %q", req.GetKey(), b.name), b, err)
 	}
+	s.seen(b, rev)
 	return &natsgwv1.KeyValueServicePutResponse{Revision: rev}, nil
+}
+
+// putMsg is the message that stores value under key in b, as nats.go's
+// Put writes it, with an optional TTL. A value with a TTL rolls the key's
+// earlier revisions up: NATS removes only the expiring message, and the
+// previous revision would otherwise become the key's value again.
+func (s *kvServer) putMsg(b kvBucket, key string, value []byte, ttl time.Duration) *nats.Msg {
+	m := &nats.Msg{Subject: kvSubjectPrefix + b.nats + "." + key, Data: value}
+	if ttl > 0 {
+		m.Header = nats.Header{
+			jetstream.MsgTTLHeader: []string{ttl.String()},
+			jetstream.MsgRollup:    []string{jetstream.MsgRollupSubject},
+		}
+	}
+	return m
 }
 
 func (s *kvServer) Create(ctx context.Context, req *natsgwv1.KeyValueServiceCreateRequest) (*natsgwv1.KeyValueServiceCreateResponse, error) {
@@ -79,6 +109,7 @@ func (s *kvServer) Create(ctx context.Context, req *natsgwv1.KeyValueServiceCrea
 		}
 		return nil, s.kvError(ctx, fmt.Sprintf("create %q in bucket %q", req.GetKey(), b.name), b, err)
 	}
+	s.seen(b, rev)
 	return &natsgwv1.KeyValueServiceCreateResponse{Revision: rev}, nil
 }
 
@@ -101,6 +132,7 @@ func (s *kvServer) Update(ctx context.Context, req *natsgwv1.KeyValueServiceUpda
 	if err != nil {
 		return nil, s.kvError(ctx, fmt.Sprintf("update %q in bucket %q at revision %d", req.GetKey(), b.name, req.GetRevision()), b, err)
 	}
+	s.seen(b, rev)
 	return &natsgwv1.KeyValueServiceUpdateResponse{Revision: rev}, nil
 }
 
@@ -111,22 +143,20 @@ func (s *kvServer) Get(ctx context.Context, req *natsgwv1.KeyValueServiceGetRequ
 	}
 	key, rev := req.GetKey(), req.GetRevision()
 	var entry *natsgwv1.KeyValueEntry
-	err = s.withBucket(ctx, b, false, func(kv jetstream.KeyValue) error {
-		var e jetstream.KeyValueEntry
-		var err error
-		if rev == 0 {
-			e, err = kv.Get(ctx, key)
-		} else {
-			e, err = kv.GetRevision(ctx, key, rev)
+	if rev == 0 {
+		entry, err = s.latest(ctx, b, key, req.GetConsistent(), req.GetMinRevision())
+	} else {
+		err = s.withBucket(ctx, b, false, func(kv jetstream.KeyValue) error {
+			e, err := kv.GetRevision(ctx, key, rev)
+			if err == nil {
+				entry = entryToProto(e)
+			}
+			return err
+		})
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			// nats.go hides delete markers; the caller asked for this revision.
+			entry, err = s.markerAt(ctx, b, key, rev)
 		}
-		if err == nil {
-			entry = entryToProto(e)
-		}
-		return err
-	})
-	if rev != 0 && errors.Is(err, jetstream.ErrKeyNotFound) {
-		// nats.go hides delete markers; the caller asked for this revision.
-		entry, err = s.markerAt(ctx, b, key, rev)
 	}
 	if err != nil {
 		action := fmt.Sprintf("get %q from bucket %q", key, b.name)
@@ -136,6 +166,51 @@ func (s *kvServer) Get(ctx context.Context, req *natsgwv1.KeyValueServiceGetRequ
 		return nil, s.kvError(ctx, action, b, err)
 	}
 	return &natsgwv1.KeyValueServiceGetResponse{Entry: entry}, nil
+}
+
+// latest returns key's latest value in b: from the read cache when it can
+// answer (unless consistent), from NATS otherwise. minRev is the bucket
+// revision the answer must reflect at least. The error is unmapped.
+func (s *kvServer) latest(ctx context.Context, b kvBucket, key string, consistent bool, minRev uint64) (*natsgwv1.KeyValueEntry, error) {
+	if !consistent {
+		if e, ok, err := s.cached(ctx, b, key, minRev); ok {
+			return e, err
+		}
+	}
+	return s.latestNATS(ctx, b, key)
+}
+
+// cached answers a read of key in b from the read cache: ok is false when
+// the cache cannot answer. err is ErrKeyNotFound for a key without a value.
+func (s *kvServer) cached(ctx context.Context, b kvBucket, key string, minRev uint64) (e *natsgwv1.KeyValueEntry, ok bool, err error) {
+	if s.reads == nil {
+		return nil, false, nil
+	}
+	switch e, res := s.reads.Get(ctx, b.org, b.nats, key, minRev); res {
+	case kvcache.Hit:
+		return e, true, nil
+	case kvcache.Absent:
+		return nil, true, jetstream.ErrKeyNotFound
+	}
+	return nil, false, nil
+}
+
+// latestNATS reads key's latest value in b from NATS.
+func (s *kvServer) latestNATS(ctx context.Context, b kvBucket, key string) (*natsgwv1.KeyValueEntry, error) {
+	var entry *natsgwv1.KeyValueEntry
+	err := s.withBucket(ctx, b, false, func(kv jetstream.KeyValue) error {
+		e, err := kv.Get(ctx, key)
+		if err == nil {
+			entry = entryToProto(e)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Later cached reads here return this state or a newer one.
+	s.seen(b, entry.GetRevision())
+	return entry, nil
 }
 
 // markerAt returns the delete or purge marker of key at revision rev in b,
@@ -199,38 +274,53 @@ func opToProto(op jetstream.KeyValueOp) natsgwv1.KeyValueOperation {
 }
 
 func (s *kvServer) Delete(ctx context.Context, req *natsgwv1.KeyValueServiceDeleteRequest) (*natsgwv1.KeyValueServiceDeleteResponse, error) {
-	if err := s.remove(ctx, "delete", req.GetBucket(), req.GetKey(), req.GetExpectedRevision()); err != nil {
+	rev, err := s.remove(ctx, "delete", req.GetBucket(), req.GetKey(), req.GetExpectedRevision())
+	if err != nil {
 		return nil, err
 	}
-	return &natsgwv1.KeyValueServiceDeleteResponse{}, nil
+	return &natsgwv1.KeyValueServiceDeleteResponse{Revision: rev}, nil
 }
 
 func (s *kvServer) Purge(ctx context.Context, req *natsgwv1.KeyValueServicePurgeRequest) (*natsgwv1.KeyValueServicePurgeResponse, error) {
-	if err := s.remove(ctx, "purge", req.GetBucket(), req.GetKey(), req.GetExpectedRevision()); err != nil {
+	rev, err := s.remove(ctx, "purge", req.GetBucket(), req.GetKey(), req.GetExpectedRevision())
+	if err != nil {
 		return nil, err
 	}
-	return &natsgwv1.KeyValueServicePurgeResponse{}, nil
+	return &natsgwv1.KeyValueServicePurgeResponse{Revision: rev}, nil
 }
 
 // remove deletes or purges key (op "delete" or "purge"), optionally only at
-// revision rev.
-func (s *kvServer) remove(ctx context.Context, op, bucket, key string, rev uint64) error {
+// revision rev, and returns the marker's revision. It writes the marker as
+// nats.go's Delete and Purge do, which do not return the revision.
+func (s *kvServer) remove(ctx context.Context, op, bucket, key string, rev uint64) (uint64, error) {
 	b, err := s.bucketKey(ctx, bucket, key)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	var opts []jetstream.KVDeleteOpt
+	m := nats.NewMsg(kvSubjectPrefix + b.nats + "." + key)
+	if op == "purge" {
+		m.Header.Set(kvOpHeader, "PURGE")
+		m.Header.Set(jetstream.MsgRollup, jetstream.MsgRollupSubject)
+	} else {
+		m.Header.Set(kvOpHeader, "DEL")
+	}
 	if rev != 0 {
-		opts = append(opts, jetstream.LastRevision(rev))
+		m.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(rev, 10))
 	}
-	err = s.withBucket(ctx, b, false, func(kv jetstream.KeyValue) error {
-		if op == "purge" {
-			return kv.Purge(ctx, key, opts...)
+	var marker uint64
+	err = s.withBucket(ctx, b, false, func(jetstream.KeyValue) error {
+		ack, err := s.g.js.PublishMsg(ctx, m)
+		if err == nil {
+			marker = ack.Sequence
 		}
-		return kv.Delete(ctx, key, opts...)
+		return err
 	})
 	if err != nil {
-		return s.kvError(ctx, fmt.Sprintf("%s %q from bucket %q", op, key, b.name), b, err)
+		if isWrongLastSeq(err) {
+			err = fmt.Errorf("%w: %w", err, jetstream.ErrKeyRevisionMismatch) // as nats.go reports it
+		}
+		return 0, s.kvError(ctx, fmt.Sprintf("%s %q from bucket %q", op, key, b.name), b, err)
 	}
-	return nil
+	s.seen(b, marker)
+	return marker, nil
 }

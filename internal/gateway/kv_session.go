@@ -134,10 +134,7 @@ func (ss *kvSession) run(ctx context.Context, req *natsgwv1.KeyValueServiceSessi
 		done(ctx, kvMethod+method, start, err)
 	}
 	if err != nil {
-		st := status.Convert(err).Proto()
-		resp = &natsgwv1.KeyValueServiceSessionResponse{Result: &natsgwv1.KeyValueServiceSessionResponse_Error{
-			Error: &natsgwv1.KeyValueSessionError{Code: st.GetCode(), Message: st.GetMessage(), Details: st.GetDetails()},
-		}}
+		resp = &natsgwv1.KeyValueServiceSessionResponse{Result: &natsgwv1.KeyValueServiceSessionResponse_Error{Error: errorProto(err)}}
 	}
 	resp.Id = req.GetId()
 	ss.sendMu.Lock()
@@ -187,8 +184,20 @@ func (ss *kvSession) do(ctx context.Context, req *natsgwv1.KeyValueServiceSessio
 	case *natsgwv1.KeyValueServiceSessionRequest_Purge:
 		r, err := s.Purge(ctx, op.Purge)
 		return &natsgwv1.KeyValueServiceSessionResponse{Result: &natsgwv1.KeyValueServiceSessionResponse_Purge{Purge: r}}, "Purge", sessionErr(ctx, err)
+	case *natsgwv1.KeyValueServiceSessionRequest_GetMany:
+		r, err := s.GetMany(ctx, op.GetMany)
+		return &natsgwv1.KeyValueServiceSessionResponse{Result: &natsgwv1.KeyValueServiceSessionResponse_GetMany{GetMany: r}}, "GetMany", sessionErr(ctx, err)
+	case *natsgwv1.KeyValueServiceSessionRequest_PutMany:
+		r, err := s.PutMany(ctx, op.PutMany)
+		return &natsgwv1.KeyValueServiceSessionResponse{Result: &natsgwv1.KeyValueServiceSessionResponse_PutMany{PutMany: r}}, "PutMany", sessionErr(ctx, err)
+	case *natsgwv1.KeyValueServiceSessionRequest_Increment:
+		r, err := s.Increment(ctx, op.Increment)
+		return &natsgwv1.KeyValueServiceSessionResponse{Result: &natsgwv1.KeyValueServiceSessionResponse_Increment{Increment: r}}, "Increment", sessionErr(ctx, err)
+	case *natsgwv1.KeyValueServiceSessionRequest_Expire:
+		r, err := s.Expire(ctx, op.Expire)
+		return &natsgwv1.KeyValueServiceSessionResponse{Result: &natsgwv1.KeyValueServiceSessionResponse_Expire{Expire: r}}, "Expire", sessionErr(ctx, err)
 	}
-	return nil, "", invalidArgumentf("operation", "is required (one of get, put, create, update, delete, purge)")
+	return nil, "", invalidArgumentf("operation", "is required (one of get, put, create, update, delete, purge, get_many, put_many, increment, expire)")
 }
 
 // sessionErr is err as a status. A gRPC server turns a handler's context

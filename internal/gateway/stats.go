@@ -98,6 +98,9 @@ func (s *adminServer) GetStatistics(ctx context.Context, _ *natsgwv1.GetStatisti
 		return nil, g.natsError(ctx, "list streams", err)
 	}
 	resp.Subscriptions = uint64(g.subs.count(id.Org))
+	if g.cfg.Connections != nil {
+		resp.Connections = uint64(g.cfg.Connections())
+	}
 	t := g.traffic.of(id.Org)
 	resp.InMsgs, resp.InBytes = t.inMsgs.Load(), t.inBytes.Load()
 	resp.OutMsgs, resp.OutBytes = t.outMsgs.Load(), t.outBytes.Load()

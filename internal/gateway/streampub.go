@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -65,7 +64,7 @@ func (g *Gateway) prepareStreamPublish(st tenant.Stream, field string, p *natsgw
 	var opts []jetstream.PublishOpt
 	if subjects == nil {
 		opts = append(opts, jetstream.WithExpectStream(st.NATSName()))
-	} else if !slices.ContainsFunc(subjects, func(pattern string) bool { return tenant.MatchSubject(pattern, subj) }) {
+	} else if !takesSubject(subjects, subj) {
 		return preparedPublish{}, invalidArgumentf(field+".subject", "%q is not one of the stream's subjects", p.GetSubject())
 	}
 	if id := p.GetMsgId(); id != "" {
@@ -95,6 +94,27 @@ func (g *Gateway) prepareStreamPublish(st tenant.Stream, field string, p *natsgw
 		}
 		opts = append(opts, jetstream.WithMsgTTL(ttl))
 	}
+	if sc := p.GetSchedule(); sc != nil {
+		sh, err := scheduleHeaders(st, field+".schedule", subj, sc)
+		if err != nil {
+			return preparedPublish{}, err
+		}
+		if hdr == nil {
+			hdr = nats.Header{}
+		}
+		for k, v := range sh {
+			hdr[k] = v
+		}
+	}
+	if p.Increment != nil {
+		if len(p.GetData()) > 0 {
+			return preparedPublish{}, invalidArgumentf(field+".data", "must be empty with increment (a counter's messages carry no data)")
+		}
+		if hdr == nil {
+			hdr = nats.Header{}
+		}
+		hdr.Set("Nats-Incr", fmt.Sprintf("%+d", p.GetIncrement()))
+	}
 	// Headers set from the fields above are small; leave them room.
 	if size := len(p.GetData()) + headerSize(hdr); size > g.maxPayload-512 {
 		return preparedPublish{}, resourceExhausted("%s: message is %d bytes (data plus headers); the max payload is %d bytes", field, size, g.maxPayload-512)
@@ -115,11 +135,29 @@ func (s *streamServer) PublishToStream(ctx context.Context, req *natsgwv1.Publis
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.g.prepareStreamPublish(st, "message", req.GetMessage(), nil)
-	if err != nil {
-		return nil, err
-	}
 	action := fmt.Sprintf("publish to stream %q", req.GetStream())
+	// Counters refuse the expected-stream header: an increment is checked
+	// against the stream's subjects only, so it is prepared with them.
+	inc := req.GetMessage() != nil && req.GetMessage().Increment != nil
+	var p preparedPublish
+	if !inc {
+		if p, err = s.g.prepareStreamPublish(st, "message", req.GetMessage(), nil); err != nil {
+			return nil, err
+		}
+	}
+	// Never publish what the stream does not take (see streamsubjects.go).
+	subjects, err := s.g.subjectsOf(ctx, st)
+	if err != nil {
+		return nil, s.g.natsError(ctx, action, err)
+	}
+	if inc {
+		if p, err = s.g.prepareStreamPublish(st, "message", req.GetMessage(), subjects); err != nil {
+			return nil, err
+		}
+	}
+	if !takesSubject(subjects, p.msg.Subject) {
+		return nil, invalidArgumentf("message.subject", "%q is not one of the stream's subjects", req.GetMessage().GetSubject())
+	}
 	// First without the no-responders retries, so that a missing stream
 	// fails at once; a subject no stream takes is told apart from a blip
 	// (a cluster electing a leader) by looking the stream up.
@@ -134,7 +172,7 @@ func (s *streamServer) PublishToStream(ctx context.Context, req *natsgwv1.Publis
 		return nil, s.g.publishError(ctx, action, "message", req.GetMessage().GetSubject(), err)
 	}
 	s.g.traffic.in(org, 1, len(p.msg.Data))
-	return &natsgwv1.PublishToStreamResponse{Stream: st.Name(), Sequence: ack.Sequence, Duplicate: ack.Duplicate}, nil
+	return &natsgwv1.PublishToStreamResponse{Stream: st.Name(), Sequence: ack.Sequence, Duplicate: ack.Duplicate, CounterValue: ack.Value}, nil
 }
 
 // publishError maps a failed stream publish: a subject that the named stream
@@ -194,14 +232,13 @@ func (s *streamServer) PipelinePublish(stream natsgwv1.StreamService_PipelinePub
 		return err
 	}
 	action := fmt.Sprintf("publish to stream %q", name)
-	str, err := s.g.js.Stream(ctx, st.NATSName())
-	if err != nil {
+	// The stream's subjects, checked for every frame (streamsubjects.go):
+	// stream subjects never overlap, so a message that matches them cannot
+	// land in another stream while they stand, and one that matches no
+	// stream is never published.
+	if _, err := s.g.subjectsOf(ctx, st); err != nil {
 		return s.g.natsError(ctx, action, err)
 	}
-	// The subjects as the stream was opened: a pipeline does not follow a
-	// later UpdateStream (stream subjects never overlap, so a message that
-	// matches them cannot land in another stream while they stand).
-	subjects := str.CachedInfo().Config.Subjects
 	// A JetStream context of its own: its async-publish window and reply
 	// subscription belong to this stream alone.
 	js, err := jetstream.New(s.g.nc, jetstream.WithPublishAsyncMaxPending(pipelineWindow))
@@ -228,6 +265,10 @@ func (s *streamServer) PipelinePublish(stream natsgwv1.StreamService_PipelinePub
 			if len(msgs) > MaxBatch {
 				return invalidArgumentf("messages", "at most %d messages per frame (got %d)", MaxBatch, len(msgs))
 			}
+			subjects, err := s.g.subjectsOf(ctx, st)
+			if err != nil {
+				return s.g.natsError(ctx, action, err)
+			}
 			var published, bytes int
 			for i, m := range msgs {
 				e := pipelineEntry{index: next, field: messagesField(i), subject: m.GetSubject()}
@@ -250,7 +291,6 @@ func (s *streamServer) PipelinePublish(stream natsgwv1.StreamService_PipelinePub
 				}
 			}
 			s.g.traffic.in(id.Org, published, bytes)
-			var err error
 			if req, err = stream.Recv(); err != nil {
 				return nilIfEOF(err)
 			}

@@ -107,15 +107,21 @@ func (g *Gateway) jsAPI(ctx context.Context, subject string, req, resp any) erro
 // configuration of stream s.
 func (g *Gateway) streamConfigIn(s tenant.Stream, field string, c *natsgwv1.StreamConfig) (jetstream.StreamConfig, error) {
 	out := jetstream.StreamConfig{
-		Name:              s.NATSName(),
-		Description:       c.GetDescription(),
-		MaxMsgs:           -1,
-		MaxBytes:          -1,
-		MaxMsgsPerSubject: -1,
-		MaxMsgSize:        -1,
-		Replicas:          1,
-		Duplicates:        defaultDuplicateWindow,
-		AllowMsgTTL:       c.GetAllowMsgTtl(),
+		Name:               s.NATSName(),
+		Description:        c.GetDescription(),
+		MaxMsgs:            -1,
+		MaxBytes:           -1,
+		MaxMsgsPerSubject:  -1,
+		MaxMsgSize:         -1,
+		Replicas:           1,
+		Duplicates:         defaultDuplicateWindow,
+		AllowMsgTTL:        c.GetAllowMsgTtl(),
+		AllowMsgSchedules:  c.GetAllowMsgSchedules(),
+		AllowAtomicPublish: c.GetAllowAtomicPublish(),
+		AllowMsgCounter:    c.GetAllowMsgCounter(),
+	}
+	if out.AllowMsgSchedules {
+		out.AllowRollup = true // NATS requires it of schedules
 	}
 	if len(out.Description) > maxDescriptionLen {
 		return out, invalidArgumentf(field+".description", "must be at most %d bytes", maxDescriptionLen)
@@ -270,19 +276,22 @@ func optDurationpb(d time.Duration) *durationpb.Duration {
 func streamInfoOut(s tenant.Stream, info *jetstream.StreamInfo) *natsgwv1.StreamInfo {
 	c := info.Config
 	cfg := &natsgwv1.StreamConfig{
-		Name:              s.Name(),
-		Description:       c.Description,
-		MaxMsgs:           unlimited(c.MaxMsgs),
-		MaxBytes:          unlimited(c.MaxBytes),
-		MaxAge:            optDurationpb(c.MaxAge),
-		MaxMsgSize:        int32(unlimited(int64(c.MaxMsgSize))),
-		MaxMsgsPerSubject: unlimited(c.MaxMsgsPerSubject),
-		Replicas:          int32(c.Replicas),
-		DuplicateWindow:   optDurationpb(c.Duplicates),
-		AllowMsgTtl:       c.AllowMsgTTL,
-		Storage:           enumOut(storageIn, c.Storage),
-		Retention:         enumOut(retentionIn, c.Retention),
-		Discard:           enumOut(discardIn, c.Discard),
+		Name:               s.Name(),
+		Description:        c.Description,
+		MaxMsgs:            unlimited(c.MaxMsgs),
+		MaxBytes:           unlimited(c.MaxBytes),
+		MaxAge:             optDurationpb(c.MaxAge),
+		MaxMsgSize:         int32(unlimited(int64(c.MaxMsgSize))),
+		MaxMsgsPerSubject:  unlimited(c.MaxMsgsPerSubject),
+		Replicas:           int32(c.Replicas),
+		DuplicateWindow:    optDurationpb(c.Duplicates),
+		AllowMsgTtl:        c.AllowMsgTTL,
+		AllowMsgSchedules:  c.AllowMsgSchedules,
+		AllowAtomicPublish: c.AllowAtomicPublish,
+		AllowMsgCounter:    c.AllowMsgCounter,
+		Storage:            enumOut(storageIn, c.Storage),
+		Retention:          enumOut(retentionIn, c.Retention),
+		Discard:            enumOut(discardIn, c.Discard),
 	}
 	for _, subj := range c.Subjects {
 		if cs, ok := s.ClientSubject(subj); ok {
@@ -350,11 +359,19 @@ func (g *Gateway) putStream(ctx context.Context, c *natsgwv1.StreamConfig, updat
 	}
 	var str jetstream.Stream
 	if update {
+		defer g.subjects.forget(st.NATSName())
 		str, err = g.js.UpdateStream(ctx, cfg)
 	} else {
 		str, err = g.js.CreateStream(ctx, cfg)
 	}
 	if err != nil {
+		if !update && errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			if cur, e := g.js.Stream(ctx, cfg.Name); e == nil {
+				if diff := streamSettingsDiffer(cfg, cur.CachedInfo().Config); len(diff) > 0 {
+					return nil, alreadyExists("stream %q already exists with other settings: %s (UpdateStream changes them)", c.GetName(), strings.Join(diff, ", "))
+				}
+			}
+		}
 		return nil, g.natsError(ctx, fmt.Sprintf("stream %q", c.GetName()), inField("config", err))
 	}
 	return streamInfoOut(st, str.CachedInfo()), nil
@@ -365,6 +382,7 @@ func (s *streamServer) DeleteStream(ctx context.Context, req *natsgwv1.DeleteStr
 	if err != nil {
 		return nil, err
 	}
+	defer s.g.subjects.forget(st.NATSName())
 	if err := s.g.js.DeleteStream(ctx, st.NATSName()); err != nil {
 		return nil, s.g.natsError(ctx, fmt.Sprintf("delete stream %q", req.GetName()), err)
 	}
@@ -549,4 +567,46 @@ func (g *Gateway) deleteStoredMsg(ctx context.Context, st tenant.Stream, seq uin
 		err = errors.New("message delete not confirmed")
 	}
 	return err
+}
+
+// streamSettingsDiffer names, in the API's terms, the settings of a stream
+// to create (want, normalized by streamConfigIn) that differ from the
+// existing stream's, so an AlreadyExists says which setting clashes. Subjects
+// are named without values (the stream's are mapped into the organization).
+func streamSettingsDiffer(want, have jetstream.StreamConfig) []string {
+	var diff []string
+	num := func(name string, w, h int64) {
+		if w != h {
+			diff = append(diff, fmt.Sprintf("config.%s %d (the stream has %d)", name, w, h))
+		}
+	}
+	if !slices.Equal(want.Subjects, have.Subjects) {
+		diff = append(diff, "config.subjects")
+	}
+	num("max_msgs", want.MaxMsgs, have.MaxMsgs)
+	num("max_bytes", want.MaxBytes, have.MaxBytes)
+	num("max_msgs_per_subject", want.MaxMsgsPerSubject, have.MaxMsgsPerSubject)
+	num("max_msg_size", int64(want.MaxMsgSize), int64(have.MaxMsgSize))
+	num("replicas", int64(want.Replicas), int64(have.Replicas))
+	if want.MaxAge != have.MaxAge {
+		diff = append(diff, fmt.Sprintf("config.max_age %s (the stream has %s)", want.MaxAge, have.MaxAge))
+	}
+	if want.Duplicates != have.Duplicates {
+		diff = append(diff, fmt.Sprintf("config.duplicate_window %s (the stream has %s)", want.Duplicates, have.Duplicates))
+	}
+	for _, f := range []struct {
+		name string
+		w, h fmt.Stringer
+	}{{"storage", want.Storage, have.Storage}, {"retention", want.Retention, have.Retention}, {"discard", want.Discard, have.Discard}} {
+		if f.w.String() != f.h.String() {
+			diff = append(diff, fmt.Sprintf("config.%s %s (the stream has %s)", f.name, f.w, f.h))
+		}
+	}
+	if want.AllowMsgTTL != have.AllowMsgTTL {
+		diff = append(diff, fmt.Sprintf("config.allow_msg_ttl %t (the stream has %t)", want.AllowMsgTTL, have.AllowMsgTTL))
+	}
+	if want.Description != have.Description {
+		diff = append(diff, "config.description")
+	}
+	return diff
 }

@@ -413,7 +413,7 @@ func (s *messagingServer) Serve(stream natsgwv1.MessagingService_ServeServer) er
 	}
 	first, err := stream.Recv()
 	if err != nil {
-		return err
+		return nilIfEOF(err)
 	}
 	start := first.GetStart()
 	if start == nil {

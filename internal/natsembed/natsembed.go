@@ -56,6 +56,12 @@ type Config struct {
 	ClusterListen string
 	// Routes are the other nodes' cluster URLs ("nats://host:port").
 	Routes []string
+	// SyncAlways makes JetStream fsync every write before acknowledging it;
+	// SyncInterval, when positive, is how often it fsyncs otherwise (0:
+	// NATS's default, 2 minutes). Writes reach the operating system at once
+	// either way.
+	SyncAlways   bool
+	SyncInterval time.Duration
 	// User and Password are the operator credential TCP clients (the
 	// `nats` CLI) authenticate with; Token is the alternative. Either or
 	// both may be set. Without any, TCP clients are refused unless Insecure.
@@ -133,7 +139,9 @@ func New(cfg Config) (*Server, error) {
 		JetStreamMaxStore:  -1,
 		// The gateway's one connection carries every subscription, so give it
 		// room before the server calls it a slow consumer.
-		MaxPending: 256 << 20,
+		MaxPending:   256 << 20,
+		SyncAlways:   cfg.SyncAlways,
+		SyncInterval: cfg.SyncInterval,
 		Users: []*server.User{{
 			Username:               internalUser,
 			Password:               secret,
@@ -341,8 +349,22 @@ func (s *Server) ClientURL() string {
 // StoreDir is where JetStream keeps its files.
 func (s *Server) StoreDir() string { return s.ns.StoreDir() }
 
-// NumClients reports the server's client connections.
-func (s *Server) NumClients() int { return s.ns.NumClients() }
+// DisconnectClients closes the open client connections named name from the
+// server's side, as the server does with a stale or slow client; it returns
+// how many it closed. Clients reconnect if they are set to.
+func (s *Server) DisconnectClients(name string) (int, error) {
+	cz, err := s.ns.Connz(&server.ConnzOptions{Limit: 1 << 20})
+	if err != nil {
+		return 0, fmt.Errorf("natsembed: list connections: %w", err)
+	}
+	n := 0
+	for _, c := range cz.Conns {
+		if c.Name == name && s.ns.DisconnectClientByID(c.Cid) == nil {
+			n++
+		}
+	}
+	return n, nil
+}
 
 // Shutdown stops the server and waits until it has stopped.
 func (s *Server) Shutdown() {

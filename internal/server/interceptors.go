@@ -136,6 +136,15 @@ type ctxStream struct {
 
 func (s *ctxStream) Context() context.Context { return s.ctx }
 
+// RecvMsg answers InvalidArgument for a frame that is not valid protobuf
+// (see codec.go).
+func (s *ctxStream) RecvMsg(m any) error {
+	if err := s.ServerStream.RecvMsg(m); err != nil {
+		return err
+	}
+	return malformed(m)
+}
+
 // interceptors wrap every call, from the outside in: panic recovery,
 // metrics, authentication, the per-org stream limit (streams only),
 // logging. They are one function per kind of call rather than a chain of
@@ -164,6 +173,8 @@ func (in *interceptors) unary(ctx context.Context, req any, info *grpc.UnaryServ
 	start := time.Now()
 	if idCtx, _, authErr := in.auth.authenticate(ctx, info.FullMethod); authErr != nil {
 		err = authErr
+	} else if err = malformed(req); err != nil {
+		logCall(idCtx, in.log, info.FullMethod, start, err)
 	} else if err = in.rate.unary(idCtx, req); err == nil {
 		resp, err = h(idCtx, req)
 		logCall(idCtx, in.log, info.FullMethod, start, err)

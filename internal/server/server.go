@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -34,7 +35,9 @@ import (
 	"github.com/natsgw/natsgw/internal/config"
 	"github.com/natsgw/natsgw/internal/consul"
 	"github.com/natsgw/natsgw/internal/gateway"
+	"github.com/natsgw/natsgw/internal/kvcache"
 	"github.com/natsgw/natsgw/internal/natsembed"
+	"github.com/natsgw/natsgw/internal/tasks"
 	"github.com/natsgw/natsgw/internal/tenant"
 )
 
@@ -61,6 +64,7 @@ type Server struct {
 	embedded  *natsembed.Server
 	nc        *nats.Conn
 	gw        *gateway.Gateway
+	tasks     *tasks.Service
 	grpc      *grpc.Server
 	health    *health.Server
 	lis       net.Listener
@@ -72,6 +76,7 @@ type Server struct {
 	// consoleSrv is the web console, nil without --console-listen.
 	consoleSrv *consoleServer
 	served     chan error // the first serving failure (capacity 2: gRPC's exit and the ops server's)
+	conns      connCounter
 }
 
 // New validates cfg and builds the server; it does no I/O.
@@ -120,7 +125,13 @@ func New(cfg config.Config, opts Options) (*Server, error) {
 			_, port, _ := net.SplitHostPort(cfg.ClusterListen)
 			name = host + "-" + port
 		}
+		syncAlways, syncInterval, err := cfg.JetStreamSyncPolicy()
+		if err != nil {
+			return nil, err
+		}
 		ec := natsembed.Config{
+			SyncAlways:    syncAlways,
+			SyncInterval:  syncInterval,
 			DataDir:       cfg.DataDir,
 			Listen:        cfg.NATSListen,
 			MaxPayload:    int32(cfg.MaxPayload),
@@ -159,19 +170,32 @@ func (s *Server) Start(ctx context.Context) (err error) {
 			return err
 		}
 	}
+	// nats.go runs these callbacks one at a time, in order, on one goroutine.
+	failedReconnects := 0
 	if s.nc, err = s.ConnectNATS(
 		nats.Name("natsgw"),
 		nats.MaxReconnects(-1),
 		nats.ReconnectBufSize(64<<20),
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+		nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
 			s.setServing(false)
 			if err == nil {
 				return // our own close
 			}
-			s.log.Warn("NATS disconnected", "err", err)
+			s.log.Warn("NATS disconnected", append(s.natsTransport(nc), "err", err)...)
+		}),
+		nats.ReconnectErrHandler(func(nc *nats.Conn, err error) {
+			// The first failure of an outage is a warning; the retries
+			// after it (every second or more) are detail.
+			level := slog.LevelDebug
+			if failedReconnects == 0 {
+				level = slog.LevelWarn
+			}
+			failedReconnects++
+			s.log.Log(context.Background(), level, "NATS reconnect failed", append(s.natsTransport(nc), "attempts", failedReconnects, "err", err)...)
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
-			s.log.Info("NATS reconnected", "url", nc.ConnectedUrlRedacted())
+			s.log.Info("NATS reconnected", append(s.natsTransport(nc), "failed_attempts", failedReconnects)...)
+			failedReconnects = 0
 			s.setServing(true)
 		}),
 		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
@@ -190,9 +214,8 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		maxPayload = np
 	}
 	mode := natsgwv1.NatsMode_NATS_MODE_EXTERNAL
-	var conns func() int
 	if s.embedded != nil {
-		mode, conns = natsgwv1.NatsMode_NATS_MODE_EMBEDDED, s.embedded.NumClients
+		mode = natsgwv1.NatsMode_NATS_MODE_EMBEDDED
 	}
 	in := &interceptors{log: s.log, m: newMetrics(s.reg), auth: s.auth, limit: newStreamLimiter(s.cfg.MaxStreamsPerOrg), rate: newRateLimiter(s.cfg.OrgRate, s.cfg.OrgBurst)}
 	if s.gw, err = gateway.New(gateway.Config{
@@ -201,9 +224,10 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		MaxPayload:  maxPayload,
 		Mode:        mode,
 		Version:     s.version,
-		Connections: conns,
+		Connections: s.conns.count,
 		Logger:      s.log,
 		OpDone:      in.opDone,
+		KVCache:     s.kvCacheConfig(),
 
 		MaxBufferedBytesPerOrg: s.cfg.MaxBufferedBytesPerOrg,
 	}); err != nil {
@@ -219,6 +243,16 @@ func (s *Server) Start(ctx context.Context) (err error) {
 
 	s.grpc = grpc.NewServer(s.grpcOptions(maxPayload, in)...)
 	s.gw.Register(s.grpc)
+	if s.tasks, err = tasks.New(tasks.Config{
+		Conn:       s.nc,
+		Mapper:     s.mapper,
+		MaxPayload: maxPayload,
+		Errors:     s.gw.NATSError,
+		Logger:     s.log,
+	}); err != nil {
+		return err
+	}
+	s.tasks.Register(s.grpc)
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)
@@ -248,6 +282,20 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		return err
 	}
 	return nil
+}
+
+// kvCacheConfig is the KV read cache's configuration, nil when it is off.
+func (s *Server) kvCacheConfig() *kvcache.Config {
+	if !s.cfg.KVCache {
+		return nil
+	}
+	return &kvcache.Config{
+		BucketKeys:  s.cfg.KVCacheBucketKeys,
+		BucketBytes: s.cfg.KVCacheBucketBytes,
+		OrgBytes:    s.cfg.KVCacheOrgBytes,
+		Registerer:  s.reg,
+		Logger:      s.log,
+	}
 }
 
 // listenError says which setting's address could not be listened on and
@@ -295,12 +343,25 @@ func (s *Server) register(ctx context.Context) error {
 	}
 	id := s.cfg.ConsulService + "-" + strings.NewReplacer(":", "-", ".", "-", "[", "", "]", "").Replace(s.advertise)
 	if err := agent.Register(ctx, consul.Service{ID: id, Name: s.cfg.ConsulService, Address: host, Port: port, TLS: s.cert != nil}); err != nil {
+		agent.Close()
 		return fmt.Errorf("register with Consul: %w", err)
+	}
+	// Return once clients can find this instance (the catalog lags the
+	// agent); an agent cut off from its servers is worth a warning, not a
+	// failed start.
+	wctx, cancel := context.WithTimeout(ctx, consulListWait)
+	defer cancel()
+	if err := agent.WaitListed(wctx, s.cfg.ConsulService, id); err != nil {
+		s.log.Warn("registered in Consul, but the agent does not list this instance yet", "agent", s.cfg.ConsulAddr, "id", id, "err", err)
 	}
 	s.consul, s.consulID = agent, id
 	s.log.Info("registered in Consul", "agent", s.cfg.ConsulAddr, "service", s.cfg.ConsulService, "id", id)
 	return nil
 }
+
+// consulListWait bounds how long Start waits for Consul to list this
+// instance after registering it.
+const consulListWait = 10 * time.Second
 
 // BufferedBytes reports the bytes org's subscriptions hold on this
 // instance now (bounded by max-buffered-bytes-per-org).
@@ -339,6 +400,8 @@ func (s *Server) grpcOptions(maxPayload int, in *interceptors) []grpc.ServerOpti
 		grpc.NumStreamWorkers(streamWorkers),
 		grpc.UnaryInterceptor(in.unary),
 		grpc.StreamInterceptor(in.stream),
+		grpc.StatsHandler(&s.conns),
+		newCodec().serverOption(),
 	}
 	if s.cert != nil {
 		opts = append(opts, s.cert.serverOption())
@@ -415,6 +478,7 @@ func (s *Server) ReloadAuth() error {
 // directly; the caller closes the connection.
 func (s *Server) ConnectNATS(opts ...nats.Option) (*nats.Conn, error) {
 	if s.embedded != nil {
+		opts = append([]nats.Option{nats.CustomReconnectDelay(inProcessReconnectDelay)}, opts...)
 		nc, err := nats.Connect("", append(opts, s.embedded.ConnectOption())...)
 		if err != nil {
 			return nil, fmt.Errorf("connect to embedded NATS: %w", err)
@@ -426,6 +490,40 @@ func (s *Server) ConnectNATS(opts ...nats.Option) (*nats.Conn, error) {
 		return nil, fmt.Errorf("connect to NATS at %s: %w", s.cfg.NATSURL, err)
 	}
 	return nc, nil
+}
+
+// inProcessReconnectDelay paces reconnecting to the embedded server. An
+// in-process connection is only closed by the server (a connection it deems
+// stale or slow, as a paused host can make it look) and a new one is
+// available at once, so nats.go's default (2 s between attempts, meant for
+// a server restarting elsewhere) only prolongs the outage: retry after 10 ms,
+// doubling up to 1 s while the server is really gone.
+func inProcessReconnectDelay(attempts int) time.Duration {
+	d := 10 * time.Millisecond
+	for range min(attempts-1, 7) {
+		d *= 2
+	}
+	return min(d, time.Second)
+}
+
+// natsTransport names the NATS connection's transport for logs: the
+// in-process pipe to the embedded server, or the server URL (nats.go reports
+// its default URL for an in-process connection, where nothing listens).
+func (s *Server) natsTransport(nc *nats.Conn) []any {
+	if s.embedded != nil {
+		return []any{"transport", "in-process"}
+	}
+	if u := nc.ConnectedUrlRedacted(); u != "" {
+		return []any{"url", u}
+	}
+	// Disconnected: the configured servers, passwords masked.
+	urls := strings.Split(s.cfg.NATSURL, ",")
+	for i, raw := range urls {
+		if u, err := url.Parse(strings.TrimSpace(raw)); err == nil {
+			urls[i] = u.Redacted()
+		}
+	}
+	return []any{"url", strings.Join(urls, ",")}
 }
 
 // Addr is the gRPC listener's address (useful with port 0).
@@ -483,6 +581,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		if err := s.consul.Deregister(ctx, s.consulID); err != nil {
 			s.log.Warn("deregister from Consul failed", "err", err)
 		}
+		s.consul.Close()
 	}
 	if s.ops != nil {
 		_ = s.ops.Shutdown(ctx)
@@ -497,6 +596,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			close(stopped)
 		}()
 		s.gw.Close()
+		s.tasks.Close()
 		select {
 		case <-stopped:
 		case <-ctx.Done():
@@ -513,6 +613,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) stopNATS() {
 	if s.gw != nil {
 		s.gw.Close()
+	}
+	if s.tasks != nil {
+		s.tasks.Close()
 	}
 	if s.nc != nil && !s.nc.IsClosed() {
 		closed := make(chan struct{})

@@ -48,7 +48,14 @@ func (b *Buffer) state() (string, <-chan struct{}) {
 // returns the contents.
 func (b *Buffer) WaitFor(tb testing.TB, s string) string {
 	tb.Helper()
-	deadline := time.After(Eventually)
+	return b.WaitForWithin(tb, s, Eventually)
+}
+
+// WaitForWithin is WaitFor for at most d, for what takes longer than most
+// things (a cluster electing its first leaders on a loaded machine).
+func (b *Buffer) WaitForWithin(tb testing.TB, s string, d time.Duration) string {
+	tb.Helper()
+	deadline := time.After(d)
 	for {
 		got, written := b.state()
 		if strings.Contains(got, s) {
@@ -57,7 +64,7 @@ func (b *Buffer) WaitFor(tb testing.TB, s string) string {
 		select {
 		case <-written:
 		case <-deadline:
-			tb.Fatalf("waiting for %q: not written within %s; got:\n%s", s, Eventually, b)
+			tb.Fatalf("waiting for %q: not written within %s; got:\n%s", s, d, b)
 			return ""
 		}
 	}

@@ -77,14 +77,20 @@ func NoRecv[T any](tb testing.TB, ch <-chan T, what string) {
 // f's last error.
 func Poll(tb testing.TB, what string, f func() error) {
 	tb.Helper()
-	deadline := time.Now().Add(Eventually)
+	PollWithin(tb, what, Eventually, f)
+}
+
+// PollWithin is Poll for at most d.
+func PollWithin(tb testing.TB, what string, d time.Duration, f func() error) {
+	tb.Helper()
+	deadline := time.Now().Add(d)
 	for {
 		err := f()
 		if err == nil {
 			return
 		}
 		if time.Now().After(deadline) {
-			tb.Fatalf("%s: still failing after %s: %v", what, Eventually, err)
+			tb.Fatalf("%s: still failing after %s: %v", what, d, err)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

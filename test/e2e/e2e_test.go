@@ -3,8 +3,6 @@
 package e2e
 
 import (
-	"flag"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,36 +18,7 @@ import (
 // binary is the natsgw command built once for the package.
 var binary string
 
-func TestMain(m *testing.M) {
-	os.Exit(run(m))
-}
-
-func run(m *testing.M) int {
-	flag.Parse()
-	if testing.Short() {
-		return m.Run() // the tests skip themselves; no need to build
-	}
-	dir, err := os.MkdirTemp("", "natsgw-e2e-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	// Others may run the binary: TestServeUnwritableDataDir runs it as an
-	// unprivileged user.
-	if err := os.Chmod(dir, 0o755); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	binary = filepath.Join(dir, "natsgw")
-	build := exec.Command("go", "build", "-o", binary, "github.com/natsgw/natsgw/cmd/natsgw")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build natsgw:", err)
-		return 1
-	}
-	return m.Run()
-}
+func TestMain(m *testing.M) { os.Exit(testutil.RunWithNatsgw(m, &binary)) }
 
 // process is a natsgw process whose output the test reads as it comes.
 type process struct {
@@ -80,11 +49,7 @@ func startCmd(t *testing.T, cmd *exec.Cmd) *process {
 	}
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
 	if p.cmd.Env == nil {
-		for _, kv := range os.Environ() {
-			if !strings.HasPrefix(kv, "NATSGW_") {
-				p.cmd.Env = append(p.cmd.Env, kv)
-			}
-		}
+		p.cmd.Env = testutil.EnvWithoutNATSGW()
 	}
 	if err := p.cmd.Start(); err != nil {
 		t.Fatalf("start natsgw %s: %v", strings.Join(args, " "), err)

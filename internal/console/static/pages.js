@@ -387,11 +387,15 @@ function KVWatch({ bucket }) {
   const [events, setEvents] = useState([]);
   const [dropped, setDropped] = useState(0);
   const [error, setError] = useState(null);
+  const [ready, setReady] = useState(false);
   useEffect(() => {
     if (!on) return undefined;
-    setEvents([]); setError(null);
+    setEvents([]); setError(null); setReady(false);
     return api.live('KeyValueService/Watch', { bucket, key: '>', updates_only: true }, {
       onMessage: (m) => {
+        // The gateway's first frame says the watch is in place: from then
+        // on every change arrives.
+        if (m.init_done) setReady(true);
         if (m.entries && m.entries.length) setEvents((ev) => [...m.entries.reverse(), ...ev].slice(0, MAX_EVENTS));
       },
       onDropped: setDropped,
@@ -402,7 +406,8 @@ function KVWatch({ bucket }) {
     <h2>Live changes <button class="small" onClick=${() => setOn(!on)}>${on ? 'Stop watching' : 'Watch'}</button></h2>
     <${ErrorBox} error=${error} />
     ${dropped > 0 && html`<p class="bad">${dropped} changes dropped (the page read too slowly).</p>`}
-    ${on && events.length === 0 && html`<p class="muted">Watching for changes…</p>`}
+    ${on && !ready && html`<p class="muted">Starting the watch…</p>`}
+    ${on && ready && html`<p class="ok" role="status">Watching for changes.</p>`}
     <table class="list" data-testid="kv-watch"><tbody>${events.map((e) => html`<tr>
       <td class="n">${e.revision}</td><td>${e.key}</td><td>${(e.operation || '').replace('KEY_VALUE_OPERATION_', '').toLowerCase()}</td>
       <td><code>${(new TextDecoder().decode(b64(e.value))).slice(0, 120)}</code></td></tr>`)}</tbody></table>

@@ -147,7 +147,10 @@ type GetStatisticsResponse struct {
 	// Payload bytes of out_msgs.
 	OutBytes uint64 `protobuf:"varint,13,opt,name=out_bytes,json=outBytes,proto3" json:"out_bytes,omitempty"`
 	// When this gateway instance started counting.
-	Since         *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=since,proto3" json:"since,omitempty"`
+	Since *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=since,proto3" json:"since,omitempty"`
+	// gRPC client connections open to this gateway instance, from every
+	// organization (a connection carries no organization; calls do).
+	Connections   uint64 `protobuf:"varint,15,opt,name=connections,proto3" json:"connections,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -280,6 +283,13 @@ func (x *GetStatisticsResponse) GetSince() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *GetStatisticsResponse) GetConnections() uint64 {
+	if x != nil {
+		return x.Connections
+	}
+	return 0
+}
+
 // HealthRequest is the input of Health.
 type HealthRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -344,8 +354,9 @@ type HealthResponse struct {
 	GatewayVersion string `protobuf:"bytes,5,opt,name=gateway_version,json=gatewayVersion,proto3" json:"gateway_version,omitempty"`
 	// Embedded or external NATS.
 	Mode NatsMode `protobuf:"varint,6,opt,name=mode,proto3,enum=natsgw.v1.NatsMode" json:"mode,omitempty"`
-	// Client connections to NATS (the NATS server's count; includes the
-	// gateway's own).
+	// gRPC client connections open to this gateway instance (SDKs, CLIs and
+	// other clients, each connection counted once however many calls it
+	// carries).
 	Connections uint64 `protobuf:"varint,7,opt,name=connections,proto3" json:"connections,omitempty"`
 	// Why the gateway is unhealthy; empty when healthy.
 	Reason string `protobuf:"bytes,8,opt,name=reason,proto3" json:"reason,omitempty"`
@@ -462,7 +473,7 @@ var File_natsgw_v1_admin_proto protoreflect.FileDescriptor
 const file_natsgw_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"\x15natsgw/v1/admin.proto\x12\tnatsgw.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x16\n" +
-	"\x14GetStatisticsRequest\"\xc9\x03\n" +
+	"\x14GetStatisticsRequest\"\xeb\x03\n" +
 	"\x15GetStatisticsResponse\x12\x18\n" +
 	"\astreams\x18\x01 \x01(\x04R\astreams\x12\x1c\n" +
 	"\tconsumers\x18\x02 \x01(\x04R\tconsumers\x12\x1a\n" +
@@ -479,7 +490,8 @@ const file_natsgw_v1_admin_proto_rawDesc = "" +
 	"\bin_bytes\x18\v \x01(\x04R\ainBytes\x12\x19\n" +
 	"\bout_msgs\x18\f \x01(\x04R\aoutMsgs\x12\x1b\n" +
 	"\tout_bytes\x18\r \x01(\x04R\boutBytes\x120\n" +
-	"\x05since\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\x05since\"#\n" +
+	"\x05since\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\x05since\x12 \n" +
+	"\vconnections\x18\x0f \x01(\x04R\vconnections\"#\n" +
 	"\rHealthRequest\x12\x12\n" +
 	"\x04deep\x18\x01 \x01(\bR\x04deep\"\xb0\x03\n" +
 	"\x0eHealthResponse\x12\x18\n" +

@@ -165,8 +165,13 @@ type KeyValueBucketConfig struct {
 	// shortest key TTL: NATS raises a shorter one to it. A whole number of
 	// seconds, at least 1 s. Default 1 s.
 	LimitMarkerTtl *durationpb.Duration `protobuf:"bytes,8,opt,name=limit_marker_ttl,json=limitMarkerTtl,proto3" json:"limit_marker_ttl,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// A counter bucket: its keys are counters changed only by Increment (NATS
+	// message counters). It has no per-key TTL and no bucket TTL (NATS
+	// counters allow neither), and cannot change kind after creation.
+	// Default false.
+	Counter       bool `protobuf:"varint,9,opt,name=counter,proto3" json:"counter,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *KeyValueBucketConfig) Reset() {
@@ -253,6 +258,13 @@ func (x *KeyValueBucketConfig) GetLimitMarkerTtl() *durationpb.Duration {
 		return x.LimitMarkerTtl
 	}
 	return nil
+}
+
+func (x *KeyValueBucketConfig) GetCounter() bool {
+	if x != nil {
+		return x.Counter
+	}
+	return false
 }
 
 // KeyValueBucketInfo describes a bucket.
@@ -898,7 +910,14 @@ type KeyValueServicePutRequest struct {
 	Key string `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
 	// The value: any bytes, possibly empty, up to the bucket's max value size
 	// and the gateway's max payload.
-	Value         []byte `protobuf:"bytes,3,opt,name=value,proto3" json:"value,omitempty"`
+	Value []byte `protobuf:"bytes,3,opt,name=value,proto3" json:"value,omitempty"`
+	// Optional time to live of this value: NATS removes the key (leaving a
+	// purge marker) once it passes. A whole number of seconds, at least 1 s;
+	// the bucket must allow per-key TTL (FAILED_PRECONDITION otherwise).
+	// A value with a TTL replaces the key's kept history (as a purge does):
+	// NATS expires only that message, and an older revision would otherwise
+	// become the key's value again. Unset: the value stays.
+	Ttl           *durationpb.Duration `protobuf:"bytes,4,opt,name=ttl,proto3" json:"ttl,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -950,6 +969,13 @@ func (x *KeyValueServicePutRequest) GetKey() string {
 func (x *KeyValueServicePutRequest) GetValue() []byte {
 	if x != nil {
 		return x.Value
+	}
+	return nil
+}
+
+func (x *KeyValueServicePutRequest) GetTtl() *durationpb.Duration {
+	if x != nil {
+		return x.Ttl
 	}
 	return nil
 }
@@ -1251,7 +1277,19 @@ type KeyValueServiceGetRequest struct {
 	Key string `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
 	// Optional revision to read instead of the latest. NOT_FOUND if the bucket
 	// no longer keeps it or it belongs to another key.
-	Revision      uint64 `protobuf:"varint,3,opt,name=revision,proto3" json:"revision,omitempty"`
+	Revision uint64 `protobuf:"varint,3,opt,name=revision,proto3" json:"revision,omitempty"`
+	// Read from NATS, bypassing the gateway's read cache. Default false: the
+	// latest value may come from the cache, which follows the bucket through a
+	// NATS watch and answers only when it is live and caught up, and never
+	// with a state older than min_revision or than a write made through the
+	// same gateway instance (see docs/ARCHITECTURE.md, "KV read cache").
+	Consistent bool `protobuf:"varint,4,opt,name=consistent,proto3" json:"consistent,omitempty"`
+	// Optional: the answer must reflect the bucket at least as of this
+	// revision (for example the highest revision this client has seen from any
+	// gateway instance), which gives a client monotonic reads and
+	// read-your-writes across instances. The cache waits briefly for it, then
+	// the gateway reads NATS. Ignored with revision or consistent.
+	MinRevision   uint64 `protobuf:"varint,5,opt,name=min_revision,json=minRevision,proto3" json:"min_revision,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1303,6 +1341,20 @@ func (x *KeyValueServiceGetRequest) GetKey() string {
 func (x *KeyValueServiceGetRequest) GetRevision() uint64 {
 	if x != nil {
 		return x.Revision
+	}
+	return 0
+}
+
+func (x *KeyValueServiceGetRequest) GetConsistent() bool {
+	if x != nil {
+		return x.Consistent
+	}
+	return false
+}
+
+func (x *KeyValueServiceGetRequest) GetMinRevision() uint64 {
+	if x != nil {
+		return x.MinRevision
 	}
 	return 0
 }
@@ -1421,7 +1473,9 @@ func (x *KeyValueServiceDeleteRequest) GetExpectedRevision() uint64 {
 
 // KeyValueServiceDeleteResponse is the output of Delete.
 type KeyValueServiceDeleteResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The revision of the delete marker.
+	Revision      uint64 `protobuf:"varint,1,opt,name=revision,proto3" json:"revision,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1454,6 +1508,13 @@ func (x *KeyValueServiceDeleteResponse) ProtoReflect() protoreflect.Message {
 // Deprecated: Use KeyValueServiceDeleteResponse.ProtoReflect.Descriptor instead.
 func (*KeyValueServiceDeleteResponse) Descriptor() ([]byte, []int) {
 	return file_natsgw_v1_kv_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *KeyValueServiceDeleteResponse) GetRevision() uint64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
 }
 
 // KeyValueServicePurgeRequest is the input of Purge.
@@ -1523,7 +1584,9 @@ func (x *KeyValueServicePurgeRequest) GetExpectedRevision() uint64 {
 
 // KeyValueServicePurgeResponse is the output of Purge.
 type KeyValueServicePurgeResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The revision of the purge marker.
+	Revision      uint64 `protobuf:"varint,1,opt,name=revision,proto3" json:"revision,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1556,6 +1619,13 @@ func (x *KeyValueServicePurgeResponse) ProtoReflect() protoreflect.Message {
 // Deprecated: Use KeyValueServicePurgeResponse.ProtoReflect.Descriptor instead.
 func (*KeyValueServicePurgeResponse) Descriptor() ([]byte, []int) {
 	return file_natsgw_v1_kv_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *KeyValueServicePurgeResponse) GetRevision() uint64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
 }
 
 // KeyValueServiceKeysRequest is the input of Keys.
@@ -1942,6 +2012,10 @@ type KeyValueServiceSessionRequest struct {
 	//	*KeyValueServiceSessionRequest_Update
 	//	*KeyValueServiceSessionRequest_Delete
 	//	*KeyValueServiceSessionRequest_Purge
+	//	*KeyValueServiceSessionRequest_GetMany
+	//	*KeyValueServiceSessionRequest_PutMany
+	//	*KeyValueServiceSessionRequest_Increment
+	//	*KeyValueServiceSessionRequest_Expire
 	Operation     isKeyValueServiceSessionRequest_Operation `protobuf_oneof:"operation"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2052,6 +2126,42 @@ func (x *KeyValueServiceSessionRequest) GetPurge() *KeyValueServicePurgeRequest 
 	return nil
 }
 
+func (x *KeyValueServiceSessionRequest) GetGetMany() *KeyValueServiceGetManyRequest {
+	if x != nil {
+		if x, ok := x.Operation.(*KeyValueServiceSessionRequest_GetMany); ok {
+			return x.GetMany
+		}
+	}
+	return nil
+}
+
+func (x *KeyValueServiceSessionRequest) GetPutMany() *KeyValueServicePutManyRequest {
+	if x != nil {
+		if x, ok := x.Operation.(*KeyValueServiceSessionRequest_PutMany); ok {
+			return x.PutMany
+		}
+	}
+	return nil
+}
+
+func (x *KeyValueServiceSessionRequest) GetIncrement() *KeyValueServiceIncrementRequest {
+	if x != nil {
+		if x, ok := x.Operation.(*KeyValueServiceSessionRequest_Increment); ok {
+			return x.Increment
+		}
+	}
+	return nil
+}
+
+func (x *KeyValueServiceSessionRequest) GetExpire() *KeyValueServiceExpireRequest {
+	if x != nil {
+		if x, ok := x.Operation.(*KeyValueServiceSessionRequest_Expire); ok {
+			return x.Expire
+		}
+	}
+	return nil
+}
+
 type isKeyValueServiceSessionRequest_Operation interface {
 	isKeyValueServiceSessionRequest_Operation()
 }
@@ -2086,6 +2196,26 @@ type KeyValueServiceSessionRequest_Purge struct {
 	Purge *KeyValueServicePurgeRequest `protobuf:"bytes,8,opt,name=purge,proto3,oneof"`
 }
 
+type KeyValueServiceSessionRequest_GetMany struct {
+	// GetMany, as the GetMany RPC.
+	GetMany *KeyValueServiceGetManyRequest `protobuf:"bytes,9,opt,name=get_many,json=getMany,proto3,oneof"`
+}
+
+type KeyValueServiceSessionRequest_PutMany struct {
+	// PutMany, as the PutMany RPC.
+	PutMany *KeyValueServicePutManyRequest `protobuf:"bytes,10,opt,name=put_many,json=putMany,proto3,oneof"`
+}
+
+type KeyValueServiceSessionRequest_Increment struct {
+	// Increment, as the Increment RPC.
+	Increment *KeyValueServiceIncrementRequest `protobuf:"bytes,11,opt,name=increment,proto3,oneof"`
+}
+
+type KeyValueServiceSessionRequest_Expire struct {
+	// Expire, as the Expire RPC.
+	Expire *KeyValueServiceExpireRequest `protobuf:"bytes,12,opt,name=expire,proto3,oneof"`
+}
+
 func (*KeyValueServiceSessionRequest_Get) isKeyValueServiceSessionRequest_Operation() {}
 
 func (*KeyValueServiceSessionRequest_Put) isKeyValueServiceSessionRequest_Operation() {}
@@ -2097,6 +2227,14 @@ func (*KeyValueServiceSessionRequest_Update) isKeyValueServiceSessionRequest_Ope
 func (*KeyValueServiceSessionRequest_Delete) isKeyValueServiceSessionRequest_Operation() {}
 
 func (*KeyValueServiceSessionRequest_Purge) isKeyValueServiceSessionRequest_Operation() {}
+
+func (*KeyValueServiceSessionRequest_GetMany) isKeyValueServiceSessionRequest_Operation() {}
+
+func (*KeyValueServiceSessionRequest_PutMany) isKeyValueServiceSessionRequest_Operation() {}
+
+func (*KeyValueServiceSessionRequest_Increment) isKeyValueServiceSessionRequest_Operation() {}
+
+func (*KeyValueServiceSessionRequest_Expire) isKeyValueServiceSessionRequest_Operation() {}
 
 // KeyValueServiceSessionResponse is the outcome of one Session operation.
 type KeyValueServiceSessionResponse struct {
@@ -2114,6 +2252,10 @@ type KeyValueServiceSessionResponse struct {
 	//	*KeyValueServiceSessionResponse_Update
 	//	*KeyValueServiceSessionResponse_Delete
 	//	*KeyValueServiceSessionResponse_Purge
+	//	*KeyValueServiceSessionResponse_GetMany
+	//	*KeyValueServiceSessionResponse_PutMany
+	//	*KeyValueServiceSessionResponse_Increment
+	//	*KeyValueServiceSessionResponse_Expire
 	Result        isKeyValueServiceSessionResponse_Result `protobuf_oneof:"result"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2226,6 +2368,42 @@ func (x *KeyValueServiceSessionResponse) GetPurge() *KeyValueServicePurgeRespons
 	return nil
 }
 
+func (x *KeyValueServiceSessionResponse) GetGetMany() *KeyValueServiceGetManyResponse {
+	if x != nil {
+		if x, ok := x.Result.(*KeyValueServiceSessionResponse_GetMany); ok {
+			return x.GetMany
+		}
+	}
+	return nil
+}
+
+func (x *KeyValueServiceSessionResponse) GetPutMany() *KeyValueServicePutManyResponse {
+	if x != nil {
+		if x, ok := x.Result.(*KeyValueServiceSessionResponse_PutMany); ok {
+			return x.PutMany
+		}
+	}
+	return nil
+}
+
+func (x *KeyValueServiceSessionResponse) GetIncrement() *KeyValueServiceIncrementResponse {
+	if x != nil {
+		if x, ok := x.Result.(*KeyValueServiceSessionResponse_Increment); ok {
+			return x.Increment
+		}
+	}
+	return nil
+}
+
+func (x *KeyValueServiceSessionResponse) GetExpire() *KeyValueServiceExpireResponse {
+	if x != nil {
+		if x, ok := x.Result.(*KeyValueServiceSessionResponse_Expire); ok {
+			return x.Expire
+		}
+	}
+	return nil
+}
+
 type isKeyValueServiceSessionResponse_Result interface {
 	isKeyValueServiceSessionResponse_Result()
 }
@@ -2265,6 +2443,26 @@ type KeyValueServiceSessionResponse_Purge struct {
 	Purge *KeyValueServicePurgeResponse `protobuf:"bytes,8,opt,name=purge,proto3,oneof"`
 }
 
+type KeyValueServiceSessionResponse_GetMany struct {
+	// The result of a get_many.
+	GetMany *KeyValueServiceGetManyResponse `protobuf:"bytes,9,opt,name=get_many,json=getMany,proto3,oneof"`
+}
+
+type KeyValueServiceSessionResponse_PutMany struct {
+	// The result of a put_many.
+	PutMany *KeyValueServicePutManyResponse `protobuf:"bytes,10,opt,name=put_many,json=putMany,proto3,oneof"`
+}
+
+type KeyValueServiceSessionResponse_Increment struct {
+	// The result of an increment.
+	Increment *KeyValueServiceIncrementResponse `protobuf:"bytes,11,opt,name=increment,proto3,oneof"`
+}
+
+type KeyValueServiceSessionResponse_Expire struct {
+	// The result of an expire.
+	Expire *KeyValueServiceExpireResponse `protobuf:"bytes,12,opt,name=expire,proto3,oneof"`
+}
+
 func (*KeyValueServiceSessionResponse_Error) isKeyValueServiceSessionResponse_Result() {}
 
 func (*KeyValueServiceSessionResponse_Get) isKeyValueServiceSessionResponse_Result() {}
@@ -2279,8 +2477,17 @@ func (*KeyValueServiceSessionResponse_Delete) isKeyValueServiceSessionResponse_R
 
 func (*KeyValueServiceSessionResponse_Purge) isKeyValueServiceSessionResponse_Result() {}
 
-// KeyValueSessionError is a failed Session operation: the fields of a gRPC
-// status (google.rpc.Status), so clients can rebuild it.
+func (*KeyValueServiceSessionResponse_GetMany) isKeyValueServiceSessionResponse_Result() {}
+
+func (*KeyValueServiceSessionResponse_PutMany) isKeyValueServiceSessionResponse_Result() {}
+
+func (*KeyValueServiceSessionResponse_Increment) isKeyValueServiceSessionResponse_Result() {}
+
+func (*KeyValueServiceSessionResponse_Expire) isKeyValueServiceSessionResponse_Result() {}
+
+// KeyValueSessionError is a failed Session operation (or one key of GetMany
+// or PutMany): the fields of a gRPC status (google.rpc.Status), so clients
+// can rebuild it.
 type KeyValueSessionError struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The gRPC status code.
@@ -2344,11 +2551,788 @@ func (x *KeyValueSessionError) GetDetails() []*anypb.Any {
 	return nil
 }
 
+// KeyValueServiceGetManyRequest is the input of GetMany.
+type KeyValueServiceGetManyRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The bucket.
+	Bucket string `protobuf:"bytes,1,opt,name=bucket,proto3" json:"bucket,omitempty"`
+	// The keys, 1 to 1000; a key may repeat.
+	Keys []string `protobuf:"bytes,2,rep,name=keys,proto3" json:"keys,omitempty"`
+	// Read from NATS, bypassing the read cache (see
+	// KeyValueServiceGetRequest.consistent).
+	Consistent bool `protobuf:"varint,3,opt,name=consistent,proto3" json:"consistent,omitempty"`
+	// The answers reflect the bucket at least as of this revision (see
+	// KeyValueServiceGetRequest.min_revision).
+	MinRevision   uint64 `protobuf:"varint,4,opt,name=min_revision,json=minRevision,proto3" json:"min_revision,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KeyValueServiceGetManyRequest) Reset() {
+	*x = KeyValueServiceGetManyRequest{}
+	mi := &file_natsgw_v1_kv_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KeyValueServiceGetManyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KeyValueServiceGetManyRequest) ProtoMessage() {}
+
+func (x *KeyValueServiceGetManyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_natsgw_v1_kv_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KeyValueServiceGetManyRequest.ProtoReflect.Descriptor instead.
+func (*KeyValueServiceGetManyRequest) Descriptor() ([]byte, []int) {
+	return file_natsgw_v1_kv_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *KeyValueServiceGetManyRequest) GetBucket() string {
+	if x != nil {
+		return x.Bucket
+	}
+	return ""
+}
+
+func (x *KeyValueServiceGetManyRequest) GetKeys() []string {
+	if x != nil {
+		return x.Keys
+	}
+	return nil
+}
+
+func (x *KeyValueServiceGetManyRequest) GetConsistent() bool {
+	if x != nil {
+		return x.Consistent
+	}
+	return false
+}
+
+func (x *KeyValueServiceGetManyRequest) GetMinRevision() uint64 {
+	if x != nil {
+		return x.MinRevision
+	}
+	return 0
+}
+
+// KeyValueServiceGetManyResponse is the output of GetMany.
+type KeyValueServiceGetManyResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One result per requested key, in the request's order.
+	Results       []*KeyValueGetResult `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KeyValueServiceGetManyResponse) Reset() {
+	*x = KeyValueServiceGetManyResponse{}
+	mi := &file_natsgw_v1_kv_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KeyValueServiceGetManyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KeyValueServiceGetManyResponse) ProtoMessage() {}
+
+func (x *KeyValueServiceGetManyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_natsgw_v1_kv_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KeyValueServiceGetManyResponse.ProtoReflect.Descriptor instead.
+func (*KeyValueServiceGetManyResponse) Descriptor() ([]byte, []int) {
+	return file_natsgw_v1_kv_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *KeyValueServiceGetManyResponse) GetResults() []*KeyValueGetResult {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
+// KeyValueGetResult is the outcome of one key of GetMany.
+type KeyValueGetResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The key.
+	Key string `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	// The entry, unless error is set.
+	Entry *KeyValueEntry `protobuf:"bytes,2,opt,name=entry,proto3" json:"entry,omitempty"`
+	// The error a Get of this key would have returned (NOT_FOUND for a key
+	// without a value).
+	Error         *KeyValueSessionError `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KeyValueGetResult) Reset() {
+	*x = KeyValueGetResult{}
+	mi := &file_natsgw_v1_kv_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KeyValueGetResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KeyValueGetResult) ProtoMessage() {}
+
+func (x *KeyValueGetResult) ProtoReflect() protoreflect.Message {
+	mi := &file_natsgw_v1_kv_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KeyValueGetResult.ProtoReflect.Descriptor instead.
+func (*KeyValueGetResult) Descriptor() ([]byte, []int) {
+	return file_natsgw_v1_kv_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *KeyValueGetResult) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *KeyValueGetResult) GetEntry() *KeyValueEntry {
+	if x != nil {
+		return x.Entry
+	}
+	return nil
+}
+
+func (x *KeyValueGetResult) GetError() *KeyValueSessionError {
+	if x != nil {
+		return x.Error
+	}
+	return nil
+}
+
+// KeyValuePutItem is one value of PutMany.
+type KeyValuePutItem struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The key.
+	Key string `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	// The value.
+	Value []byte `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	// Optional time to live (see KeyValueServicePutRequest.ttl).
+	Ttl           *durationpb.Duration `protobuf:"bytes,3,opt,name=ttl,proto3" json:"ttl,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KeyValuePutItem) Reset() {
+	*x = KeyValuePutItem{}
+	mi := &file_natsgw_v1_kv_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KeyValuePutItem) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KeyValuePutItem) ProtoMessage() {}
+
+func (x *KeyValuePutItem) ProtoReflect() protoreflect.Message {
+	mi := &file_natsgw_v1_kv_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KeyValuePutItem.ProtoReflect.Descriptor instead.
+func (*KeyValuePutItem) Descriptor() ([]byte, []int) {
+	return file_natsgw_v1_kv_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *KeyValuePutItem) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *KeyValuePutItem) GetValue() []byte {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
+func (x *KeyValuePutItem) GetTtl() *durationpb.Duration {
+	if x != nil {
+		return x.Ttl
+	}
+	return nil
+}
+
+// KeyValueServicePutManyRequest is the input of PutMany.
+type KeyValueServicePutManyRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The bucket; created with the defaults if it does not exist.
+	Bucket string `protobuf:"bytes,1,opt,name=bucket,proto3" json:"bucket,omitempty"`
+	// The items, 1 to 1000, written in this order.
+	Items         []*KeyValuePutItem `protobuf:"bytes,2,rep,name=items,proto3" json:"items,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KeyValueServicePutManyRequest) Reset() {
+	*x = KeyValueServicePutManyRequest{}
+	mi := &file_natsgw_v1_kv_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KeyValueServicePutManyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KeyValueServicePutManyRequest) ProtoMessage() {}
+
+func (x *KeyValueServicePutManyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_natsgw_v1_kv_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KeyValueServicePutManyRequest.ProtoReflect.Descriptor instead.
+func (*KeyValueServicePutManyRequest) Descriptor() ([]byte, []int) {
+	return file_natsgw_v1_kv_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *KeyValueServicePutManyRequest) GetBucket() string {
+	if x != nil {
+		return x.Bucket
+	}
+	return ""
+}
+
+func (x *KeyValueServicePutManyRequest) GetItems() []*KeyValuePutItem {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
+// KeyValueServicePutManyResponse is the output of PutMany.
+type KeyValueServicePutManyResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One result per item, in the request's order.
+	Results       []*KeyValuePutResult `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KeyValueServicePutManyResponse) Reset() {
+	*x = KeyValueServicePutManyResponse{}
+	mi := &file_natsgw_v1_kv_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KeyValueServicePutManyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KeyValueServicePutManyResponse) ProtoMessage() {}
+
+func (x *KeyValueServicePutManyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_natsgw_v1_kv_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KeyValueServicePutManyResponse.ProtoReflect.Descriptor instead.
+func (*KeyValueServicePutManyResponse) Descriptor() ([]byte, []int) {
+	return file_natsgw_v1_kv_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *KeyValueServicePutManyResponse) GetResults() []*KeyValuePutResult {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
+// KeyValuePutResult is the outcome of one item of PutMany.
+type KeyValuePutResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The key.
+	Key string `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	// The revision of the stored value, unless error is set.
+	Revision uint64 `protobuf:"varint,2,opt,name=revision,proto3" json:"revision,omitempty"`
+	// The error a Put of this item would have returned.
+	Error         *KeyValueSessionError `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KeyValuePutResult) Reset() {
+	*x = KeyValuePutResult{}
+	mi := &file_natsgw_v1_kv_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KeyValuePutResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KeyValuePutResult) ProtoMessage() {}
+
+func (x *KeyValuePutResult) ProtoReflect() protoreflect.Message {
+	mi := &file_natsgw_v1_kv_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KeyValuePutResult.ProtoReflect.Descriptor instead.
+func (*KeyValuePutResult) Descriptor() ([]byte, []int) {
+	return file_natsgw_v1_kv_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *KeyValuePutResult) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *KeyValuePutResult) GetRevision() uint64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *KeyValuePutResult) GetError() *KeyValueSessionError {
+	if x != nil {
+		return x.Error
+	}
+	return nil
+}
+
+// KeyValueServiceIncrementRequest is the input of Increment.
+type KeyValueServiceIncrementRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The counter bucket; created as a counter bucket with the defaults if it
+	// does not exist.
+	Bucket string `protobuf:"bytes,1,opt,name=bucket,proto3" json:"bucket,omitempty"`
+	// The counter's key.
+	Key string `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	// What to add; negative subtracts, zero reads the counter (and still
+	// writes a revision).
+	Delta         int64 `protobuf:"varint,3,opt,name=delta,proto3" json:"delta,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KeyValueServiceIncrementRequest) Reset() {
+	*x = KeyValueServiceIncrementRequest{}
+	mi := &file_natsgw_v1_kv_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KeyValueServiceIncrementRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KeyValueServiceIncrementRequest) ProtoMessage() {}
+
+func (x *KeyValueServiceIncrementRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_natsgw_v1_kv_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KeyValueServiceIncrementRequest.ProtoReflect.Descriptor instead.
+func (*KeyValueServiceIncrementRequest) Descriptor() ([]byte, []int) {
+	return file_natsgw_v1_kv_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *KeyValueServiceIncrementRequest) GetBucket() string {
+	if x != nil {
+		return x.Bucket
+	}
+	return ""
+}
+
+func (x *KeyValueServiceIncrementRequest) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *KeyValueServiceIncrementRequest) GetDelta() int64 {
+	if x != nil {
+		return x.Delta
+	}
+	return 0
+}
+
+// KeyValueServiceIncrementResponse is the output of Increment.
+type KeyValueServiceIncrementResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The counter's value after the increment, in decimal (NATS counters are
+	// not bounded to 64 bits).
+	Value string `protobuf:"bytes,1,opt,name=value,proto3" json:"value,omitempty"`
+	// The revision of the increment.
+	Revision      uint64 `protobuf:"varint,2,opt,name=revision,proto3" json:"revision,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KeyValueServiceIncrementResponse) Reset() {
+	*x = KeyValueServiceIncrementResponse{}
+	mi := &file_natsgw_v1_kv_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KeyValueServiceIncrementResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KeyValueServiceIncrementResponse) ProtoMessage() {}
+
+func (x *KeyValueServiceIncrementResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_natsgw_v1_kv_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KeyValueServiceIncrementResponse.ProtoReflect.Descriptor instead.
+func (*KeyValueServiceIncrementResponse) Descriptor() ([]byte, []int) {
+	return file_natsgw_v1_kv_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *KeyValueServiceIncrementResponse) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
+func (x *KeyValueServiceIncrementResponse) GetRevision() uint64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+// KeyValueServiceExpireRequest is the input of Expire.
+type KeyValueServiceExpireRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The bucket; it must allow per-key TTL.
+	Bucket string `protobuf:"bytes,1,opt,name=bucket,proto3" json:"bucket,omitempty"`
+	// The key.
+	Key string `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	// The time to live from now: a whole number of seconds, at least 1 s; zero
+	// (or unset) removes the key's TTL.
+	Ttl           *durationpb.Duration `protobuf:"bytes,3,opt,name=ttl,proto3" json:"ttl,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KeyValueServiceExpireRequest) Reset() {
+	*x = KeyValueServiceExpireRequest{}
+	mi := &file_natsgw_v1_kv_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KeyValueServiceExpireRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KeyValueServiceExpireRequest) ProtoMessage() {}
+
+func (x *KeyValueServiceExpireRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_natsgw_v1_kv_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KeyValueServiceExpireRequest.ProtoReflect.Descriptor instead.
+func (*KeyValueServiceExpireRequest) Descriptor() ([]byte, []int) {
+	return file_natsgw_v1_kv_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *KeyValueServiceExpireRequest) GetBucket() string {
+	if x != nil {
+		return x.Bucket
+	}
+	return ""
+}
+
+func (x *KeyValueServiceExpireRequest) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *KeyValueServiceExpireRequest) GetTtl() *durationpb.Duration {
+	if x != nil {
+		return x.Ttl
+	}
+	return nil
+}
+
+// KeyValueServiceExpireResponse is the output of Expire.
+type KeyValueServiceExpireResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The revision of the value written again with its TTL.
+	Revision      uint64 `protobuf:"varint,1,opt,name=revision,proto3" json:"revision,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KeyValueServiceExpireResponse) Reset() {
+	*x = KeyValueServiceExpireResponse{}
+	mi := &file_natsgw_v1_kv_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KeyValueServiceExpireResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KeyValueServiceExpireResponse) ProtoMessage() {}
+
+func (x *KeyValueServiceExpireResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_natsgw_v1_kv_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KeyValueServiceExpireResponse.ProtoReflect.Descriptor instead.
+func (*KeyValueServiceExpireResponse) Descriptor() ([]byte, []int) {
+	return file_natsgw_v1_kv_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *KeyValueServiceExpireResponse) GetRevision() uint64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+// KeyValueServiceListKeysRequest is the input of ListKeys.
+type KeyValueServiceListKeysRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The bucket.
+	Bucket string `protobuf:"bytes,1,opt,name=bucket,proto3" json:"bucket,omitempty"`
+	// Optional filter (see KeyValueServiceKeysRequest.filter). Empty: every
+	// key.
+	Filter string `protobuf:"bytes,2,opt,name=filter,proto3" json:"filter,omitempty"`
+	// The most keys to return, 1 to 10000. Zero: 1000.
+	PageSize uint32 `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// The next_page_token of the previous page; empty for the first page.
+	PageToken     string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KeyValueServiceListKeysRequest) Reset() {
+	*x = KeyValueServiceListKeysRequest{}
+	mi := &file_natsgw_v1_kv_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KeyValueServiceListKeysRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KeyValueServiceListKeysRequest) ProtoMessage() {}
+
+func (x *KeyValueServiceListKeysRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_natsgw_v1_kv_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KeyValueServiceListKeysRequest.ProtoReflect.Descriptor instead.
+func (*KeyValueServiceListKeysRequest) Descriptor() ([]byte, []int) {
+	return file_natsgw_v1_kv_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *KeyValueServiceListKeysRequest) GetBucket() string {
+	if x != nil {
+		return x.Bucket
+	}
+	return ""
+}
+
+func (x *KeyValueServiceListKeysRequest) GetFilter() string {
+	if x != nil {
+		return x.Filter
+	}
+	return ""
+}
+
+func (x *KeyValueServiceListKeysRequest) GetPageSize() uint32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *KeyValueServiceListKeysRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// KeyValueServiceListKeysResponse is the output of ListKeys.
+type KeyValueServiceListKeysResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The page's keys, sorted (byte order).
+	Keys []string `protobuf:"bytes,1,rep,name=keys,proto3" json:"keys,omitempty"`
+	// Pass as page_token for the next page; empty after the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KeyValueServiceListKeysResponse) Reset() {
+	*x = KeyValueServiceListKeysResponse{}
+	mi := &file_natsgw_v1_kv_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KeyValueServiceListKeysResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KeyValueServiceListKeysResponse) ProtoMessage() {}
+
+func (x *KeyValueServiceListKeysResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_natsgw_v1_kv_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KeyValueServiceListKeysResponse.ProtoReflect.Descriptor instead.
+func (*KeyValueServiceListKeysResponse) Descriptor() ([]byte, []int) {
+	return file_natsgw_v1_kv_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *KeyValueServiceListKeysResponse) GetKeys() []string {
+	if x != nil {
+		return x.Keys
+	}
+	return nil
+}
+
+func (x *KeyValueServiceListKeysResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 var File_natsgw_v1_kv_proto protoreflect.FileDescriptor
 
 const file_natsgw_v1_kv_proto_rawDesc = "" +
 	"\n" +
-	"\x12natsgw/v1/kv.proto\x12\tnatsgw.v1\x1a\x19google/protobuf/any.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd9\x02\n" +
+	"\x12natsgw/v1/kv.proto\x12\tnatsgw.v1\x1a\x19google/protobuf/any.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf3\x02\n" +
 	"\x14KeyValueBucketConfig\x12 \n" +
 	"\vdescription\x18\x01 \x01(\tR\vdescription\x12\x18\n" +
 	"\ahistory\x18\x02 \x01(\rR\ahistory\x12+\n" +
@@ -2357,7 +3341,8 @@ const file_natsgw_v1_kv_proto_rawDesc = "" +
 	"\x0emax_value_size\x18\x05 \x01(\x05R\fmaxValueSize\x124\n" +
 	"\astorage\x18\x06 \x01(\x0e2\x1a.natsgw.v1.KeyValueStorageR\astorage\x12\x1a\n" +
 	"\breplicas\x18\a \x01(\rR\breplicas\x12C\n" +
-	"\x10limit_marker_ttl\x18\b \x01(\v2\x19.google.protobuf.DurationR\x0elimitMarkerTtl\"\xf1\x01\n" +
+	"\x10limit_marker_ttl\x18\b \x01(\v2\x19.google.protobuf.DurationR\x0elimitMarkerTtl\x12\x18\n" +
+	"\acounter\x18\t \x01(\bR\acounter\"\xf1\x01\n" +
 	"\x12KeyValueBucketInfo\x12\x16\n" +
 	"\x06bucket\x18\x01 \x01(\tR\x06bucket\x127\n" +
 	"\x06config\x18\x02 \x01(\v2\x1f.natsgw.v1.KeyValueBucketConfigR\x06config\x12\x16\n" +
@@ -2390,11 +3375,12 @@ const file_natsgw_v1_kv_proto_rawDesc = "" +
 	"\x04info\x18\x01 \x01(\v2\x1d.natsgw.v1.KeyValueBucketInfoR\x04info\"#\n" +
 	"!KeyValueServiceListBucketsRequest\"]\n" +
 	"\"KeyValueServiceListBucketsResponse\x127\n" +
-	"\abuckets\x18\x01 \x03(\v2\x1d.natsgw.v1.KeyValueBucketInfoR\abuckets\"[\n" +
+	"\abuckets\x18\x01 \x03(\v2\x1d.natsgw.v1.KeyValueBucketInfoR\abuckets\"\x88\x01\n" +
 	"\x19KeyValueServicePutRequest\x12\x16\n" +
 	"\x06bucket\x18\x01 \x01(\tR\x06bucket\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x03 \x01(\fR\x05value\"8\n" +
+	"\x05value\x18\x03 \x01(\fR\x05value\x12+\n" +
+	"\x03ttl\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x03ttl\"8\n" +
 	"\x1aKeyValueServicePutResponse\x12\x1a\n" +
 	"\brevision\x18\x01 \x01(\x04R\brevision\"\x8b\x01\n" +
 	"\x1cKeyValueServiceCreateRequest\x12\x16\n" +
@@ -2410,23 +3396,29 @@ const file_natsgw_v1_kv_proto_rawDesc = "" +
 	"\x05value\x18\x03 \x01(\fR\x05value\x12\x1a\n" +
 	"\brevision\x18\x04 \x01(\x04R\brevision\";\n" +
 	"\x1dKeyValueServiceUpdateResponse\x12\x1a\n" +
-	"\brevision\x18\x01 \x01(\x04R\brevision\"a\n" +
+	"\brevision\x18\x01 \x01(\x04R\brevision\"\xa4\x01\n" +
 	"\x19KeyValueServiceGetRequest\x12\x16\n" +
 	"\x06bucket\x18\x01 \x01(\tR\x06bucket\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\tR\x03key\x12\x1a\n" +
-	"\brevision\x18\x03 \x01(\x04R\brevision\"L\n" +
+	"\brevision\x18\x03 \x01(\x04R\brevision\x12\x1e\n" +
+	"\n" +
+	"consistent\x18\x04 \x01(\bR\n" +
+	"consistent\x12!\n" +
+	"\fmin_revision\x18\x05 \x01(\x04R\vminRevision\"L\n" +
 	"\x1aKeyValueServiceGetResponse\x12.\n" +
 	"\x05entry\x18\x01 \x01(\v2\x18.natsgw.v1.KeyValueEntryR\x05entry\"u\n" +
 	"\x1cKeyValueServiceDeleteRequest\x12\x16\n" +
 	"\x06bucket\x18\x01 \x01(\tR\x06bucket\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\tR\x03key\x12+\n" +
-	"\x11expected_revision\x18\x03 \x01(\x04R\x10expectedRevision\"\x1f\n" +
-	"\x1dKeyValueServiceDeleteResponse\"t\n" +
+	"\x11expected_revision\x18\x03 \x01(\x04R\x10expectedRevision\";\n" +
+	"\x1dKeyValueServiceDeleteResponse\x12\x1a\n" +
+	"\brevision\x18\x01 \x01(\x04R\brevision\"t\n" +
 	"\x1bKeyValueServicePurgeRequest\x12\x16\n" +
 	"\x06bucket\x18\x01 \x01(\tR\x06bucket\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\tR\x03key\x12+\n" +
-	"\x11expected_revision\x18\x03 \x01(\x04R\x10expectedRevision\"\x1e\n" +
-	"\x1cKeyValueServicePurgeResponse\"L\n" +
+	"\x11expected_revision\x18\x03 \x01(\x04R\x10expectedRevision\":\n" +
+	"\x1cKeyValueServicePurgeResponse\x12\x1a\n" +
+	"\brevision\x18\x01 \x01(\x04R\brevision\"L\n" +
 	"\x1aKeyValueServiceKeysRequest\x12\x16\n" +
 	"\x06bucket\x18\x01 \x01(\tR\x06bucket\x12\x16\n" +
 	"\x06filter\x18\x02 \x01(\tR\x06filter\"1\n" +
@@ -2446,7 +3438,7 @@ const file_natsgw_v1_kv_proto_rawDesc = "" +
 	"\x1cKeyValueServiceWatchResponse\x122\n" +
 	"\aentries\x18\x01 \x03(\v2\x18.natsgw.v1.KeyValueEntryR\aentries\x12\x1b\n" +
 	"\tinit_done\x18\x02 \x01(\bR\binitDone\x12#\n" +
-	"\rlast_revision\x18\x03 \x01(\x04R\flastRevision\"\xee\x03\n" +
+	"\rlast_revision\x18\x03 \x01(\x04R\flastRevision\"\x8b\x06\n" +
 	"\x1dKeyValueServiceSessionRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x123\n" +
 	"\atimeout\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\atimeout\x128\n" +
@@ -2455,8 +3447,13 @@ const file_natsgw_v1_kv_proto_rawDesc = "" +
 	"\x06create\x18\x05 \x01(\v2'.natsgw.v1.KeyValueServiceCreateRequestH\x00R\x06create\x12A\n" +
 	"\x06update\x18\x06 \x01(\v2'.natsgw.v1.KeyValueServiceUpdateRequestH\x00R\x06update\x12A\n" +
 	"\x06delete\x18\a \x01(\v2'.natsgw.v1.KeyValueServiceDeleteRequestH\x00R\x06delete\x12>\n" +
-	"\x05purge\x18\b \x01(\v2&.natsgw.v1.KeyValueServicePurgeRequestH\x00R\x05purgeB\v\n" +
-	"\toperation\"\xf6\x03\n" +
+	"\x05purge\x18\b \x01(\v2&.natsgw.v1.KeyValueServicePurgeRequestH\x00R\x05purge\x12E\n" +
+	"\bget_many\x18\t \x01(\v2(.natsgw.v1.KeyValueServiceGetManyRequestH\x00R\agetMany\x12E\n" +
+	"\bput_many\x18\n" +
+	" \x01(\v2(.natsgw.v1.KeyValueServicePutManyRequestH\x00R\aputMany\x12J\n" +
+	"\tincrement\x18\v \x01(\v2*.natsgw.v1.KeyValueServiceIncrementRequestH\x00R\tincrement\x12A\n" +
+	"\x06expire\x18\f \x01(\v2'.natsgw.v1.KeyValueServiceExpireRequestH\x00R\x06expireB\v\n" +
+	"\toperation\"\x97\x06\n" +
 	"\x1eKeyValueServiceSessionResponse\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x127\n" +
 	"\x05error\x18\x02 \x01(\v2\x1f.natsgw.v1.KeyValueSessionErrorH\x00R\x05error\x129\n" +
@@ -2465,12 +3462,65 @@ const file_natsgw_v1_kv_proto_rawDesc = "" +
 	"\x06create\x18\x05 \x01(\v2(.natsgw.v1.KeyValueServiceCreateResponseH\x00R\x06create\x12B\n" +
 	"\x06update\x18\x06 \x01(\v2(.natsgw.v1.KeyValueServiceUpdateResponseH\x00R\x06update\x12B\n" +
 	"\x06delete\x18\a \x01(\v2(.natsgw.v1.KeyValueServiceDeleteResponseH\x00R\x06delete\x12?\n" +
-	"\x05purge\x18\b \x01(\v2'.natsgw.v1.KeyValueServicePurgeResponseH\x00R\x05purgeB\b\n" +
+	"\x05purge\x18\b \x01(\v2'.natsgw.v1.KeyValueServicePurgeResponseH\x00R\x05purge\x12F\n" +
+	"\bget_many\x18\t \x01(\v2).natsgw.v1.KeyValueServiceGetManyResponseH\x00R\agetMany\x12F\n" +
+	"\bput_many\x18\n" +
+	" \x01(\v2).natsgw.v1.KeyValueServicePutManyResponseH\x00R\aputMany\x12K\n" +
+	"\tincrement\x18\v \x01(\v2+.natsgw.v1.KeyValueServiceIncrementResponseH\x00R\tincrement\x12B\n" +
+	"\x06expire\x18\f \x01(\v2(.natsgw.v1.KeyValueServiceExpireResponseH\x00R\x06expireB\b\n" +
 	"\x06result\"t\n" +
 	"\x14KeyValueSessionError\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\x05R\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12.\n" +
-	"\adetails\x18\x03 \x03(\v2\x14.google.protobuf.AnyR\adetails*n\n" +
+	"\adetails\x18\x03 \x03(\v2\x14.google.protobuf.AnyR\adetails\"\x8e\x01\n" +
+	"\x1dKeyValueServiceGetManyRequest\x12\x16\n" +
+	"\x06bucket\x18\x01 \x01(\tR\x06bucket\x12\x12\n" +
+	"\x04keys\x18\x02 \x03(\tR\x04keys\x12\x1e\n" +
+	"\n" +
+	"consistent\x18\x03 \x01(\bR\n" +
+	"consistent\x12!\n" +
+	"\fmin_revision\x18\x04 \x01(\x04R\vminRevision\"X\n" +
+	"\x1eKeyValueServiceGetManyResponse\x126\n" +
+	"\aresults\x18\x01 \x03(\v2\x1c.natsgw.v1.KeyValueGetResultR\aresults\"\x8c\x01\n" +
+	"\x11KeyValueGetResult\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12.\n" +
+	"\x05entry\x18\x02 \x01(\v2\x18.natsgw.v1.KeyValueEntryR\x05entry\x125\n" +
+	"\x05error\x18\x03 \x01(\v2\x1f.natsgw.v1.KeyValueSessionErrorR\x05error\"f\n" +
+	"\x0fKeyValuePutItem\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\fR\x05value\x12+\n" +
+	"\x03ttl\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\x03ttl\"i\n" +
+	"\x1dKeyValueServicePutManyRequest\x12\x16\n" +
+	"\x06bucket\x18\x01 \x01(\tR\x06bucket\x120\n" +
+	"\x05items\x18\x02 \x03(\v2\x1a.natsgw.v1.KeyValuePutItemR\x05items\"X\n" +
+	"\x1eKeyValueServicePutManyResponse\x126\n" +
+	"\aresults\x18\x01 \x03(\v2\x1c.natsgw.v1.KeyValuePutResultR\aresults\"x\n" +
+	"\x11KeyValuePutResult\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x1a\n" +
+	"\brevision\x18\x02 \x01(\x04R\brevision\x125\n" +
+	"\x05error\x18\x03 \x01(\v2\x1f.natsgw.v1.KeyValueSessionErrorR\x05error\"a\n" +
+	"\x1fKeyValueServiceIncrementRequest\x12\x16\n" +
+	"\x06bucket\x18\x01 \x01(\tR\x06bucket\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\tR\x03key\x12\x14\n" +
+	"\x05delta\x18\x03 \x01(\x03R\x05delta\"T\n" +
+	" KeyValueServiceIncrementResponse\x12\x14\n" +
+	"\x05value\x18\x01 \x01(\tR\x05value\x12\x1a\n" +
+	"\brevision\x18\x02 \x01(\x04R\brevision\"u\n" +
+	"\x1cKeyValueServiceExpireRequest\x12\x16\n" +
+	"\x06bucket\x18\x01 \x01(\tR\x06bucket\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\tR\x03key\x12+\n" +
+	"\x03ttl\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\x03ttl\";\n" +
+	"\x1dKeyValueServiceExpireResponse\x12\x1a\n" +
+	"\brevision\x18\x01 \x01(\x04R\brevision\"\x8c\x01\n" +
+	"\x1eKeyValueServiceListKeysRequest\x12\x16\n" +
+	"\x06bucket\x18\x01 \x01(\tR\x06bucket\x12\x16\n" +
+	"\x06filter\x18\x02 \x01(\tR\x06filter\x12\x1b\n" +
+	"\tpage_size\x18\x03 \x01(\rR\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x04 \x01(\tR\tpageToken\"]\n" +
+	"\x1fKeyValueServiceListKeysResponse\x12\x12\n" +
+	"\x04keys\x18\x01 \x03(\tR\x04keys\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*n\n" +
 	"\x0fKeyValueStorage\x12!\n" +
 	"\x1dKEY_VALUE_STORAGE_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16KEY_VALUE_STORAGE_FILE\x10\x01\x12\x1c\n" +
@@ -2479,7 +3529,7 @@ const file_natsgw_v1_kv_proto_rawDesc = "" +
 	"\x1fKEY_VALUE_OPERATION_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17KEY_VALUE_OPERATION_PUT\x10\x01\x12\x1e\n" +
 	"\x1aKEY_VALUE_OPERATION_DELETE\x10\x02\x12\x1d\n" +
-	"\x19KEY_VALUE_OPERATION_PURGE\x10\x032\xc4\v\n" +
+	"\x19KEY_VALUE_OPERATION_PURGE\x10\x032\xaa\x0f\n" +
 	"\x0fKeyValueService\x12m\n" +
 	"\fCreateBucket\x12-.natsgw.v1.KeyValueServiceCreateBucketRequest\x1a..natsgw.v1.KeyValueServiceCreateBucketResponse\x12m\n" +
 	"\fUpdateBucket\x12-.natsgw.v1.KeyValueServiceUpdateBucketRequest\x1a..natsgw.v1.KeyValueServiceUpdateBucketResponse\x12m\n" +
@@ -2495,7 +3545,12 @@ const file_natsgw_v1_kv_proto_rawDesc = "" +
 	"\x04Keys\x12%.natsgw.v1.KeyValueServiceKeysRequest\x1a&.natsgw.v1.KeyValueServiceKeysResponse0\x01\x12`\n" +
 	"\aHistory\x12(.natsgw.v1.KeyValueServiceHistoryRequest\x1a).natsgw.v1.KeyValueServiceHistoryResponse0\x01\x12Z\n" +
 	"\x05Watch\x12&.natsgw.v1.KeyValueServiceWatchRequest\x1a'.natsgw.v1.KeyValueServiceWatchResponse0\x01\x12b\n" +
-	"\aSession\x12(.natsgw.v1.KeyValueServiceSessionRequest\x1a).natsgw.v1.KeyValueServiceSessionResponse(\x010\x01B5Z3github.com/natsgw/natsgw/api/gen/natsgw/v1;natsgwv1b\x06proto3"
+	"\aSession\x12(.natsgw.v1.KeyValueServiceSessionRequest\x1a).natsgw.v1.KeyValueServiceSessionResponse(\x010\x01\x12^\n" +
+	"\aGetMany\x12(.natsgw.v1.KeyValueServiceGetManyRequest\x1a).natsgw.v1.KeyValueServiceGetManyResponse\x12^\n" +
+	"\aPutMany\x12(.natsgw.v1.KeyValueServicePutManyRequest\x1a).natsgw.v1.KeyValueServicePutManyResponse\x12d\n" +
+	"\tIncrement\x12*.natsgw.v1.KeyValueServiceIncrementRequest\x1a+.natsgw.v1.KeyValueServiceIncrementResponse\x12[\n" +
+	"\x06Expire\x12'.natsgw.v1.KeyValueServiceExpireRequest\x1a(.natsgw.v1.KeyValueServiceExpireResponse\x12a\n" +
+	"\bListKeys\x12).natsgw.v1.KeyValueServiceListKeysRequest\x1a*.natsgw.v1.KeyValueServiceListKeysResponseB5Z3github.com/natsgw/natsgw/api/gen/natsgw/v1;natsgwv1b\x06proto3"
 
 var (
 	file_natsgw_v1_kv_proto_rawDescOnce sync.Once
@@ -2510,7 +3565,7 @@ func file_natsgw_v1_kv_proto_rawDescGZIP() []byte {
 }
 
 var file_natsgw_v1_kv_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_natsgw_v1_kv_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
+var file_natsgw_v1_kv_proto_msgTypes = make([]protoimpl.MessageInfo, 47)
 var file_natsgw_v1_kv_proto_goTypes = []any{
 	(KeyValueStorage)(0),                        // 0: natsgw.v1.KeyValueStorage
 	(KeyValueOperation)(0),                      // 1: natsgw.v1.KeyValueOperation
@@ -2548,17 +3603,30 @@ var file_natsgw_v1_kv_proto_goTypes = []any{
 	(*KeyValueServiceSessionRequest)(nil),       // 33: natsgw.v1.KeyValueServiceSessionRequest
 	(*KeyValueServiceSessionResponse)(nil),      // 34: natsgw.v1.KeyValueServiceSessionResponse
 	(*KeyValueSessionError)(nil),                // 35: natsgw.v1.KeyValueSessionError
-	(*durationpb.Duration)(nil),                 // 36: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),               // 37: google.protobuf.Timestamp
-	(*anypb.Any)(nil),                           // 38: google.protobuf.Any
+	(*KeyValueServiceGetManyRequest)(nil),       // 36: natsgw.v1.KeyValueServiceGetManyRequest
+	(*KeyValueServiceGetManyResponse)(nil),      // 37: natsgw.v1.KeyValueServiceGetManyResponse
+	(*KeyValueGetResult)(nil),                   // 38: natsgw.v1.KeyValueGetResult
+	(*KeyValuePutItem)(nil),                     // 39: natsgw.v1.KeyValuePutItem
+	(*KeyValueServicePutManyRequest)(nil),       // 40: natsgw.v1.KeyValueServicePutManyRequest
+	(*KeyValueServicePutManyResponse)(nil),      // 41: natsgw.v1.KeyValueServicePutManyResponse
+	(*KeyValuePutResult)(nil),                   // 42: natsgw.v1.KeyValuePutResult
+	(*KeyValueServiceIncrementRequest)(nil),     // 43: natsgw.v1.KeyValueServiceIncrementRequest
+	(*KeyValueServiceIncrementResponse)(nil),    // 44: natsgw.v1.KeyValueServiceIncrementResponse
+	(*KeyValueServiceExpireRequest)(nil),        // 45: natsgw.v1.KeyValueServiceExpireRequest
+	(*KeyValueServiceExpireResponse)(nil),       // 46: natsgw.v1.KeyValueServiceExpireResponse
+	(*KeyValueServiceListKeysRequest)(nil),      // 47: natsgw.v1.KeyValueServiceListKeysRequest
+	(*KeyValueServiceListKeysResponse)(nil),     // 48: natsgw.v1.KeyValueServiceListKeysResponse
+	(*durationpb.Duration)(nil),                 // 49: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),               // 50: google.protobuf.Timestamp
+	(*anypb.Any)(nil),                           // 51: google.protobuf.Any
 }
 var file_natsgw_v1_kv_proto_depIdxs = []int32{
-	36, // 0: natsgw.v1.KeyValueBucketConfig.ttl:type_name -> google.protobuf.Duration
+	49, // 0: natsgw.v1.KeyValueBucketConfig.ttl:type_name -> google.protobuf.Duration
 	0,  // 1: natsgw.v1.KeyValueBucketConfig.storage:type_name -> natsgw.v1.KeyValueStorage
-	36, // 2: natsgw.v1.KeyValueBucketConfig.limit_marker_ttl:type_name -> google.protobuf.Duration
+	49, // 2: natsgw.v1.KeyValueBucketConfig.limit_marker_ttl:type_name -> google.protobuf.Duration
 	2,  // 3: natsgw.v1.KeyValueBucketInfo.config:type_name -> natsgw.v1.KeyValueBucketConfig
-	37, // 4: natsgw.v1.KeyValueBucketInfo.created:type_name -> google.protobuf.Timestamp
-	37, // 5: natsgw.v1.KeyValueEntry.created:type_name -> google.protobuf.Timestamp
+	50, // 4: natsgw.v1.KeyValueBucketInfo.created:type_name -> google.protobuf.Timestamp
+	50, // 5: natsgw.v1.KeyValueEntry.created:type_name -> google.protobuf.Timestamp
 	1,  // 6: natsgw.v1.KeyValueEntry.operation:type_name -> natsgw.v1.KeyValueOperation
 	2,  // 7: natsgw.v1.KeyValueServiceCreateBucketRequest.config:type_name -> natsgw.v1.KeyValueBucketConfig
 	3,  // 8: natsgw.v1.KeyValueServiceCreateBucketResponse.info:type_name -> natsgw.v1.KeyValueBucketInfo
@@ -2566,60 +3634,87 @@ var file_natsgw_v1_kv_proto_depIdxs = []int32{
 	3,  // 10: natsgw.v1.KeyValueServiceUpdateBucketResponse.info:type_name -> natsgw.v1.KeyValueBucketInfo
 	3,  // 11: natsgw.v1.KeyValueServiceGetBucketResponse.info:type_name -> natsgw.v1.KeyValueBucketInfo
 	3,  // 12: natsgw.v1.KeyValueServiceListBucketsResponse.buckets:type_name -> natsgw.v1.KeyValueBucketInfo
-	36, // 13: natsgw.v1.KeyValueServiceCreateRequest.ttl:type_name -> google.protobuf.Duration
-	4,  // 14: natsgw.v1.KeyValueServiceGetResponse.entry:type_name -> natsgw.v1.KeyValueEntry
-	4,  // 15: natsgw.v1.KeyValueServiceHistoryResponse.entries:type_name -> natsgw.v1.KeyValueEntry
-	4,  // 16: natsgw.v1.KeyValueServiceWatchResponse.entries:type_name -> natsgw.v1.KeyValueEntry
-	36, // 17: natsgw.v1.KeyValueServiceSessionRequest.timeout:type_name -> google.protobuf.Duration
-	21, // 18: natsgw.v1.KeyValueServiceSessionRequest.get:type_name -> natsgw.v1.KeyValueServiceGetRequest
-	15, // 19: natsgw.v1.KeyValueServiceSessionRequest.put:type_name -> natsgw.v1.KeyValueServicePutRequest
-	17, // 20: natsgw.v1.KeyValueServiceSessionRequest.create:type_name -> natsgw.v1.KeyValueServiceCreateRequest
-	19, // 21: natsgw.v1.KeyValueServiceSessionRequest.update:type_name -> natsgw.v1.KeyValueServiceUpdateRequest
-	23, // 22: natsgw.v1.KeyValueServiceSessionRequest.delete:type_name -> natsgw.v1.KeyValueServiceDeleteRequest
-	25, // 23: natsgw.v1.KeyValueServiceSessionRequest.purge:type_name -> natsgw.v1.KeyValueServicePurgeRequest
-	35, // 24: natsgw.v1.KeyValueServiceSessionResponse.error:type_name -> natsgw.v1.KeyValueSessionError
-	22, // 25: natsgw.v1.KeyValueServiceSessionResponse.get:type_name -> natsgw.v1.KeyValueServiceGetResponse
-	16, // 26: natsgw.v1.KeyValueServiceSessionResponse.put:type_name -> natsgw.v1.KeyValueServicePutResponse
-	18, // 27: natsgw.v1.KeyValueServiceSessionResponse.create:type_name -> natsgw.v1.KeyValueServiceCreateResponse
-	20, // 28: natsgw.v1.KeyValueServiceSessionResponse.update:type_name -> natsgw.v1.KeyValueServiceUpdateResponse
-	24, // 29: natsgw.v1.KeyValueServiceSessionResponse.delete:type_name -> natsgw.v1.KeyValueServiceDeleteResponse
-	26, // 30: natsgw.v1.KeyValueServiceSessionResponse.purge:type_name -> natsgw.v1.KeyValueServicePurgeResponse
-	38, // 31: natsgw.v1.KeyValueSessionError.details:type_name -> google.protobuf.Any
-	5,  // 32: natsgw.v1.KeyValueService.CreateBucket:input_type -> natsgw.v1.KeyValueServiceCreateBucketRequest
-	7,  // 33: natsgw.v1.KeyValueService.UpdateBucket:input_type -> natsgw.v1.KeyValueServiceUpdateBucketRequest
-	9,  // 34: natsgw.v1.KeyValueService.DeleteBucket:input_type -> natsgw.v1.KeyValueServiceDeleteBucketRequest
-	11, // 35: natsgw.v1.KeyValueService.GetBucket:input_type -> natsgw.v1.KeyValueServiceGetBucketRequest
-	13, // 36: natsgw.v1.KeyValueService.ListBuckets:input_type -> natsgw.v1.KeyValueServiceListBucketsRequest
-	15, // 37: natsgw.v1.KeyValueService.Put:input_type -> natsgw.v1.KeyValueServicePutRequest
-	17, // 38: natsgw.v1.KeyValueService.Create:input_type -> natsgw.v1.KeyValueServiceCreateRequest
-	19, // 39: natsgw.v1.KeyValueService.Update:input_type -> natsgw.v1.KeyValueServiceUpdateRequest
-	21, // 40: natsgw.v1.KeyValueService.Get:input_type -> natsgw.v1.KeyValueServiceGetRequest
-	23, // 41: natsgw.v1.KeyValueService.Delete:input_type -> natsgw.v1.KeyValueServiceDeleteRequest
-	25, // 42: natsgw.v1.KeyValueService.Purge:input_type -> natsgw.v1.KeyValueServicePurgeRequest
-	27, // 43: natsgw.v1.KeyValueService.Keys:input_type -> natsgw.v1.KeyValueServiceKeysRequest
-	29, // 44: natsgw.v1.KeyValueService.History:input_type -> natsgw.v1.KeyValueServiceHistoryRequest
-	31, // 45: natsgw.v1.KeyValueService.Watch:input_type -> natsgw.v1.KeyValueServiceWatchRequest
-	33, // 46: natsgw.v1.KeyValueService.Session:input_type -> natsgw.v1.KeyValueServiceSessionRequest
-	6,  // 47: natsgw.v1.KeyValueService.CreateBucket:output_type -> natsgw.v1.KeyValueServiceCreateBucketResponse
-	8,  // 48: natsgw.v1.KeyValueService.UpdateBucket:output_type -> natsgw.v1.KeyValueServiceUpdateBucketResponse
-	10, // 49: natsgw.v1.KeyValueService.DeleteBucket:output_type -> natsgw.v1.KeyValueServiceDeleteBucketResponse
-	12, // 50: natsgw.v1.KeyValueService.GetBucket:output_type -> natsgw.v1.KeyValueServiceGetBucketResponse
-	14, // 51: natsgw.v1.KeyValueService.ListBuckets:output_type -> natsgw.v1.KeyValueServiceListBucketsResponse
-	16, // 52: natsgw.v1.KeyValueService.Put:output_type -> natsgw.v1.KeyValueServicePutResponse
-	18, // 53: natsgw.v1.KeyValueService.Create:output_type -> natsgw.v1.KeyValueServiceCreateResponse
-	20, // 54: natsgw.v1.KeyValueService.Update:output_type -> natsgw.v1.KeyValueServiceUpdateResponse
-	22, // 55: natsgw.v1.KeyValueService.Get:output_type -> natsgw.v1.KeyValueServiceGetResponse
-	24, // 56: natsgw.v1.KeyValueService.Delete:output_type -> natsgw.v1.KeyValueServiceDeleteResponse
-	26, // 57: natsgw.v1.KeyValueService.Purge:output_type -> natsgw.v1.KeyValueServicePurgeResponse
-	28, // 58: natsgw.v1.KeyValueService.Keys:output_type -> natsgw.v1.KeyValueServiceKeysResponse
-	30, // 59: natsgw.v1.KeyValueService.History:output_type -> natsgw.v1.KeyValueServiceHistoryResponse
-	32, // 60: natsgw.v1.KeyValueService.Watch:output_type -> natsgw.v1.KeyValueServiceWatchResponse
-	34, // 61: natsgw.v1.KeyValueService.Session:output_type -> natsgw.v1.KeyValueServiceSessionResponse
-	47, // [47:62] is the sub-list for method output_type
-	32, // [32:47] is the sub-list for method input_type
-	32, // [32:32] is the sub-list for extension type_name
-	32, // [32:32] is the sub-list for extension extendee
-	0,  // [0:32] is the sub-list for field type_name
+	49, // 13: natsgw.v1.KeyValueServicePutRequest.ttl:type_name -> google.protobuf.Duration
+	49, // 14: natsgw.v1.KeyValueServiceCreateRequest.ttl:type_name -> google.protobuf.Duration
+	4,  // 15: natsgw.v1.KeyValueServiceGetResponse.entry:type_name -> natsgw.v1.KeyValueEntry
+	4,  // 16: natsgw.v1.KeyValueServiceHistoryResponse.entries:type_name -> natsgw.v1.KeyValueEntry
+	4,  // 17: natsgw.v1.KeyValueServiceWatchResponse.entries:type_name -> natsgw.v1.KeyValueEntry
+	49, // 18: natsgw.v1.KeyValueServiceSessionRequest.timeout:type_name -> google.protobuf.Duration
+	21, // 19: natsgw.v1.KeyValueServiceSessionRequest.get:type_name -> natsgw.v1.KeyValueServiceGetRequest
+	15, // 20: natsgw.v1.KeyValueServiceSessionRequest.put:type_name -> natsgw.v1.KeyValueServicePutRequest
+	17, // 21: natsgw.v1.KeyValueServiceSessionRequest.create:type_name -> natsgw.v1.KeyValueServiceCreateRequest
+	19, // 22: natsgw.v1.KeyValueServiceSessionRequest.update:type_name -> natsgw.v1.KeyValueServiceUpdateRequest
+	23, // 23: natsgw.v1.KeyValueServiceSessionRequest.delete:type_name -> natsgw.v1.KeyValueServiceDeleteRequest
+	25, // 24: natsgw.v1.KeyValueServiceSessionRequest.purge:type_name -> natsgw.v1.KeyValueServicePurgeRequest
+	36, // 25: natsgw.v1.KeyValueServiceSessionRequest.get_many:type_name -> natsgw.v1.KeyValueServiceGetManyRequest
+	40, // 26: natsgw.v1.KeyValueServiceSessionRequest.put_many:type_name -> natsgw.v1.KeyValueServicePutManyRequest
+	43, // 27: natsgw.v1.KeyValueServiceSessionRequest.increment:type_name -> natsgw.v1.KeyValueServiceIncrementRequest
+	45, // 28: natsgw.v1.KeyValueServiceSessionRequest.expire:type_name -> natsgw.v1.KeyValueServiceExpireRequest
+	35, // 29: natsgw.v1.KeyValueServiceSessionResponse.error:type_name -> natsgw.v1.KeyValueSessionError
+	22, // 30: natsgw.v1.KeyValueServiceSessionResponse.get:type_name -> natsgw.v1.KeyValueServiceGetResponse
+	16, // 31: natsgw.v1.KeyValueServiceSessionResponse.put:type_name -> natsgw.v1.KeyValueServicePutResponse
+	18, // 32: natsgw.v1.KeyValueServiceSessionResponse.create:type_name -> natsgw.v1.KeyValueServiceCreateResponse
+	20, // 33: natsgw.v1.KeyValueServiceSessionResponse.update:type_name -> natsgw.v1.KeyValueServiceUpdateResponse
+	24, // 34: natsgw.v1.KeyValueServiceSessionResponse.delete:type_name -> natsgw.v1.KeyValueServiceDeleteResponse
+	26, // 35: natsgw.v1.KeyValueServiceSessionResponse.purge:type_name -> natsgw.v1.KeyValueServicePurgeResponse
+	37, // 36: natsgw.v1.KeyValueServiceSessionResponse.get_many:type_name -> natsgw.v1.KeyValueServiceGetManyResponse
+	41, // 37: natsgw.v1.KeyValueServiceSessionResponse.put_many:type_name -> natsgw.v1.KeyValueServicePutManyResponse
+	44, // 38: natsgw.v1.KeyValueServiceSessionResponse.increment:type_name -> natsgw.v1.KeyValueServiceIncrementResponse
+	46, // 39: natsgw.v1.KeyValueServiceSessionResponse.expire:type_name -> natsgw.v1.KeyValueServiceExpireResponse
+	51, // 40: natsgw.v1.KeyValueSessionError.details:type_name -> google.protobuf.Any
+	38, // 41: natsgw.v1.KeyValueServiceGetManyResponse.results:type_name -> natsgw.v1.KeyValueGetResult
+	4,  // 42: natsgw.v1.KeyValueGetResult.entry:type_name -> natsgw.v1.KeyValueEntry
+	35, // 43: natsgw.v1.KeyValueGetResult.error:type_name -> natsgw.v1.KeyValueSessionError
+	49, // 44: natsgw.v1.KeyValuePutItem.ttl:type_name -> google.protobuf.Duration
+	39, // 45: natsgw.v1.KeyValueServicePutManyRequest.items:type_name -> natsgw.v1.KeyValuePutItem
+	42, // 46: natsgw.v1.KeyValueServicePutManyResponse.results:type_name -> natsgw.v1.KeyValuePutResult
+	35, // 47: natsgw.v1.KeyValuePutResult.error:type_name -> natsgw.v1.KeyValueSessionError
+	49, // 48: natsgw.v1.KeyValueServiceExpireRequest.ttl:type_name -> google.protobuf.Duration
+	5,  // 49: natsgw.v1.KeyValueService.CreateBucket:input_type -> natsgw.v1.KeyValueServiceCreateBucketRequest
+	7,  // 50: natsgw.v1.KeyValueService.UpdateBucket:input_type -> natsgw.v1.KeyValueServiceUpdateBucketRequest
+	9,  // 51: natsgw.v1.KeyValueService.DeleteBucket:input_type -> natsgw.v1.KeyValueServiceDeleteBucketRequest
+	11, // 52: natsgw.v1.KeyValueService.GetBucket:input_type -> natsgw.v1.KeyValueServiceGetBucketRequest
+	13, // 53: natsgw.v1.KeyValueService.ListBuckets:input_type -> natsgw.v1.KeyValueServiceListBucketsRequest
+	15, // 54: natsgw.v1.KeyValueService.Put:input_type -> natsgw.v1.KeyValueServicePutRequest
+	17, // 55: natsgw.v1.KeyValueService.Create:input_type -> natsgw.v1.KeyValueServiceCreateRequest
+	19, // 56: natsgw.v1.KeyValueService.Update:input_type -> natsgw.v1.KeyValueServiceUpdateRequest
+	21, // 57: natsgw.v1.KeyValueService.Get:input_type -> natsgw.v1.KeyValueServiceGetRequest
+	23, // 58: natsgw.v1.KeyValueService.Delete:input_type -> natsgw.v1.KeyValueServiceDeleteRequest
+	25, // 59: natsgw.v1.KeyValueService.Purge:input_type -> natsgw.v1.KeyValueServicePurgeRequest
+	27, // 60: natsgw.v1.KeyValueService.Keys:input_type -> natsgw.v1.KeyValueServiceKeysRequest
+	29, // 61: natsgw.v1.KeyValueService.History:input_type -> natsgw.v1.KeyValueServiceHistoryRequest
+	31, // 62: natsgw.v1.KeyValueService.Watch:input_type -> natsgw.v1.KeyValueServiceWatchRequest
+	33, // 63: natsgw.v1.KeyValueService.Session:input_type -> natsgw.v1.KeyValueServiceSessionRequest
+	36, // 64: natsgw.v1.KeyValueService.GetMany:input_type -> natsgw.v1.KeyValueServiceGetManyRequest
+	40, // 65: natsgw.v1.KeyValueService.PutMany:input_type -> natsgw.v1.KeyValueServicePutManyRequest
+	43, // 66: natsgw.v1.KeyValueService.Increment:input_type -> natsgw.v1.KeyValueServiceIncrementRequest
+	45, // 67: natsgw.v1.KeyValueService.Expire:input_type -> natsgw.v1.KeyValueServiceExpireRequest
+	47, // 68: natsgw.v1.KeyValueService.ListKeys:input_type -> natsgw.v1.KeyValueServiceListKeysRequest
+	6,  // 69: natsgw.v1.KeyValueService.CreateBucket:output_type -> natsgw.v1.KeyValueServiceCreateBucketResponse
+	8,  // 70: natsgw.v1.KeyValueService.UpdateBucket:output_type -> natsgw.v1.KeyValueServiceUpdateBucketResponse
+	10, // 71: natsgw.v1.KeyValueService.DeleteBucket:output_type -> natsgw.v1.KeyValueServiceDeleteBucketResponse
+	12, // 72: natsgw.v1.KeyValueService.GetBucket:output_type -> natsgw.v1.KeyValueServiceGetBucketResponse
+	14, // 73: natsgw.v1.KeyValueService.ListBuckets:output_type -> natsgw.v1.KeyValueServiceListBucketsResponse
+	16, // 74: natsgw.v1.KeyValueService.Put:output_type -> natsgw.v1.KeyValueServicePutResponse
+	18, // 75: natsgw.v1.KeyValueService.Create:output_type -> natsgw.v1.KeyValueServiceCreateResponse
+	20, // 76: natsgw.v1.KeyValueService.Update:output_type -> natsgw.v1.KeyValueServiceUpdateResponse
+	22, // 77: natsgw.v1.KeyValueService.Get:output_type -> natsgw.v1.KeyValueServiceGetResponse
+	24, // 78: natsgw.v1.KeyValueService.Delete:output_type -> natsgw.v1.KeyValueServiceDeleteResponse
+	26, // 79: natsgw.v1.KeyValueService.Purge:output_type -> natsgw.v1.KeyValueServicePurgeResponse
+	28, // 80: natsgw.v1.KeyValueService.Keys:output_type -> natsgw.v1.KeyValueServiceKeysResponse
+	30, // 81: natsgw.v1.KeyValueService.History:output_type -> natsgw.v1.KeyValueServiceHistoryResponse
+	32, // 82: natsgw.v1.KeyValueService.Watch:output_type -> natsgw.v1.KeyValueServiceWatchResponse
+	34, // 83: natsgw.v1.KeyValueService.Session:output_type -> natsgw.v1.KeyValueServiceSessionResponse
+	37, // 84: natsgw.v1.KeyValueService.GetMany:output_type -> natsgw.v1.KeyValueServiceGetManyResponse
+	41, // 85: natsgw.v1.KeyValueService.PutMany:output_type -> natsgw.v1.KeyValueServicePutManyResponse
+	44, // 86: natsgw.v1.KeyValueService.Increment:output_type -> natsgw.v1.KeyValueServiceIncrementResponse
+	46, // 87: natsgw.v1.KeyValueService.Expire:output_type -> natsgw.v1.KeyValueServiceExpireResponse
+	48, // 88: natsgw.v1.KeyValueService.ListKeys:output_type -> natsgw.v1.KeyValueServiceListKeysResponse
+	69, // [69:89] is the sub-list for method output_type
+	49, // [49:69] is the sub-list for method input_type
+	49, // [49:49] is the sub-list for extension type_name
+	49, // [49:49] is the sub-list for extension extendee
+	0,  // [0:49] is the sub-list for field type_name
 }
 
 func init() { file_natsgw_v1_kv_proto_init() }
@@ -2634,6 +3729,10 @@ func file_natsgw_v1_kv_proto_init() {
 		(*KeyValueServiceSessionRequest_Update)(nil),
 		(*KeyValueServiceSessionRequest_Delete)(nil),
 		(*KeyValueServiceSessionRequest_Purge)(nil),
+		(*KeyValueServiceSessionRequest_GetMany)(nil),
+		(*KeyValueServiceSessionRequest_PutMany)(nil),
+		(*KeyValueServiceSessionRequest_Increment)(nil),
+		(*KeyValueServiceSessionRequest_Expire)(nil),
 	}
 	file_natsgw_v1_kv_proto_msgTypes[32].OneofWrappers = []any{
 		(*KeyValueServiceSessionResponse_Error)(nil),
@@ -2643,6 +3742,10 @@ func file_natsgw_v1_kv_proto_init() {
 		(*KeyValueServiceSessionResponse_Update)(nil),
 		(*KeyValueServiceSessionResponse_Delete)(nil),
 		(*KeyValueServiceSessionResponse_Purge)(nil),
+		(*KeyValueServiceSessionResponse_GetMany)(nil),
+		(*KeyValueServiceSessionResponse_PutMany)(nil),
+		(*KeyValueServiceSessionResponse_Increment)(nil),
+		(*KeyValueServiceSessionResponse_Expire)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -2650,7 +3753,7 @@ func file_natsgw_v1_kv_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_natsgw_v1_kv_proto_rawDesc), len(file_natsgw_v1_kv_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   34,
+			NumMessages:   47,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

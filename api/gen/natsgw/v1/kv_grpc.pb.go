@@ -34,6 +34,11 @@ const (
 	KeyValueService_History_FullMethodName      = "/natsgw.v1.KeyValueService/History"
 	KeyValueService_Watch_FullMethodName        = "/natsgw.v1.KeyValueService/Watch"
 	KeyValueService_Session_FullMethodName      = "/natsgw.v1.KeyValueService/Session"
+	KeyValueService_GetMany_FullMethodName      = "/natsgw.v1.KeyValueService/GetMany"
+	KeyValueService_PutMany_FullMethodName      = "/natsgw.v1.KeyValueService/PutMany"
+	KeyValueService_Increment_FullMethodName    = "/natsgw.v1.KeyValueService/Increment"
+	KeyValueService_Expire_FullMethodName       = "/natsgw.v1.KeyValueService/Expire"
+	KeyValueService_ListKeys_FullMethodName     = "/natsgw.v1.KeyValueService/ListKeys"
 )
 
 // KeyValueServiceClient is the client API for KeyValueService service.
@@ -121,17 +126,50 @@ type KeyValueServiceClient interface {
 	// to a watcher (NATS semantics): the watcher then sees the purge without
 	// them.
 	Watch(ctx context.Context, in *KeyValueServiceWatchRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[KeyValueServiceWatchResponse], error)
-	// Session carries single-key operations (Get, Put, Create, Update,
-	// Delete, Purge) on any of the caller's buckets over one long-lived
+	// Session carries key operations (Get, Put, Create, Update, Delete,
+	// Purge, GetMany, PutMany, Increment, Expire) on any of the caller's buckets over one long-lived
 	// stream: each request has an id, each gets exactly one response with that
 	// id, holding the operation's result or its error (the status the unary
 	// RPC would have returned). Operations run concurrently, so responses may
 	// come in any order. It spares every operation the setup of a gRPC call;
-	// the Go SDK sends its single-key operations this way. The stream ends
+	// the Go SDK sends these operations this way. The stream ends
 	// when the client closes its side (after the responses of everything it
 	// sent), or with UNAVAILABLE when the gateway shuts down (operations whose
 	// response did not arrive may or may not have been done).
 	Session(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[KeyValueServiceSessionRequest, KeyValueServiceSessionResponse], error)
+	// GetMany returns the latest values of up to 1000 keys of one bucket in
+	// one call, with a result per key (in the order of the request): the
+	// entry, or the error a Get of that key would have returned (NOT_FOUND for
+	// a key without a value). Reads go through the read cache as Get's do.
+	GetMany(ctx context.Context, in *KeyValueServiceGetManyRequest, opts ...grpc.CallOption) (*KeyValueServiceGetManyResponse, error)
+	// PutMany stores up to 1000 values in one bucket in one call (each as Put
+	// would, optionally with a TTL), with a result per item in the order of
+	// the request: the new revision or the item's error. The items are
+	// written independently: some may fail while others succeed. Creates the
+	// bucket if it does not exist.
+	PutMany(ctx context.Context, in *KeyValueServicePutManyRequest, opts ...grpc.CallOption) (*KeyValueServicePutManyResponse, error)
+	// Increment adds delta (which may be negative or zero) to a counter and
+	// returns the counter's new value, atomically, on NATS's own counters
+	// (a stream that allows message counters). Counters live in counter
+	// buckets (config.counter), which hold only counters: Put, Create, Update,
+	// Delete and Purge are FAILED_PRECONDITION there, and Increment on a
+	// bucket that is not a counter bucket is FAILED_PRECONDITION. A counter
+	// that was never incremented is 0. Creates a counter bucket with the
+	// defaults if the bucket does not exist. Get on a counter bucket returns
+	// NATS's JSON form of the counter, {"val":"<decimal>"}.
+	Increment(ctx context.Context, in *KeyValueServiceIncrementRequest, opts ...grpc.CallOption) (*KeyValueServiceIncrementResponse, error)
+	// Expire gives a key's current value a time to live from now (or, with
+	// ttl zero, takes its TTL away), like Redis's EXPIRE and PERSIST: the
+	// value is written again, with the TTL, as a new revision that replaces
+	// the key's kept history (see KeyValueServicePutRequest.ttl), only if the
+	// key has not changed meanwhile (ABORTED otherwise: retry). NOT_FOUND when
+	// the key has no value.
+	Expire(ctx context.Context, in *KeyValueServiceExpireRequest, opts ...grpc.CallOption) (*KeyValueServiceExpireResponse, error)
+	// ListKeys returns one page of the bucket's keys (those whose latest
+	// revision is a value) that match an optional filter, sorted, and a token
+	// for the next page. Keys changed between pages may be missed or listed
+	// (each key appears at most once per page; pages are consecutive ranges).
+	ListKeys(ctx context.Context, in *KeyValueServiceListKeysRequest, opts ...grpc.CallOption) (*KeyValueServiceListKeysResponse, error)
 }
 
 type keyValueServiceClient struct {
@@ -322,6 +360,56 @@ func (c *keyValueServiceClient) Session(ctx context.Context, opts ...grpc.CallOp
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type KeyValueService_SessionClient = grpc.BidiStreamingClient[KeyValueServiceSessionRequest, KeyValueServiceSessionResponse]
 
+func (c *keyValueServiceClient) GetMany(ctx context.Context, in *KeyValueServiceGetManyRequest, opts ...grpc.CallOption) (*KeyValueServiceGetManyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(KeyValueServiceGetManyResponse)
+	err := c.cc.Invoke(ctx, KeyValueService_GetMany_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *keyValueServiceClient) PutMany(ctx context.Context, in *KeyValueServicePutManyRequest, opts ...grpc.CallOption) (*KeyValueServicePutManyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(KeyValueServicePutManyResponse)
+	err := c.cc.Invoke(ctx, KeyValueService_PutMany_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *keyValueServiceClient) Increment(ctx context.Context, in *KeyValueServiceIncrementRequest, opts ...grpc.CallOption) (*KeyValueServiceIncrementResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(KeyValueServiceIncrementResponse)
+	err := c.cc.Invoke(ctx, KeyValueService_Increment_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *keyValueServiceClient) Expire(ctx context.Context, in *KeyValueServiceExpireRequest, opts ...grpc.CallOption) (*KeyValueServiceExpireResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(KeyValueServiceExpireResponse)
+	err := c.cc.Invoke(ctx, KeyValueService_Expire_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *keyValueServiceClient) ListKeys(ctx context.Context, in *KeyValueServiceListKeysRequest, opts ...grpc.CallOption) (*KeyValueServiceListKeysResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(KeyValueServiceListKeysResponse)
+	err := c.cc.Invoke(ctx, KeyValueService_ListKeys_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // KeyValueServiceServer is the server API for KeyValueService service.
 // All implementations must embed UnimplementedKeyValueServiceServer
 // for forward compatibility.
@@ -407,17 +495,50 @@ type KeyValueServiceServer interface {
 	// to a watcher (NATS semantics): the watcher then sees the purge without
 	// them.
 	Watch(*KeyValueServiceWatchRequest, grpc.ServerStreamingServer[KeyValueServiceWatchResponse]) error
-	// Session carries single-key operations (Get, Put, Create, Update,
-	// Delete, Purge) on any of the caller's buckets over one long-lived
+	// Session carries key operations (Get, Put, Create, Update, Delete,
+	// Purge, GetMany, PutMany, Increment, Expire) on any of the caller's buckets over one long-lived
 	// stream: each request has an id, each gets exactly one response with that
 	// id, holding the operation's result or its error (the status the unary
 	// RPC would have returned). Operations run concurrently, so responses may
 	// come in any order. It spares every operation the setup of a gRPC call;
-	// the Go SDK sends its single-key operations this way. The stream ends
+	// the Go SDK sends these operations this way. The stream ends
 	// when the client closes its side (after the responses of everything it
 	// sent), or with UNAVAILABLE when the gateway shuts down (operations whose
 	// response did not arrive may or may not have been done).
 	Session(grpc.BidiStreamingServer[KeyValueServiceSessionRequest, KeyValueServiceSessionResponse]) error
+	// GetMany returns the latest values of up to 1000 keys of one bucket in
+	// one call, with a result per key (in the order of the request): the
+	// entry, or the error a Get of that key would have returned (NOT_FOUND for
+	// a key without a value). Reads go through the read cache as Get's do.
+	GetMany(context.Context, *KeyValueServiceGetManyRequest) (*KeyValueServiceGetManyResponse, error)
+	// PutMany stores up to 1000 values in one bucket in one call (each as Put
+	// would, optionally with a TTL), with a result per item in the order of
+	// the request: the new revision or the item's error. The items are
+	// written independently: some may fail while others succeed. Creates the
+	// bucket if it does not exist.
+	PutMany(context.Context, *KeyValueServicePutManyRequest) (*KeyValueServicePutManyResponse, error)
+	// Increment adds delta (which may be negative or zero) to a counter and
+	// returns the counter's new value, atomically, on NATS's own counters
+	// (a stream that allows message counters). Counters live in counter
+	// buckets (config.counter), which hold only counters: Put, Create, Update,
+	// Delete and Purge are FAILED_PRECONDITION there, and Increment on a
+	// bucket that is not a counter bucket is FAILED_PRECONDITION. A counter
+	// that was never incremented is 0. Creates a counter bucket with the
+	// defaults if the bucket does not exist. Get on a counter bucket returns
+	// NATS's JSON form of the counter, {"val":"<decimal>"}.
+	Increment(context.Context, *KeyValueServiceIncrementRequest) (*KeyValueServiceIncrementResponse, error)
+	// Expire gives a key's current value a time to live from now (or, with
+	// ttl zero, takes its TTL away), like Redis's EXPIRE and PERSIST: the
+	// value is written again, with the TTL, as a new revision that replaces
+	// the key's kept history (see KeyValueServicePutRequest.ttl), only if the
+	// key has not changed meanwhile (ABORTED otherwise: retry). NOT_FOUND when
+	// the key has no value.
+	Expire(context.Context, *KeyValueServiceExpireRequest) (*KeyValueServiceExpireResponse, error)
+	// ListKeys returns one page of the bucket's keys (those whose latest
+	// revision is a value) that match an optional filter, sorted, and a token
+	// for the next page. Keys changed between pages may be missed or listed
+	// (each key appears at most once per page; pages are consecutive ranges).
+	ListKeys(context.Context, *KeyValueServiceListKeysRequest) (*KeyValueServiceListKeysResponse, error)
 	mustEmbedUnimplementedKeyValueServiceServer()
 }
 
@@ -472,6 +593,21 @@ func (UnimplementedKeyValueServiceServer) Watch(*KeyValueServiceWatchRequest, gr
 }
 func (UnimplementedKeyValueServiceServer) Session(grpc.BidiStreamingServer[KeyValueServiceSessionRequest, KeyValueServiceSessionResponse]) error {
 	return status.Errorf(codes.Unimplemented, "method Session not implemented")
+}
+func (UnimplementedKeyValueServiceServer) GetMany(context.Context, *KeyValueServiceGetManyRequest) (*KeyValueServiceGetManyResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetMany not implemented")
+}
+func (UnimplementedKeyValueServiceServer) PutMany(context.Context, *KeyValueServicePutManyRequest) (*KeyValueServicePutManyResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method PutMany not implemented")
+}
+func (UnimplementedKeyValueServiceServer) Increment(context.Context, *KeyValueServiceIncrementRequest) (*KeyValueServiceIncrementResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Increment not implemented")
+}
+func (UnimplementedKeyValueServiceServer) Expire(context.Context, *KeyValueServiceExpireRequest) (*KeyValueServiceExpireResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Expire not implemented")
+}
+func (UnimplementedKeyValueServiceServer) ListKeys(context.Context, *KeyValueServiceListKeysRequest) (*KeyValueServiceListKeysResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListKeys not implemented")
 }
 func (UnimplementedKeyValueServiceServer) mustEmbedUnimplementedKeyValueServiceServer() {}
 func (UnimplementedKeyValueServiceServer) testEmbeddedByValue()                         {}
@@ -732,6 +868,96 @@ func _KeyValueService_Session_Handler(srv interface{}, stream grpc.ServerStream)
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type KeyValueService_SessionServer = grpc.BidiStreamingServer[KeyValueServiceSessionRequest, KeyValueServiceSessionResponse]
 
+func _KeyValueService_GetMany_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(KeyValueServiceGetManyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(KeyValueServiceServer).GetMany(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: KeyValueService_GetMany_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(KeyValueServiceServer).GetMany(ctx, req.(*KeyValueServiceGetManyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _KeyValueService_PutMany_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(KeyValueServicePutManyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(KeyValueServiceServer).PutMany(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: KeyValueService_PutMany_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(KeyValueServiceServer).PutMany(ctx, req.(*KeyValueServicePutManyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _KeyValueService_Increment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(KeyValueServiceIncrementRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(KeyValueServiceServer).Increment(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: KeyValueService_Increment_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(KeyValueServiceServer).Increment(ctx, req.(*KeyValueServiceIncrementRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _KeyValueService_Expire_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(KeyValueServiceExpireRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(KeyValueServiceServer).Expire(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: KeyValueService_Expire_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(KeyValueServiceServer).Expire(ctx, req.(*KeyValueServiceExpireRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _KeyValueService_ListKeys_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(KeyValueServiceListKeysRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(KeyValueServiceServer).ListKeys(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: KeyValueService_ListKeys_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(KeyValueServiceServer).ListKeys(ctx, req.(*KeyValueServiceListKeysRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // KeyValueService_ServiceDesc is the grpc.ServiceDesc for KeyValueService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -782,6 +1008,26 @@ var KeyValueService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Purge",
 			Handler:    _KeyValueService_Purge_Handler,
+		},
+		{
+			MethodName: "GetMany",
+			Handler:    _KeyValueService_GetMany_Handler,
+		},
+		{
+			MethodName: "PutMany",
+			Handler:    _KeyValueService_PutMany_Handler,
+		},
+		{
+			MethodName: "Increment",
+			Handler:    _KeyValueService_Increment_Handler,
+		},
+		{
+			MethodName: "Expire",
+			Handler:    _KeyValueService_Expire_Handler,
+		},
+		{
+			MethodName: "ListKeys",
+			Handler:    _KeyValueService_ListKeys_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -1,0 +1,1 @@
+"""Generated protobuf and gRPC code (private; regenerate with make generate-python)."""
