@@ -17,7 +17,7 @@ else:  # pragma: no cover
 
 __all__ = [
     "Message", "PublishBatchResult", "StreamPublishResult", "StreamInfo", "ConsumerInfo",
-    "PulledMessage", "KVEntry", "ObjectInfo", "ObjectResult", "Statistics", "Health",
+    "PulledMessage", "KVEntry", "KVPutResult", "KVKeysPage", "ObjectInfo", "ObjectResult", "Statistics", "Health",
 ]
 
 
@@ -110,6 +110,25 @@ class KVEntry(TypedDict):
     created: Optional[datetime]
     #: "PUT", "DELETE" or "PURGE" (history and watch show deletions).
     operation: str
+
+
+class KVPutResult(TypedDict):
+    """The outcome of one item of kv_mput."""
+
+    key: str
+    #: The stored value's revision; 0 when error is set.
+    revision: int
+    #: The item's error (a NATSGWError, as the single call would raise), or None.
+    error: Optional[Exception]
+
+
+class KVKeysPage(TypedDict):
+    """One page of kv_keys_page."""
+
+    #: The page's keys, sorted.
+    keys: List[str]
+    #: Pass to the next kv_keys_page call; "" after the last page.
+    next_page_token: str
 
 
 class ObjectInfo(TypedDict):
