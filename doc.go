@@ -20,16 +20,17 @@
 //     CreateObjectStore(ctx, ObjectStoreConfig{Bucket: ...}); Update* take
 //     the same struct. Optional behaviour of a single call takes options.
 //   - Listings on the Client are plural nouns: Streams, Consumers,
-//     KeyValues, ObjectStores. Inside a bucket, listings follow nats.go:
+//     KeyValues, ObjectStores, TaskQueues. Inside a bucket, listings follow nats.go:
 //     KeyValue.Keys (a slice), KeyValue.ListKeys and ObjectStore.List
 //     (iterators).
-//   - Handles per named thing do no I/O: c.KeyValue("b"), c.ObjectStore("b").
+//   - Handles per named thing do no I/O: c.KeyValue("b"), c.ObjectStore("b"),
+//     c.Tasks("q").
 //   - "Msg", never "Message", in identifiers: Msg, StreamMsg, StoredMsg,
 //     PublishMsg, AckMsgs, AckSeq, GetStreamMsg, GetLastStreamMsg,
 //     DeleteStreamMsg, Subscription.Msgs, Statistics.Msgs. Reads of one
 //     stored message by key are Get* (like KeyValue.Get and ObjectStore.Get).
 //   - Anything long-lived that delivers to the caller stops with
-//     Stop(ctx) error (ConsumeContext, KeyWatcher); a subscription ends
+//     Stop(ctx) error (ConsumeContext, KeyWatcher, TaskWorker); a subscription ends
 //     with Unsubscribe(ctx) error as in NATS; a publisher, which holds
 //     unsent messages, flushes and ends with Close(ctx) error. Each returns
 //     by ctx's deadline (with ctx's error if the work was not finished); the
@@ -67,6 +68,13 @@
 // are terminated are copied to the stream "_dlq_<stream>". A Consume
 // re-establishes itself when the gateway restarts; consumer state lives in
 // NATS.
+//
+// Task queues (c.Tasks("emails")) are the gateway's TaskService: Enqueue
+// (with WithDelay, WithETA, WithPriority, WithMaxRetries, WithBackoff,
+// WithUniqueID, ...), Work runs handlers whose return decides each task's
+// outcome (RetryAfter, Fail), Result waits for one, Schedule adds periodic
+// tasks, and Stats, List, Task, Retry, Cancel, Purge inspect and repair. A
+// TaskWorker stops with Stop(ctx), which lets running handlers finish.
 //
 // The package imports only gRPC and the generated API; it never pulls a NATS
 // server into a program.

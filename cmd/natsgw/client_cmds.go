@@ -31,6 +31,7 @@ func addClientCommands(root *cobra.Command, g *globals) {
 		newStreamCmd(g), newConsumerCmd(g),
 		newKVCmd(g),
 		newObjCmd(g),
+		newTaskCmd(g),
 		newBenchCmd(g),
 	)
 }

@@ -63,6 +63,7 @@ type consumeSession struct {
 	inbox    string // "_INBOX.<nuid>."; each request answers on inbox+key
 	max      int
 	sub      *nats.Subscription
+	priority pullRequest // the priority group fields of every pull request
 
 	mu          sync.Mutex
 	queue       []*nats.Msg
@@ -95,6 +96,15 @@ func (c *consumeSession) onMsg(m *nats.Msg) {
 	kind, pending, desc := classify(m)
 	c.mu.Lock()
 	c.lastSeen = time.Now()
+	if c.priority.Group != "" {
+		// Pinned: NATS names the pin on each message, and refuses (423) a
+		// request with a pin that is no longer the one.
+		if pin := m.Header.Get("Nats-Pin-Id"); pin != "" {
+			c.priority.PinID = pin
+		} else if m.Header.Get("Status") == "423" {
+			c.priority.PinID = ""
+		}
+	}
 	if kind == pullMsg {
 		c.outstanding = max(c.outstanding-1, 0)
 		c.queue = append(c.queue, m)
@@ -173,7 +183,9 @@ func (c *consumeSession) pullLocked() {
 	if want <= 0 || (c.outstanding > 0 && want < max(1, c.max/2)) {
 		return
 	}
-	body, _ := json.Marshal(pullRequest{Batch: want, MaxBytes: c.g.pullMaxBytes(), Expires: consumeExpires, Heartbeat: consumeHeartbeat})
+	pr := c.priority
+	pr.Batch, pr.MaxBytes, pr.Expires, pr.Heartbeat = want, c.g.pullMaxBytes(), consumeExpires, consumeHeartbeat
+	body, _ := json.Marshal(pr)
 	c.reqSeq++
 	key := strconv.FormatUint(c.reqSeq, 36)
 	if err := c.g.nc.PublishRequest(c.next, c.inbox+key, body); err != nil {
@@ -289,7 +301,12 @@ func (g *Gateway) openConsume(ctx context.Context, org string, start *natsgwv1.C
 	case n == 0:
 		n = defaultMaxInFlight
 	}
+	var prio pullRequest
+	if err := withPriority("start.priority", start.GetPriority(), &prio); err != nil {
+		return nil, err
+	}
 	c := &consumeSession{
+		priority: prio,
 		g:        g,
 		org:      org,
 		st:       st,

@@ -122,7 +122,60 @@ func consumerConfigIn(st tenant.Stream, field string, c *natsgwv1.ConsumerConfig
 		}
 		out.Metadata = map[string]string{metaDeadLetter: "true"}
 	}
+	if err := priorityIn(field, c, &out); err != nil {
+		return out, err
+	}
 	return out, nil
+}
+
+// priorityIn validates a consumer's priority groups (NATS 2.11+).
+func priorityIn(field string, c *natsgwv1.ConsumerConfig, out *jetstream.ConsumerConfig) error {
+	var err error
+	if out.PriorityPolicy, err = enumIn(field+".priority_policy", c.GetPriorityPolicy(), priorityPolicyIn); err != nil {
+		return err
+	}
+	groups := c.GetPriorityGroups()
+	switch {
+	case out.PriorityPolicy == jetstream.PriorityPolicyNone && len(groups) > 0:
+		return invalidArgumentf(field+".priority_groups", "only with a priority_policy")
+	case out.PriorityPolicy != jetstream.PriorityPolicyNone && len(groups) == 0:
+		return invalidArgumentf(field+".priority_groups", "at least one group is required with a priority_policy")
+	case len(groups) > maxPriorityGroups:
+		return invalidArgumentf(field+".priority_groups", "at most %d (got %d)", maxPriorityGroups, len(groups))
+	}
+	for i, g := range groups {
+		if err := priorityGroupName(g); err != nil {
+			return invalidArgument(fmt.Sprintf("%s.priority_groups[%d]", field, i), err)
+		}
+	}
+	out.PriorityGroups = groups
+	if c.PinnedTtl != nil {
+		if out.PriorityPolicy != jetstream.PriorityPolicyPinned {
+			return invalidArgumentf(field+".pinned_ttl", "only with PRIORITY_POLICY_PINNED_CLIENT")
+		}
+		if out.PinnedTTL, err = optDuration(field+".pinned_ttl", c.GetPinnedTtl(), minAckWait); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// maxPriorityGroups bounds a consumer's priority groups.
+const maxPriorityGroups = 16
+
+// priorityGroupName checks a priority group name: NATS's rule (at most 16
+// of letters, digits, '_', '-', '/', '=').
+func priorityGroupName(g string) error {
+	if g == "" || len(g) > 16 {
+		return fmt.Errorf("must be 1 to 16 characters")
+	}
+	for i := 0; i < len(g); i++ {
+		c := g[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("_-/=", c) >= 0) {
+			return fmt.Errorf("may contain only letters, digits, '_', '-', '/' and '='")
+		}
+	}
+	return nil
 }
 
 // The enums of a consumer's configuration. The UNSPECIFIED value (0) maps
@@ -142,6 +195,12 @@ var (
 		natsgwv1.AckPolicy_ACK_POLICY_EXPLICIT:    jetstream.AckExplicitPolicy,
 		natsgwv1.AckPolicy_ACK_POLICY_ALL:         jetstream.AckAllPolicy,
 		natsgwv1.AckPolicy_ACK_POLICY_NONE:        jetstream.AckNonePolicy,
+	}
+	priorityPolicyIn = map[natsgwv1.PriorityPolicy]jetstream.PriorityPolicy{
+		natsgwv1.PriorityPolicy_PRIORITY_POLICY_UNSPECIFIED:   jetstream.PriorityPolicyNone,
+		natsgwv1.PriorityPolicy_PRIORITY_POLICY_OVERFLOW:      jetstream.PriorityPolicyOverflow,
+		natsgwv1.PriorityPolicy_PRIORITY_POLICY_PINNED_CLIENT: jetstream.PriorityPolicyPinned,
+		natsgwv1.PriorityPolicy_PRIORITY_POLICY_PRIORITIZED:   jetstream.PriorityPolicyPrioritized,
 	}
 	replayIn = map[natsgwv1.ReplayPolicy]jetstream.ReplayPolicy{
 		natsgwv1.ReplayPolicy_REPLAY_POLICY_UNSPECIFIED: jetstream.ReplayInstantPolicy,
@@ -199,6 +258,9 @@ func consumerInfoOut(st tenant.Stream, info *jetstream.ConsumerInfo) *natsgwv1.C
 		DeliverPolicy:     enumOut(deliverIn, c.DeliverPolicy),
 		AckPolicy:         enumOut(ackPolicyIn, c.AckPolicy),
 		ReplayPolicy:      enumOut(replayIn, c.ReplayPolicy),
+		PriorityPolicy:    enumOut(priorityPolicyIn, c.PriorityPolicy),
+		PriorityGroups:    c.PriorityGroups,
+		PinnedTtl:         optDurationpb(c.PinnedTTL),
 	}
 	if c.OptStartTime != nil {
 		cfg.OptStartTime = timestamppb.New(*c.OptStartTime)
@@ -226,6 +288,10 @@ func consumerInfoOut(st tenant.Stream, info *jetstream.ConsumerInfo) *natsgwv1.C
 		NumRedelivered: uint64(max(info.NumRedelivered, 0)),
 		NumWaiting:     uint64(max(info.NumWaiting, 0)),
 		NumPending:     info.NumPending,
+		Paused:         info.Paused,
+	}
+	if info.Paused && c.PauseUntil != nil {
+		out.PauseUntil = timestamppb.New(*c.PauseUntil)
 	}
 	if cfg.DeadLetter {
 		if name, err := tenant.DeadLetterName(st.Name()); err == nil {
@@ -353,4 +419,43 @@ func (s *consumerServer) ListConsumers(ctx context.Context, req *natsgwv1.ListCo
 	}
 	slices.SortFunc(resp.Consumers, func(a, b *natsgwv1.ConsumerInfo) int { return strings.Compare(a.GetName(), b.GetName()) })
 	return resp, nil
+}
+
+func (s *consumerServer) PauseConsumer(ctx context.Context, req *natsgwv1.PauseConsumerRequest) (*natsgwv1.PauseConsumerResponse, error) {
+	_, st, err := s.g.callerStream(ctx, "stream", req.GetStream())
+	if err != nil {
+		return nil, err
+	}
+	if err := consumerName("consumer", req.GetConsumer()); err != nil {
+		return nil, err
+	}
+	if req.GetPauseUntil() == nil {
+		return nil, invalidArgumentf("pause_until", "is required")
+	}
+	if err := req.GetPauseUntil().CheckValid(); err != nil {
+		return nil, invalidArgument("pause_until", err)
+	}
+	until := req.GetPauseUntil().AsTime()
+	if !until.After(time.Now()) {
+		return nil, invalidArgumentf("pause_until", "must be in the future")
+	}
+	resp, err := s.g.js.PauseConsumer(ctx, st.NATSName(), req.GetConsumer(), until)
+	if err != nil {
+		return nil, s.g.natsError(ctx, fmt.Sprintf("pause consumer %q of stream %q", req.GetConsumer(), req.GetStream()), err)
+	}
+	return &natsgwv1.PauseConsumerResponse{PauseUntil: timestamppb.New(resp.PauseUntil)}, nil
+}
+
+func (s *consumerServer) ResumeConsumer(ctx context.Context, req *natsgwv1.ResumeConsumerRequest) (*natsgwv1.ResumeConsumerResponse, error) {
+	_, st, err := s.g.callerStream(ctx, "stream", req.GetStream())
+	if err != nil {
+		return nil, err
+	}
+	if err := consumerName("consumer", req.GetConsumer()); err != nil {
+		return nil, err
+	}
+	if _, err := s.g.js.ResumeConsumer(ctx, st.NATSName(), req.GetConsumer()); err != nil {
+		return nil, s.g.natsError(ctx, fmt.Sprintf("resume consumer %q of stream %q", req.GetConsumer(), req.GetStream()), err)
+	}
+	return &natsgwv1.ResumeConsumerResponse{}, nil
 }

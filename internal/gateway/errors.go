@@ -372,3 +372,39 @@ func isResourceLimit(err error) bool {
 	}
 	return false
 }
+
+// The status constructors of this table for the other packages that serve
+// natsgw services (internal/tasks), so the table stays in one place.
+
+// InvalidArgument reports a malformed request field (BadRequest violation
+// naming field).
+func InvalidArgument(field, format string, args ...any) error {
+	return invalidArgumentf(field, format, args...)
+}
+
+// NotFound reports an absent thing.
+func NotFound(format string, args ...any) error { return notFound(format, args...) }
+
+// FailedPrecondition reports a call that the state of things refuses.
+func FailedPrecondition(format string, args ...any) error {
+	return failedPrecondition(format, args...)
+}
+
+// AlreadyExists reports a thing that exists.
+func AlreadyExists(format string, args ...any) error { return alreadyExists(format, args...) }
+
+// ResourceExhausted reports a limit reached.
+func ResourceExhausted(format string, args ...any) error { return resourceExhausted(format, args...) }
+
+// Annotate prefixes the message of the status err, keeping code and details.
+func Annotate(err error, format string, args ...any) error { return annotate(err, format, args...) }
+
+// InField marks an error from NATS as being about request field field (see
+// inField).
+func InField(field string, err error) error { return inField(field, err) }
+
+// NATSError maps an error from NATS to a status, like the gateway's own
+// handlers do (see natsError).
+func (g *Gateway) NATSError(ctx context.Context, action string, err error) error {
+	return g.natsError(ctx, action, err)
+}

@@ -112,3 +112,12 @@ func headerSize(h nats.Header) int {
 	}
 	return n
 }
+
+// ToNATSHeader validates and converts request headers like the gateway's
+// own handlers do, for the other packages serving natsgw services.
+func ToNATSHeader(field string, in map[string]*natsgwv1.HeaderValues) (nats.Header, error) {
+	return toNATSHeader(field, in)
+}
+
+// HeaderSize is the number of bytes h adds to a NATS message.
+func HeaderSize(h nats.Header) int { return headerSize(h) }

@@ -42,6 +42,35 @@ type pullRequest struct {
 	Expires   time.Duration `json:"expires,omitempty"`
 	NoWait    bool          `json:"no_wait,omitempty"`
 	Heartbeat time.Duration `json:"idle_heartbeat,omitempty"`
+	// Priority groups.
+	Group         string `json:"group,omitempty"`
+	MinPending    int64  `json:"min_pending,omitempty"`
+	MinAckPending int64  `json:"min_ack_pending,omitempty"`
+	PinID         string `json:"id,omitempty"`
+	Priority      int    `json:"priority,omitempty"`
+}
+
+// withPriority validates p (request field field) and sets the priority
+// group fields of pr.
+func withPriority(field string, p *natsgwv1.PriorityRequest, pr *pullRequest) error {
+	if p == nil {
+		return nil
+	}
+	if err := priorityGroupName(p.GetGroup()); err != nil {
+		return invalidArgument(field+".group", err)
+	}
+	switch {
+	case p.GetMinPending() < 0:
+		return invalidArgumentf(field+".min_pending", "must not be negative")
+	case p.GetMinAckPending() < 0:
+		return invalidArgumentf(field+".min_ack_pending", "must not be negative")
+	case p.GetPriority() > 9:
+		return invalidArgumentf(field+".priority", "must be 0 to 9 (got %d)", p.GetPriority())
+	case len(p.GetPinId()) > 64 || strings.ContainsAny(p.GetPinId(), " \t\r\n\"\\"):
+		return invalidArgumentf(field+".pin_id", "not a pin id NATS handed out")
+	}
+	pr.Group, pr.MinPending, pr.MinAckPending, pr.PinID, pr.Priority = p.GetGroup(), p.GetMinPending(), p.GetMinAckPending(), p.GetPinId(), int(p.GetPriority())
+	return nil
 }
 
 func nextSubject(st tenant.Stream, consumer string) string {
@@ -172,6 +201,9 @@ func (s *consumerServer) Pull(ctx context.Context, req *natsgwv1.PullRequest) (*
 	pr := pullRequest{Batch: batch, MaxBytes: s.g.pullMaxBytes(), NoWait: true}
 	if !req.GetNoWait() && wait >= time.Millisecond {
 		pr.Expires = wait
+	}
+	if err := withPriority("priority", req.GetPriority(), &pr); err != nil {
+		return nil, err
 	}
 	action := fmt.Sprintf("pull from consumer %q of stream %q", req.GetConsumer(), req.GetStream())
 	msgs, err := s.g.pull(ctx, org, st, req.GetConsumer(), pr)

@@ -94,6 +94,27 @@ func (g *Gateway) prepareStreamPublish(st tenant.Stream, field string, p *natsgw
 		}
 		opts = append(opts, jetstream.WithMsgTTL(ttl))
 	}
+	if sc := p.GetSchedule(); sc != nil {
+		sh, err := scheduleHeaders(st, field+".schedule", subj, sc)
+		if err != nil {
+			return preparedPublish{}, err
+		}
+		if hdr == nil {
+			hdr = nats.Header{}
+		}
+		for k, v := range sh {
+			hdr[k] = v
+		}
+	}
+	if p.Increment != nil {
+		if len(p.GetData()) > 0 {
+			return preparedPublish{}, invalidArgumentf(field+".data", "must be empty with increment (a counter's messages carry no data)")
+		}
+		if hdr == nil {
+			hdr = nats.Header{}
+		}
+		hdr.Set("Nats-Incr", fmt.Sprintf("%+d", p.GetIncrement()))
+	}
 	// Headers set from the fields above are small; leave them room.
 	if size := len(p.GetData()) + headerSize(hdr); size > g.maxPayload-512 {
 		return preparedPublish{}, resourceExhausted("%s: message is %d bytes (data plus headers); the max payload is %d bytes", field, size, g.maxPayload-512)
@@ -114,15 +135,25 @@ func (s *streamServer) PublishToStream(ctx context.Context, req *natsgwv1.Publis
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.g.prepareStreamPublish(st, "message", req.GetMessage(), nil)
-	if err != nil {
-		return nil, err
-	}
 	action := fmt.Sprintf("publish to stream %q", req.GetStream())
+	// Counters refuse the expected-stream header: an increment is checked
+	// against the stream's subjects only, so it is prepared with them.
+	inc := req.GetMessage() != nil && req.GetMessage().Increment != nil
+	var p preparedPublish
+	if !inc {
+		if p, err = s.g.prepareStreamPublish(st, "message", req.GetMessage(), nil); err != nil {
+			return nil, err
+		}
+	}
 	// Never publish what the stream does not take (see streamsubjects.go).
 	subjects, err := s.g.subjectsOf(ctx, st)
 	if err != nil {
 		return nil, s.g.natsError(ctx, action, err)
+	}
+	if inc {
+		if p, err = s.g.prepareStreamPublish(st, "message", req.GetMessage(), subjects); err != nil {
+			return nil, err
+		}
 	}
 	if !takesSubject(subjects, p.msg.Subject) {
 		return nil, invalidArgumentf("message.subject", "%q is not one of the stream's subjects", req.GetMessage().GetSubject())
@@ -141,7 +172,7 @@ func (s *streamServer) PublishToStream(ctx context.Context, req *natsgwv1.Publis
 		return nil, s.g.publishError(ctx, action, "message", req.GetMessage().GetSubject(), err)
 	}
 	s.g.traffic.in(org, 1, len(p.msg.Data))
-	return &natsgwv1.PublishToStreamResponse{Stream: st.Name(), Sequence: ack.Sequence, Duplicate: ack.Duplicate}, nil
+	return &natsgwv1.PublishToStreamResponse{Stream: st.Name(), Sequence: ack.Sequence, Duplicate: ack.Duplicate, CounterValue: ack.Value}, nil
 }
 
 // publishError maps a failed stream publish: a subject that the named stream

@@ -107,15 +107,21 @@ func (g *Gateway) jsAPI(ctx context.Context, subject string, req, resp any) erro
 // configuration of stream s.
 func (g *Gateway) streamConfigIn(s tenant.Stream, field string, c *natsgwv1.StreamConfig) (jetstream.StreamConfig, error) {
 	out := jetstream.StreamConfig{
-		Name:              s.NATSName(),
-		Description:       c.GetDescription(),
-		MaxMsgs:           -1,
-		MaxBytes:          -1,
-		MaxMsgsPerSubject: -1,
-		MaxMsgSize:        -1,
-		Replicas:          1,
-		Duplicates:        defaultDuplicateWindow,
-		AllowMsgTTL:       c.GetAllowMsgTtl(),
+		Name:               s.NATSName(),
+		Description:        c.GetDescription(),
+		MaxMsgs:            -1,
+		MaxBytes:           -1,
+		MaxMsgsPerSubject:  -1,
+		MaxMsgSize:         -1,
+		Replicas:           1,
+		Duplicates:         defaultDuplicateWindow,
+		AllowMsgTTL:        c.GetAllowMsgTtl(),
+		AllowMsgSchedules:  c.GetAllowMsgSchedules(),
+		AllowAtomicPublish: c.GetAllowAtomicPublish(),
+		AllowMsgCounter:    c.GetAllowMsgCounter(),
+	}
+	if out.AllowMsgSchedules {
+		out.AllowRollup = true // NATS requires it of schedules
 	}
 	if len(out.Description) > maxDescriptionLen {
 		return out, invalidArgumentf(field+".description", "must be at most %d bytes", maxDescriptionLen)
@@ -270,19 +276,22 @@ func optDurationpb(d time.Duration) *durationpb.Duration {
 func streamInfoOut(s tenant.Stream, info *jetstream.StreamInfo) *natsgwv1.StreamInfo {
 	c := info.Config
 	cfg := &natsgwv1.StreamConfig{
-		Name:              s.Name(),
-		Description:       c.Description,
-		MaxMsgs:           unlimited(c.MaxMsgs),
-		MaxBytes:          unlimited(c.MaxBytes),
-		MaxAge:            optDurationpb(c.MaxAge),
-		MaxMsgSize:        int32(unlimited(int64(c.MaxMsgSize))),
-		MaxMsgsPerSubject: unlimited(c.MaxMsgsPerSubject),
-		Replicas:          int32(c.Replicas),
-		DuplicateWindow:   optDurationpb(c.Duplicates),
-		AllowMsgTtl:       c.AllowMsgTTL,
-		Storage:           enumOut(storageIn, c.Storage),
-		Retention:         enumOut(retentionIn, c.Retention),
-		Discard:           enumOut(discardIn, c.Discard),
+		Name:               s.Name(),
+		Description:        c.Description,
+		MaxMsgs:            unlimited(c.MaxMsgs),
+		MaxBytes:           unlimited(c.MaxBytes),
+		MaxAge:             optDurationpb(c.MaxAge),
+		MaxMsgSize:         int32(unlimited(int64(c.MaxMsgSize))),
+		MaxMsgsPerSubject:  unlimited(c.MaxMsgsPerSubject),
+		Replicas:           int32(c.Replicas),
+		DuplicateWindow:    optDurationpb(c.Duplicates),
+		AllowMsgTtl:        c.AllowMsgTTL,
+		AllowMsgSchedules:  c.AllowMsgSchedules,
+		AllowAtomicPublish: c.AllowAtomicPublish,
+		AllowMsgCounter:    c.AllowMsgCounter,
+		Storage:            enumOut(storageIn, c.Storage),
+		Retention:          enumOut(retentionIn, c.Retention),
+		Discard:            enumOut(discardIn, c.Discard),
 	}
 	for _, subj := range c.Subjects {
 		if cs, ok := s.ClientSubject(subj); ok {

@@ -37,6 +37,7 @@ import (
 	"github.com/natsgw/natsgw/internal/gateway"
 	"github.com/natsgw/natsgw/internal/kvcache"
 	"github.com/natsgw/natsgw/internal/natsembed"
+	"github.com/natsgw/natsgw/internal/tasks"
 	"github.com/natsgw/natsgw/internal/tenant"
 )
 
@@ -63,6 +64,7 @@ type Server struct {
 	embedded  *natsembed.Server
 	nc        *nats.Conn
 	gw        *gateway.Gateway
+	tasks     *tasks.Service
 	grpc      *grpc.Server
 	health    *health.Server
 	lis       net.Listener
@@ -241,6 +243,16 @@ func (s *Server) Start(ctx context.Context) (err error) {
 
 	s.grpc = grpc.NewServer(s.grpcOptions(maxPayload, in)...)
 	s.gw.Register(s.grpc)
+	if s.tasks, err = tasks.New(tasks.Config{
+		Conn:       s.nc,
+		Mapper:     s.mapper,
+		MaxPayload: maxPayload,
+		Errors:     s.gw.NATSError,
+		Logger:     s.log,
+	}); err != nil {
+		return err
+	}
+	s.tasks.Register(s.grpc)
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)
@@ -584,6 +596,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			close(stopped)
 		}()
 		s.gw.Close()
+		s.tasks.Close()
 		select {
 		case <-stopped:
 		case <-ctx.Done():
@@ -600,6 +613,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) stopNATS() {
 	if s.gw != nil {
 		s.gw.Close()
+	}
+	if s.tasks != nil {
+		s.tasks.Close()
 	}
 	if s.nc != nil && !s.nc.IsClosed() {
 		closed := make(chan struct{})

@@ -203,6 +203,66 @@ func (ReplayPolicy) EnumDescriptor() ([]byte, []int) {
 	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{2}
 }
 
+// PriorityPolicy is how a consumer's readers share its messages.
+type PriorityPolicy int32
+
+const (
+	// Every reader is served alike.
+	PriorityPolicy_PRIORITY_POLICY_UNSPECIFIED PriorityPolicy = 0
+	// Readers that name a minimum (min_pending, min_ack_pending) get messages
+	// only while the consumer has that much pending: a standby that takes
+	// over when the main readers fall behind.
+	PriorityPolicy_PRIORITY_POLICY_OVERFLOW PriorityPolicy = 1
+	// One reader at a time gets every message (it is pinned) until it is
+	// silent for pinned_ttl.
+	PriorityPolicy_PRIORITY_POLICY_PINNED_CLIENT PriorityPolicy = 2
+	// Readers with a lower priority number are served first.
+	PriorityPolicy_PRIORITY_POLICY_PRIORITIZED PriorityPolicy = 3
+)
+
+// Enum value maps for PriorityPolicy.
+var (
+	PriorityPolicy_name = map[int32]string{
+		0: "PRIORITY_POLICY_UNSPECIFIED",
+		1: "PRIORITY_POLICY_OVERFLOW",
+		2: "PRIORITY_POLICY_PINNED_CLIENT",
+		3: "PRIORITY_POLICY_PRIORITIZED",
+	}
+	PriorityPolicy_value = map[string]int32{
+		"PRIORITY_POLICY_UNSPECIFIED":   0,
+		"PRIORITY_POLICY_OVERFLOW":      1,
+		"PRIORITY_POLICY_PINNED_CLIENT": 2,
+		"PRIORITY_POLICY_PRIORITIZED":   3,
+	}
+)
+
+func (x PriorityPolicy) Enum() *PriorityPolicy {
+	p := new(PriorityPolicy)
+	*p = x
+	return p
+}
+
+func (x PriorityPolicy) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (PriorityPolicy) Descriptor() protoreflect.EnumDescriptor {
+	return file_natsgw_v1_consumer_proto_enumTypes[3].Descriptor()
+}
+
+func (PriorityPolicy) Type() protoreflect.EnumType {
+	return &file_natsgw_v1_consumer_proto_enumTypes[3]
+}
+
+func (x PriorityPolicy) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use PriorityPolicy.Descriptor instead.
+func (PriorityPolicy) EnumDescriptor() ([]byte, []int) {
+	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{3}
+}
+
 // AckKind is what an acknowledgement says.
 type AckKind int32
 
@@ -248,11 +308,11 @@ func (x AckKind) String() string {
 }
 
 func (AckKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_natsgw_v1_consumer_proto_enumTypes[3].Descriptor()
+	return file_natsgw_v1_consumer_proto_enumTypes[4].Descriptor()
 }
 
 func (AckKind) Type() protoreflect.EnumType {
-	return &file_natsgw_v1_consumer_proto_enumTypes[3]
+	return &file_natsgw_v1_consumer_proto_enumTypes[4]
 }
 
 func (x AckKind) Number() protoreflect.EnumNumber {
@@ -261,6 +321,208 @@ func (x AckKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use AckKind.Descriptor instead.
 func (AckKind) EnumDescriptor() ([]byte, []int) {
+	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{4}
+}
+
+// PauseConsumerRequest pauses a consumer.
+type PauseConsumerRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The stream.
+	Stream string `protobuf:"bytes,1,opt,name=stream,proto3" json:"stream,omitempty"`
+	// The consumer.
+	Consumer string `protobuf:"bytes,2,opt,name=consumer,proto3" json:"consumer,omitempty"`
+	// Deliver again from this time on; required, in the future.
+	PauseUntil    *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=pause_until,json=pauseUntil,proto3" json:"pause_until,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PauseConsumerRequest) Reset() {
+	*x = PauseConsumerRequest{}
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PauseConsumerRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PauseConsumerRequest) ProtoMessage() {}
+
+func (x *PauseConsumerRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PauseConsumerRequest.ProtoReflect.Descriptor instead.
+func (*PauseConsumerRequest) Descriptor() ([]byte, []int) {
+	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *PauseConsumerRequest) GetStream() string {
+	if x != nil {
+		return x.Stream
+	}
+	return ""
+}
+
+func (x *PauseConsumerRequest) GetConsumer() string {
+	if x != nil {
+		return x.Consumer
+	}
+	return ""
+}
+
+func (x *PauseConsumerRequest) GetPauseUntil() *timestamppb.Timestamp {
+	if x != nil {
+		return x.PauseUntil
+	}
+	return nil
+}
+
+// PauseConsumerResponse confirms a pause.
+type PauseConsumerResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// When the pause ends.
+	PauseUntil    *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=pause_until,json=pauseUntil,proto3" json:"pause_until,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PauseConsumerResponse) Reset() {
+	*x = PauseConsumerResponse{}
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PauseConsumerResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PauseConsumerResponse) ProtoMessage() {}
+
+func (x *PauseConsumerResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PauseConsumerResponse.ProtoReflect.Descriptor instead.
+func (*PauseConsumerResponse) Descriptor() ([]byte, []int) {
+	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *PauseConsumerResponse) GetPauseUntil() *timestamppb.Timestamp {
+	if x != nil {
+		return x.PauseUntil
+	}
+	return nil
+}
+
+// ResumeConsumerRequest resumes a consumer.
+type ResumeConsumerRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The stream.
+	Stream string `protobuf:"bytes,1,opt,name=stream,proto3" json:"stream,omitempty"`
+	// The consumer.
+	Consumer      string `protobuf:"bytes,2,opt,name=consumer,proto3" json:"consumer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResumeConsumerRequest) Reset() {
+	*x = ResumeConsumerRequest{}
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResumeConsumerRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResumeConsumerRequest) ProtoMessage() {}
+
+func (x *ResumeConsumerRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResumeConsumerRequest.ProtoReflect.Descriptor instead.
+func (*ResumeConsumerRequest) Descriptor() ([]byte, []int) {
+	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ResumeConsumerRequest) GetStream() string {
+	if x != nil {
+		return x.Stream
+	}
+	return ""
+}
+
+func (x *ResumeConsumerRequest) GetConsumer() string {
+	if x != nil {
+		return x.Consumer
+	}
+	return ""
+}
+
+// ResumeConsumerResponse confirms a resume.
+type ResumeConsumerResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResumeConsumerResponse) Reset() {
+	*x = ResumeConsumerResponse{}
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResumeConsumerResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResumeConsumerResponse) ProtoMessage() {}
+
+func (x *ResumeConsumerResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResumeConsumerResponse.ProtoReflect.Descriptor instead.
+func (*ResumeConsumerResponse) Descriptor() ([]byte, []int) {
 	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{3}
 }
 
@@ -314,14 +576,23 @@ type ConsumerConfig struct {
 	// Natsgw-Dlq-Reason ("max_deliveries" or "terminated"), Natsgw-Dlq-Term-Reason
 	// and Natsgw-Dlq-Time. Needs an ack policy other than none; the stream's
 	// name must be at most 123 characters.
-	DeadLetter    bool `protobuf:"varint,14,opt,name=dead_letter,json=deadLetter,proto3" json:"dead_letter,omitempty"`
+	DeadLetter bool `protobuf:"varint,14,opt,name=dead_letter,json=deadLetter,proto3" json:"dead_letter,omitempty"`
+	// How readers of the consumer share it (NATS priority groups); with a
+	// policy other than NONE, priority_groups must name at least one group
+	// and every Pull or Consume names one of them.
+	PriorityPolicy PriorityPolicy `protobuf:"varint,15,opt,name=priority_policy,json=priorityPolicy,proto3,enum=natsgw.v1.PriorityPolicy" json:"priority_policy,omitempty"`
+	// The priority groups (names: letters, digits, '_', '-', '/', '=').
+	PriorityGroups []string `protobuf:"bytes,16,rep,name=priority_groups,json=priorityGroups,proto3" json:"priority_groups,omitempty"`
+	// With PINNED_CLIENT: how long a pinned reader may be silent before
+	// another is pinned; default 2 minutes.
+	PinnedTtl     *durationpb.Duration `protobuf:"bytes,17,opt,name=pinned_ttl,json=pinnedTtl,proto3" json:"pinned_ttl,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ConsumerConfig) Reset() {
 	*x = ConsumerConfig{}
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[0]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -333,7 +604,7 @@ func (x *ConsumerConfig) String() string {
 func (*ConsumerConfig) ProtoMessage() {}
 
 func (x *ConsumerConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[0]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -346,7 +617,7 @@ func (x *ConsumerConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConsumerConfig.ProtoReflect.Descriptor instead.
 func (*ConsumerConfig) Descriptor() ([]byte, []int) {
-	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{0}
+	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ConsumerConfig) GetName() string {
@@ -447,6 +718,113 @@ func (x *ConsumerConfig) GetDeadLetter() bool {
 	return false
 }
 
+func (x *ConsumerConfig) GetPriorityPolicy() PriorityPolicy {
+	if x != nil {
+		return x.PriorityPolicy
+	}
+	return PriorityPolicy_PRIORITY_POLICY_UNSPECIFIED
+}
+
+func (x *ConsumerConfig) GetPriorityGroups() []string {
+	if x != nil {
+		return x.PriorityGroups
+	}
+	return nil
+}
+
+func (x *ConsumerConfig) GetPinnedTtl() *durationpb.Duration {
+	if x != nil {
+		return x.PinnedTtl
+	}
+	return nil
+}
+
+// PriorityRequest is how a Pull or Consume reads a consumer with priority
+// groups.
+type PriorityRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The group; required on a consumer with a priority policy.
+	Group string `protobuf:"bytes,1,opt,name=group,proto3" json:"group,omitempty"`
+	// OVERFLOW: only while the consumer has at least this many messages
+	// pending.
+	MinPending int64 `protobuf:"varint,2,opt,name=min_pending,json=minPending,proto3" json:"min_pending,omitempty"`
+	// OVERFLOW: only while at least this many messages await acknowledgement.
+	MinAckPending int64 `protobuf:"varint,3,opt,name=min_ack_pending,json=minAckPending,proto3" json:"min_ack_pending,omitempty"`
+	// PRIORITIZED: 0 (first) to 9.
+	Priority uint32 `protobuf:"varint,4,opt,name=priority,proto3" json:"priority,omitempty"`
+	// PINNED_CLIENT, unary Pull: the pin id the reader got (header
+	// Nats-Pin-Id of the messages it was delivered), to stay pinned. A
+	// Consume stream keeps its pin by itself.
+	PinId         string `protobuf:"bytes,5,opt,name=pin_id,json=pinId,proto3" json:"pin_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PriorityRequest) Reset() {
+	*x = PriorityRequest{}
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PriorityRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PriorityRequest) ProtoMessage() {}
+
+func (x *PriorityRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PriorityRequest.ProtoReflect.Descriptor instead.
+func (*PriorityRequest) Descriptor() ([]byte, []int) {
+	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *PriorityRequest) GetGroup() string {
+	if x != nil {
+		return x.Group
+	}
+	return ""
+}
+
+func (x *PriorityRequest) GetMinPending() int64 {
+	if x != nil {
+		return x.MinPending
+	}
+	return 0
+}
+
+func (x *PriorityRequest) GetMinAckPending() int64 {
+	if x != nil {
+		return x.MinAckPending
+	}
+	return 0
+}
+
+func (x *PriorityRequest) GetPriority() uint32 {
+	if x != nil {
+		return x.Priority
+	}
+	return 0
+}
+
+func (x *PriorityRequest) GetPinId() string {
+	if x != nil {
+		return x.PinId
+	}
+	return ""
+}
+
 // SequencePair is a position in a consumer: the consumer's own delivery
 // sequence and the stream sequence of the message.
 type SequencePair struct {
@@ -463,7 +841,7 @@ type SequencePair struct {
 
 func (x *SequencePair) Reset() {
 	*x = SequencePair{}
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[1]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -475,7 +853,7 @@ func (x *SequencePair) String() string {
 func (*SequencePair) ProtoMessage() {}
 
 func (x *SequencePair) ProtoReflect() protoreflect.Message {
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[1]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -488,7 +866,7 @@ func (x *SequencePair) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SequencePair.ProtoReflect.Descriptor instead.
 func (*SequencePair) Descriptor() ([]byte, []int) {
-	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{1}
+	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *SequencePair) GetConsumerSequence() uint64 {
@@ -538,13 +916,17 @@ type ConsumerInfo struct {
 	// The dead-letter stream receiving this consumer's dead letters, when
 	// dead_letter is set.
 	DeadLetterStream string `protobuf:"bytes,11,opt,name=dead_letter_stream,json=deadLetterStream,proto3" json:"dead_letter_stream,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// True while the consumer is paused (PauseConsumer).
+	Paused bool `protobuf:"varint,12,opt,name=paused,proto3" json:"paused,omitempty"`
+	// When the pause ends, while paused.
+	PauseUntil    *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=pause_until,json=pauseUntil,proto3" json:"pause_until,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ConsumerInfo) Reset() {
 	*x = ConsumerInfo{}
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[2]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -556,7 +938,7 @@ func (x *ConsumerInfo) String() string {
 func (*ConsumerInfo) ProtoMessage() {}
 
 func (x *ConsumerInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[2]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -569,7 +951,7 @@ func (x *ConsumerInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConsumerInfo.ProtoReflect.Descriptor instead.
 func (*ConsumerInfo) Descriptor() ([]byte, []int) {
-	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{2}
+	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ConsumerInfo) GetStream() string {
@@ -649,6 +1031,20 @@ func (x *ConsumerInfo) GetDeadLetterStream() string {
 	return ""
 }
 
+func (x *ConsumerInfo) GetPaused() bool {
+	if x != nil {
+		return x.Paused
+	}
+	return false
+}
+
+func (x *ConsumerInfo) GetPauseUntil() *timestamppb.Timestamp {
+	if x != nil {
+		return x.PauseUntil
+	}
+	return nil
+}
+
 // CreateConsumerRequest is the input of CreateConsumer.
 type CreateConsumerRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -662,7 +1058,7 @@ type CreateConsumerRequest struct {
 
 func (x *CreateConsumerRequest) Reset() {
 	*x = CreateConsumerRequest{}
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[3]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -674,7 +1070,7 @@ func (x *CreateConsumerRequest) String() string {
 func (*CreateConsumerRequest) ProtoMessage() {}
 
 func (x *CreateConsumerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[3]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -687,7 +1083,7 @@ func (x *CreateConsumerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateConsumerRequest.ProtoReflect.Descriptor instead.
 func (*CreateConsumerRequest) Descriptor() ([]byte, []int) {
-	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{3}
+	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *CreateConsumerRequest) GetStream() string {
@@ -715,7 +1111,7 @@ type CreateConsumerResponse struct {
 
 func (x *CreateConsumerResponse) Reset() {
 	*x = CreateConsumerResponse{}
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[4]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -727,7 +1123,7 @@ func (x *CreateConsumerResponse) String() string {
 func (*CreateConsumerResponse) ProtoMessage() {}
 
 func (x *CreateConsumerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[4]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -740,7 +1136,7 @@ func (x *CreateConsumerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateConsumerResponse.ProtoReflect.Descriptor instead.
 func (*CreateConsumerResponse) Descriptor() ([]byte, []int) {
-	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{4}
+	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *CreateConsumerResponse) GetConsumer() *ConsumerInfo {
@@ -763,7 +1159,7 @@ type UpdateConsumerRequest struct {
 
 func (x *UpdateConsumerRequest) Reset() {
 	*x = UpdateConsumerRequest{}
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[5]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -775,7 +1171,7 @@ func (x *UpdateConsumerRequest) String() string {
 func (*UpdateConsumerRequest) ProtoMessage() {}
 
 func (x *UpdateConsumerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[5]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -788,7 +1184,7 @@ func (x *UpdateConsumerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateConsumerRequest.ProtoReflect.Descriptor instead.
 func (*UpdateConsumerRequest) Descriptor() ([]byte, []int) {
-	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{5}
+	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *UpdateConsumerRequest) GetStream() string {
@@ -816,7 +1212,7 @@ type UpdateConsumerResponse struct {
 
 func (x *UpdateConsumerResponse) Reset() {
 	*x = UpdateConsumerResponse{}
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[6]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -828,7 +1224,7 @@ func (x *UpdateConsumerResponse) String() string {
 func (*UpdateConsumerResponse) ProtoMessage() {}
 
 func (x *UpdateConsumerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[6]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -841,7 +1237,7 @@ func (x *UpdateConsumerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateConsumerResponse.ProtoReflect.Descriptor instead.
 func (*UpdateConsumerResponse) Descriptor() ([]byte, []int) {
-	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{6}
+	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *UpdateConsumerResponse) GetConsumer() *ConsumerInfo {
@@ -864,7 +1260,7 @@ type DeleteConsumerRequest struct {
 
 func (x *DeleteConsumerRequest) Reset() {
 	*x = DeleteConsumerRequest{}
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[7]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -876,7 +1272,7 @@ func (x *DeleteConsumerRequest) String() string {
 func (*DeleteConsumerRequest) ProtoMessage() {}
 
 func (x *DeleteConsumerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[7]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -889,7 +1285,7 @@ func (x *DeleteConsumerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteConsumerRequest.ProtoReflect.Descriptor instead.
 func (*DeleteConsumerRequest) Descriptor() ([]byte, []int) {
-	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{7}
+	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *DeleteConsumerRequest) GetStream() string {
@@ -915,7 +1311,7 @@ type DeleteConsumerResponse struct {
 
 func (x *DeleteConsumerResponse) Reset() {
 	*x = DeleteConsumerResponse{}
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[8]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -927,7 +1323,7 @@ func (x *DeleteConsumerResponse) String() string {
 func (*DeleteConsumerResponse) ProtoMessage() {}
 
 func (x *DeleteConsumerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[8]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -940,7 +1336,7 @@ func (x *DeleteConsumerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteConsumerResponse.ProtoReflect.Descriptor instead.
 func (*DeleteConsumerResponse) Descriptor() ([]byte, []int) {
-	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{8}
+	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{13}
 }
 
 // GetConsumerRequest is the input of GetConsumer.
@@ -956,7 +1352,7 @@ type GetConsumerRequest struct {
 
 func (x *GetConsumerRequest) Reset() {
 	*x = GetConsumerRequest{}
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[9]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -968,7 +1364,7 @@ func (x *GetConsumerRequest) String() string {
 func (*GetConsumerRequest) ProtoMessage() {}
 
 func (x *GetConsumerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[9]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -981,7 +1377,7 @@ func (x *GetConsumerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConsumerRequest.ProtoReflect.Descriptor instead.
 func (*GetConsumerRequest) Descriptor() ([]byte, []int) {
-	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{9}
+	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *GetConsumerRequest) GetStream() string {
@@ -1009,7 +1405,7 @@ type GetConsumerResponse struct {
 
 func (x *GetConsumerResponse) Reset() {
 	*x = GetConsumerResponse{}
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[10]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1021,7 +1417,7 @@ func (x *GetConsumerResponse) String() string {
 func (*GetConsumerResponse) ProtoMessage() {}
 
 func (x *GetConsumerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[10]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1034,7 +1430,7 @@ func (x *GetConsumerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConsumerResponse.ProtoReflect.Descriptor instead.
 func (*GetConsumerResponse) Descriptor() ([]byte, []int) {
-	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{10}
+	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetConsumerResponse) GetConsumer() *ConsumerInfo {
@@ -1055,7 +1451,7 @@ type ListConsumersRequest struct {
 
 func (x *ListConsumersRequest) Reset() {
 	*x = ListConsumersRequest{}
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[11]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1067,7 +1463,7 @@ func (x *ListConsumersRequest) String() string {
 func (*ListConsumersRequest) ProtoMessage() {}
 
 func (x *ListConsumersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[11]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1080,7 +1476,7 @@ func (x *ListConsumersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListConsumersRequest.ProtoReflect.Descriptor instead.
 func (*ListConsumersRequest) Descriptor() ([]byte, []int) {
-	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{11}
+	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ListConsumersRequest) GetStream() string {
@@ -1101,7 +1497,7 @@ type ListConsumersResponse struct {
 
 func (x *ListConsumersResponse) Reset() {
 	*x = ListConsumersResponse{}
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[12]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1113,7 +1509,7 @@ func (x *ListConsumersResponse) String() string {
 func (*ListConsumersResponse) ProtoMessage() {}
 
 func (x *ListConsumersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[12]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1126,7 +1522,7 @@ func (x *ListConsumersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListConsumersResponse.ProtoReflect.Descriptor instead.
 func (*ListConsumersResponse) Descriptor() ([]byte, []int) {
-	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{12}
+	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ListConsumersResponse) GetConsumers() []*ConsumerInfo {
@@ -1171,7 +1567,7 @@ type ConsumedMessage struct {
 
 func (x *ConsumedMessage) Reset() {
 	*x = ConsumedMessage{}
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[13]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1183,7 +1579,7 @@ func (x *ConsumedMessage) String() string {
 func (*ConsumedMessage) ProtoMessage() {}
 
 func (x *ConsumedMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[13]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1196,7 +1592,7 @@ func (x *ConsumedMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConsumedMessage.ProtoReflect.Descriptor instead.
 func (*ConsumedMessage) Descriptor() ([]byte, []int) {
-	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{13}
+	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ConsumedMessage) GetSubject() string {
@@ -1289,14 +1685,16 @@ type PullRequest struct {
 	// most 5 minutes. Bounded by the call's deadline too.
 	MaxWait *durationpb.Duration `protobuf:"bytes,4,opt,name=max_wait,json=maxWait,proto3" json:"max_wait,omitempty"`
 	// Return at once with what is available, possibly nothing.
-	NoWait        bool `protobuf:"varint,5,opt,name=no_wait,json=noWait,proto3" json:"no_wait,omitempty"`
+	NoWait bool `protobuf:"varint,5,opt,name=no_wait,json=noWait,proto3" json:"no_wait,omitempty"`
+	// For a consumer with priority groups.
+	Priority      *PriorityRequest `protobuf:"bytes,6,opt,name=priority,proto3" json:"priority,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *PullRequest) Reset() {
 	*x = PullRequest{}
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[14]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1308,7 +1706,7 @@ func (x *PullRequest) String() string {
 func (*PullRequest) ProtoMessage() {}
 
 func (x *PullRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[14]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1321,7 +1719,7 @@ func (x *PullRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PullRequest.ProtoReflect.Descriptor instead.
 func (*PullRequest) Descriptor() ([]byte, []int) {
-	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{14}
+	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *PullRequest) GetStream() string {
@@ -1359,6 +1757,13 @@ func (x *PullRequest) GetNoWait() bool {
 	return false
 }
 
+func (x *PullRequest) GetPriority() *PriorityRequest {
+	if x != nil {
+		return x.Priority
+	}
+	return nil
+}
+
 // PullResponse is the output of Pull.
 type PullResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1370,7 +1775,7 @@ type PullResponse struct {
 
 func (x *PullResponse) Reset() {
 	*x = PullResponse{}
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[15]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1382,7 +1787,7 @@ func (x *PullResponse) String() string {
 func (*PullResponse) ProtoMessage() {}
 
 func (x *PullResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[15]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1395,7 +1800,7 @@ func (x *PullResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PullResponse.ProtoReflect.Descriptor instead.
 func (*PullResponse) Descriptor() ([]byte, []int) {
-	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{15}
+	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *PullResponse) GetMessages() []*ConsumedMessage {
@@ -1422,7 +1827,7 @@ type AckOperation struct {
 
 func (x *AckOperation) Reset() {
 	*x = AckOperation{}
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[16]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1434,7 +1839,7 @@ func (x *AckOperation) String() string {
 func (*AckOperation) ProtoMessage() {}
 
 func (x *AckOperation) ProtoReflect() protoreflect.Message {
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[16]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1447,7 +1852,7 @@ func (x *AckOperation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AckOperation.ProtoReflect.Descriptor instead.
 func (*AckOperation) Descriptor() ([]byte, []int) {
-	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{16}
+	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *AckOperation) GetAckToken() string {
@@ -1500,7 +1905,7 @@ type ConsumeRequest struct {
 
 func (x *ConsumeRequest) Reset() {
 	*x = ConsumeRequest{}
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[17]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1512,7 +1917,7 @@ func (x *ConsumeRequest) String() string {
 func (*ConsumeRequest) ProtoMessage() {}
 
 func (x *ConsumeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[17]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1525,7 +1930,7 @@ func (x *ConsumeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConsumeRequest.ProtoReflect.Descriptor instead.
 func (*ConsumeRequest) Descriptor() ([]byte, []int) {
-	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{17}
+	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ConsumeRequest) GetStart() *ConsumeStart {
@@ -1560,14 +1965,16 @@ type ConsumeStart struct {
 	// credit; 0 means 64, at most 10000. Messages are requested from NATS only
 	// when there is room, so none waits in the gateway with its ack_wait
 	// running.
-	MaxInFlight   uint32 `protobuf:"varint,3,opt,name=max_in_flight,json=maxInFlight,proto3" json:"max_in_flight,omitempty"`
+	MaxInFlight uint32 `protobuf:"varint,3,opt,name=max_in_flight,json=maxInFlight,proto3" json:"max_in_flight,omitempty"`
+	// For a consumer with priority groups.
+	Priority      *PriorityRequest `protobuf:"bytes,4,opt,name=priority,proto3" json:"priority,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ConsumeStart) Reset() {
 	*x = ConsumeStart{}
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[18]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1579,7 +1986,7 @@ func (x *ConsumeStart) String() string {
 func (*ConsumeStart) ProtoMessage() {}
 
 func (x *ConsumeStart) ProtoReflect() protoreflect.Message {
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[18]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1592,7 +1999,7 @@ func (x *ConsumeStart) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConsumeStart.ProtoReflect.Descriptor instead.
 func (*ConsumeStart) Descriptor() ([]byte, []int) {
-	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{18}
+	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ConsumeStart) GetStream() string {
@@ -1616,6 +2023,13 @@ func (x *ConsumeStart) GetMaxInFlight() uint32 {
 	return 0
 }
 
+func (x *ConsumeStart) GetPriority() *PriorityRequest {
+	if x != nil {
+		return x.Priority
+	}
+	return nil
+}
+
 // ConsumeResponse is one frame the gateway sends on a Consume stream.
 type ConsumeResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1630,7 +2044,7 @@ type ConsumeResponse struct {
 
 func (x *ConsumeResponse) Reset() {
 	*x = ConsumeResponse{}
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[19]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1642,7 +2056,7 @@ func (x *ConsumeResponse) String() string {
 func (*ConsumeResponse) ProtoMessage() {}
 
 func (x *ConsumeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[19]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1655,7 +2069,7 @@ func (x *ConsumeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConsumeResponse.ProtoReflect.Descriptor instead.
 func (*ConsumeResponse) Descriptor() ([]byte, []int) {
-	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{19}
+	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ConsumeResponse) GetReady() *ConsumeReady {
@@ -1683,7 +2097,7 @@ type ConsumeReady struct {
 
 func (x *ConsumeReady) Reset() {
 	*x = ConsumeReady{}
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[20]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1695,7 +2109,7 @@ func (x *ConsumeReady) String() string {
 func (*ConsumeReady) ProtoMessage() {}
 
 func (x *ConsumeReady) ProtoReflect() protoreflect.Message {
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[20]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1708,7 +2122,7 @@ func (x *ConsumeReady) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConsumeReady.ProtoReflect.Descriptor instead.
 func (*ConsumeReady) Descriptor() ([]byte, []int) {
-	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{20}
+	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ConsumeReady) GetMaxInFlight() uint32 {
@@ -1729,7 +2143,7 @@ type AckRequest struct {
 
 func (x *AckRequest) Reset() {
 	*x = AckRequest{}
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[21]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1741,7 +2155,7 @@ func (x *AckRequest) String() string {
 func (*AckRequest) ProtoMessage() {}
 
 func (x *AckRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[21]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1754,7 +2168,7 @@ func (x *AckRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AckRequest.ProtoReflect.Descriptor instead.
 func (*AckRequest) Descriptor() ([]byte, []int) {
-	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{21}
+	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *AckRequest) GetAckTokens() []string {
@@ -1773,7 +2187,7 @@ type AckResponse struct {
 
 func (x *AckResponse) Reset() {
 	*x = AckResponse{}
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[22]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1785,7 +2199,7 @@ func (x *AckResponse) String() string {
 func (*AckResponse) ProtoMessage() {}
 
 func (x *AckResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[22]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1798,7 +2212,7 @@ func (x *AckResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AckResponse.ProtoReflect.Descriptor instead.
 func (*AckResponse) Descriptor() ([]byte, []int) {
-	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{22}
+	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{27}
 }
 
 // NakRequest is the input of Nak.
@@ -1814,7 +2228,7 @@ type NakRequest struct {
 
 func (x *NakRequest) Reset() {
 	*x = NakRequest{}
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[23]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1826,7 +2240,7 @@ func (x *NakRequest) String() string {
 func (*NakRequest) ProtoMessage() {}
 
 func (x *NakRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[23]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1839,7 +2253,7 @@ func (x *NakRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NakRequest.ProtoReflect.Descriptor instead.
 func (*NakRequest) Descriptor() ([]byte, []int) {
-	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{23}
+	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *NakRequest) GetAckTokens() []string {
@@ -1865,7 +2279,7 @@ type NakResponse struct {
 
 func (x *NakResponse) Reset() {
 	*x = NakResponse{}
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[24]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1877,7 +2291,7 @@ func (x *NakResponse) String() string {
 func (*NakResponse) ProtoMessage() {}
 
 func (x *NakResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[24]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1890,7 +2304,7 @@ func (x *NakResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NakResponse.ProtoReflect.Descriptor instead.
 func (*NakResponse) Descriptor() ([]byte, []int) {
-	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{24}
+	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{29}
 }
 
 // TermRequest is the input of Term.
@@ -1907,7 +2321,7 @@ type TermRequest struct {
 
 func (x *TermRequest) Reset() {
 	*x = TermRequest{}
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[25]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1919,7 +2333,7 @@ func (x *TermRequest) String() string {
 func (*TermRequest) ProtoMessage() {}
 
 func (x *TermRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[25]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1932,7 +2346,7 @@ func (x *TermRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TermRequest.ProtoReflect.Descriptor instead.
 func (*TermRequest) Descriptor() ([]byte, []int) {
-	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{25}
+	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *TermRequest) GetAckTokens() []string {
@@ -1958,7 +2372,7 @@ type TermResponse struct {
 
 func (x *TermResponse) Reset() {
 	*x = TermResponse{}
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[26]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1970,7 +2384,7 @@ func (x *TermResponse) String() string {
 func (*TermResponse) ProtoMessage() {}
 
 func (x *TermResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[26]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1983,7 +2397,7 @@ func (x *TermResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TermResponse.ProtoReflect.Descriptor instead.
 func (*TermResponse) Descriptor() ([]byte, []int) {
-	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{26}
+	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{31}
 }
 
 // InProgressRequest is the input of InProgress.
@@ -1997,7 +2411,7 @@ type InProgressRequest struct {
 
 func (x *InProgressRequest) Reset() {
 	*x = InProgressRequest{}
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[27]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2009,7 +2423,7 @@ func (x *InProgressRequest) String() string {
 func (*InProgressRequest) ProtoMessage() {}
 
 func (x *InProgressRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[27]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2022,7 +2436,7 @@ func (x *InProgressRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InProgressRequest.ProtoReflect.Descriptor instead.
 func (*InProgressRequest) Descriptor() ([]byte, []int) {
-	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{27}
+	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *InProgressRequest) GetAckTokens() []string {
@@ -2041,7 +2455,7 @@ type InProgressResponse struct {
 
 func (x *InProgressResponse) Reset() {
 	*x = InProgressResponse{}
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[28]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2053,7 +2467,7 @@ func (x *InProgressResponse) String() string {
 func (*InProgressResponse) ProtoMessage() {}
 
 func (x *InProgressResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_natsgw_v1_consumer_proto_msgTypes[28]
+	mi := &file_natsgw_v1_consumer_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2066,14 +2480,26 @@ func (x *InProgressResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InProgressResponse.ProtoReflect.Descriptor instead.
 func (*InProgressResponse) Descriptor() ([]byte, []int) {
-	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{28}
+	return file_natsgw_v1_consumer_proto_rawDescGZIP(), []int{33}
 }
 
 var File_natsgw_v1_consumer_proto protoreflect.FileDescriptor
 
 const file_natsgw_v1_consumer_proto_rawDesc = "" +
 	"\n" +
-	"\x18natsgw/v1/consumer.proto\x12\tnatsgw.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17natsgw/v1/message.proto\"\xb2\x05\n" +
+	"\x18natsgw/v1/consumer.proto\x12\tnatsgw.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17natsgw/v1/message.proto\"\x87\x01\n" +
+	"\x14PauseConsumerRequest\x12\x16\n" +
+	"\x06stream\x18\x01 \x01(\tR\x06stream\x12\x1a\n" +
+	"\bconsumer\x18\x02 \x01(\tR\bconsumer\x12;\n" +
+	"\vpause_until\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"pauseUntil\"T\n" +
+	"\x15PauseConsumerResponse\x12;\n" +
+	"\vpause_until\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"pauseUntil\"K\n" +
+	"\x15ResumeConsumerRequest\x12\x16\n" +
+	"\x06stream\x18\x01 \x01(\tR\x06stream\x12\x1a\n" +
+	"\bconsumer\x18\x02 \x01(\tR\bconsumer\"\x18\n" +
+	"\x16ResumeConsumerResponse\"\xd9\x06\n" +
 	"\x0eConsumerConfig\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x12'\n" +
@@ -2092,12 +2518,23 @@ const file_natsgw_v1_consumer_proto_rawDesc = "" +
 	"\rreplay_policy\x18\f \x01(\x0e2\x17.natsgw.v1.ReplayPolicyR\freplayPolicy\x12H\n" +
 	"\x12inactive_threshold\x18\r \x01(\v2\x19.google.protobuf.DurationR\x11inactiveThreshold\x12\x1f\n" +
 	"\vdead_letter\x18\x0e \x01(\bR\n" +
-	"deadLetter\"\xa1\x01\n" +
+	"deadLetter\x12B\n" +
+	"\x0fpriority_policy\x18\x0f \x01(\x0e2\x19.natsgw.v1.PriorityPolicyR\x0epriorityPolicy\x12'\n" +
+	"\x0fpriority_groups\x18\x10 \x03(\tR\x0epriorityGroups\x128\n" +
+	"\n" +
+	"pinned_ttl\x18\x11 \x01(\v2\x19.google.protobuf.DurationR\tpinnedTtl\"\xa3\x01\n" +
+	"\x0fPriorityRequest\x12\x14\n" +
+	"\x05group\x18\x01 \x01(\tR\x05group\x12\x1f\n" +
+	"\vmin_pending\x18\x02 \x01(\x03R\n" +
+	"minPending\x12&\n" +
+	"\x0fmin_ack_pending\x18\x03 \x01(\x03R\rminAckPending\x12\x1a\n" +
+	"\bpriority\x18\x04 \x01(\rR\bpriority\x12\x15\n" +
+	"\x06pin_id\x18\x05 \x01(\tR\x05pinId\"\xa1\x01\n" +
 	"\fSequencePair\x12+\n" +
 	"\x11consumer_sequence\x18\x01 \x01(\x04R\x10consumerSequence\x12'\n" +
 	"\x0fstream_sequence\x18\x02 \x01(\x04R\x0estreamSequence\x12;\n" +
 	"\vlast_active\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"lastActive\"\xd1\x03\n" +
+	"lastActive\"\xa6\x04\n" +
 	"\fConsumerInfo\x12\x16\n" +
 	"\x06stream\x18\x01 \x01(\tR\x06stream\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x121\n" +
@@ -2112,7 +2549,10 @@ const file_natsgw_v1_consumer_proto_rawDesc = "" +
 	"\vnum_pending\x18\n" +
 	" \x01(\x04R\n" +
 	"numPending\x12,\n" +
-	"\x12dead_letter_stream\x18\v \x01(\tR\x10deadLetterStream\"b\n" +
+	"\x12dead_letter_stream\x18\v \x01(\tR\x10deadLetterStream\x12\x16\n" +
+	"\x06paused\x18\f \x01(\bR\x06paused\x12;\n" +
+	"\vpause_until\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"pauseUntil\"b\n" +
 	"\x15CreateConsumerRequest\x12\x16\n" +
 	"\x06stream\x18\x01 \x01(\tR\x06stream\x121\n" +
 	"\x06config\x18\x02 \x01(\v2\x19.natsgw.v1.ConsumerConfigR\x06config\"M\n" +
@@ -2151,13 +2591,14 @@ const file_natsgw_v1_consumer_proto_rawDesc = "" +
 	"\apending\x18\v \x01(\x04R\apending\x1aS\n" +
 	"\fHeadersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12-\n" +
-	"\x05value\x18\x02 \x01(\v2\x17.natsgw.v1.HeaderValuesR\x05value:\x028\x01\"\xa6\x01\n" +
+	"\x05value\x18\x02 \x01(\v2\x17.natsgw.v1.HeaderValuesR\x05value:\x028\x01\"\xde\x01\n" +
 	"\vPullRequest\x12\x16\n" +
 	"\x06stream\x18\x01 \x01(\tR\x06stream\x12\x1a\n" +
 	"\bconsumer\x18\x02 \x01(\tR\bconsumer\x12\x14\n" +
 	"\x05batch\x18\x03 \x01(\rR\x05batch\x124\n" +
 	"\bmax_wait\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\amaxWait\x12\x17\n" +
-	"\ano_wait\x18\x05 \x01(\bR\x06noWait\"F\n" +
+	"\ano_wait\x18\x05 \x01(\bR\x06noWait\x126\n" +
+	"\bpriority\x18\x06 \x01(\v2\x1a.natsgw.v1.PriorityRequestR\bpriority\"F\n" +
 	"\fPullResponse\x126\n" +
 	"\bmessages\x18\x01 \x03(\v2\x1a.natsgw.v1.ConsumedMessageR\bmessages\"\x9c\x01\n" +
 	"\fAckOperation\x12\x1b\n" +
@@ -2168,11 +2609,12 @@ const file_natsgw_v1_consumer_proto_rawDesc = "" +
 	"\x0eConsumeRequest\x12-\n" +
 	"\x05start\x18\x01 \x01(\v2\x17.natsgw.v1.ConsumeStartR\x05start\x12+\n" +
 	"\x04acks\x18\x02 \x03(\v2\x17.natsgw.v1.AckOperationR\x04acks\x12\x16\n" +
-	"\x06credit\x18\x03 \x01(\rR\x06credit\"f\n" +
+	"\x06credit\x18\x03 \x01(\rR\x06credit\"\x9e\x01\n" +
 	"\fConsumeStart\x12\x16\n" +
 	"\x06stream\x18\x01 \x01(\tR\x06stream\x12\x1a\n" +
 	"\bconsumer\x18\x02 \x01(\tR\bconsumer\x12\"\n" +
-	"\rmax_in_flight\x18\x03 \x01(\rR\vmaxInFlight\"x\n" +
+	"\rmax_in_flight\x18\x03 \x01(\rR\vmaxInFlight\x126\n" +
+	"\bpriority\x18\x04 \x01(\v2\x1a.natsgw.v1.PriorityRequestR\bpriority\"x\n" +
 	"\x0fConsumeResponse\x12-\n" +
 	"\x05ready\x18\x01 \x01(\v2\x17.natsgw.v1.ConsumeReadyR\x05ready\x126\n" +
 	"\bmessages\x18\x02 \x03(\v2\x1a.natsgw.v1.ConsumedMessageR\bmessages\"2\n" +
@@ -2214,13 +2656,18 @@ const file_natsgw_v1_consumer_proto_rawDesc = "" +
 	"\fReplayPolicy\x12\x1d\n" +
 	"\x19REPLAY_POLICY_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15REPLAY_POLICY_INSTANT\x10\x01\x12\x1a\n" +
-	"\x16REPLAY_POLICY_ORIGINAL\x10\x02*t\n" +
+	"\x16REPLAY_POLICY_ORIGINAL\x10\x02*\x93\x01\n" +
+	"\x0ePriorityPolicy\x12\x1f\n" +
+	"\x1bPRIORITY_POLICY_UNSPECIFIED\x10\x00\x12\x1c\n" +
+	"\x18PRIORITY_POLICY_OVERFLOW\x10\x01\x12!\n" +
+	"\x1dPRIORITY_POLICY_PINNED_CLIENT\x10\x02\x12\x1f\n" +
+	"\x1bPRIORITY_POLICY_PRIORITIZED\x10\x03*t\n" +
 	"\aAckKind\x12\x18\n" +
 	"\x14ACK_KIND_UNSPECIFIED\x10\x00\x12\x10\n" +
 	"\fACK_KIND_ACK\x10\x01\x12\x10\n" +
 	"\fACK_KIND_NAK\x10\x02\x12\x11\n" +
 	"\rACK_KIND_TERM\x10\x03\x12\x18\n" +
-	"\x14ACK_KIND_IN_PROGRESS\x10\x042\xa7\x06\n" +
+	"\x14ACK_KIND_IN_PROGRESS\x10\x042\xd2\a\n" +
 	"\x0fConsumerService\x12U\n" +
 	"\x0eCreateConsumer\x12 .natsgw.v1.CreateConsumerRequest\x1a!.natsgw.v1.CreateConsumerResponse\x12U\n" +
 	"\x0eUpdateConsumer\x12 .natsgw.v1.UpdateConsumerRequest\x1a!.natsgw.v1.UpdateConsumerResponse\x12U\n" +
@@ -2233,7 +2680,9 @@ const file_natsgw_v1_consumer_proto_rawDesc = "" +
 	"\x03Nak\x12\x15.natsgw.v1.NakRequest\x1a\x16.natsgw.v1.NakResponse\x127\n" +
 	"\x04Term\x12\x16.natsgw.v1.TermRequest\x1a\x17.natsgw.v1.TermResponse\x12I\n" +
 	"\n" +
-	"InProgress\x12\x1c.natsgw.v1.InProgressRequest\x1a\x1d.natsgw.v1.InProgressResponseB5Z3github.com/natsgw/natsgw/api/gen/natsgw/v1;natsgwv1b\x06proto3"
+	"InProgress\x12\x1c.natsgw.v1.InProgressRequest\x1a\x1d.natsgw.v1.InProgressResponse\x12R\n" +
+	"\rPauseConsumer\x12\x1f.natsgw.v1.PauseConsumerRequest\x1a .natsgw.v1.PauseConsumerResponse\x12U\n" +
+	"\x0eResumeConsumer\x12 .natsgw.v1.ResumeConsumerRequest\x1a!.natsgw.v1.ResumeConsumerResponseB5Z3github.com/natsgw/natsgw/api/gen/natsgw/v1;natsgwv1b\x06proto3"
 
 var (
 	file_natsgw_v1_consumer_proto_rawDescOnce sync.Once
@@ -2247,105 +2696,122 @@ func file_natsgw_v1_consumer_proto_rawDescGZIP() []byte {
 	return file_natsgw_v1_consumer_proto_rawDescData
 }
 
-var file_natsgw_v1_consumer_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_natsgw_v1_consumer_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
+var file_natsgw_v1_consumer_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
+var file_natsgw_v1_consumer_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
 var file_natsgw_v1_consumer_proto_goTypes = []any{
 	(DeliverPolicy)(0),             // 0: natsgw.v1.DeliverPolicy
 	(AckPolicy)(0),                 // 1: natsgw.v1.AckPolicy
 	(ReplayPolicy)(0),              // 2: natsgw.v1.ReplayPolicy
-	(AckKind)(0),                   // 3: natsgw.v1.AckKind
-	(*ConsumerConfig)(nil),         // 4: natsgw.v1.ConsumerConfig
-	(*SequencePair)(nil),           // 5: natsgw.v1.SequencePair
-	(*ConsumerInfo)(nil),           // 6: natsgw.v1.ConsumerInfo
-	(*CreateConsumerRequest)(nil),  // 7: natsgw.v1.CreateConsumerRequest
-	(*CreateConsumerResponse)(nil), // 8: natsgw.v1.CreateConsumerResponse
-	(*UpdateConsumerRequest)(nil),  // 9: natsgw.v1.UpdateConsumerRequest
-	(*UpdateConsumerResponse)(nil), // 10: natsgw.v1.UpdateConsumerResponse
-	(*DeleteConsumerRequest)(nil),  // 11: natsgw.v1.DeleteConsumerRequest
-	(*DeleteConsumerResponse)(nil), // 12: natsgw.v1.DeleteConsumerResponse
-	(*GetConsumerRequest)(nil),     // 13: natsgw.v1.GetConsumerRequest
-	(*GetConsumerResponse)(nil),    // 14: natsgw.v1.GetConsumerResponse
-	(*ListConsumersRequest)(nil),   // 15: natsgw.v1.ListConsumersRequest
-	(*ListConsumersResponse)(nil),  // 16: natsgw.v1.ListConsumersResponse
-	(*ConsumedMessage)(nil),        // 17: natsgw.v1.ConsumedMessage
-	(*PullRequest)(nil),            // 18: natsgw.v1.PullRequest
-	(*PullResponse)(nil),           // 19: natsgw.v1.PullResponse
-	(*AckOperation)(nil),           // 20: natsgw.v1.AckOperation
-	(*ConsumeRequest)(nil),         // 21: natsgw.v1.ConsumeRequest
-	(*ConsumeStart)(nil),           // 22: natsgw.v1.ConsumeStart
-	(*ConsumeResponse)(nil),        // 23: natsgw.v1.ConsumeResponse
-	(*ConsumeReady)(nil),           // 24: natsgw.v1.ConsumeReady
-	(*AckRequest)(nil),             // 25: natsgw.v1.AckRequest
-	(*AckResponse)(nil),            // 26: natsgw.v1.AckResponse
-	(*NakRequest)(nil),             // 27: natsgw.v1.NakRequest
-	(*NakResponse)(nil),            // 28: natsgw.v1.NakResponse
-	(*TermRequest)(nil),            // 29: natsgw.v1.TermRequest
-	(*TermResponse)(nil),           // 30: natsgw.v1.TermResponse
-	(*InProgressRequest)(nil),      // 31: natsgw.v1.InProgressRequest
-	(*InProgressResponse)(nil),     // 32: natsgw.v1.InProgressResponse
-	nil,                            // 33: natsgw.v1.ConsumedMessage.HeadersEntry
-	(*timestamppb.Timestamp)(nil),  // 34: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),    // 35: google.protobuf.Duration
-	(*HeaderValues)(nil),           // 36: natsgw.v1.HeaderValues
+	(PriorityPolicy)(0),            // 3: natsgw.v1.PriorityPolicy
+	(AckKind)(0),                   // 4: natsgw.v1.AckKind
+	(*PauseConsumerRequest)(nil),   // 5: natsgw.v1.PauseConsumerRequest
+	(*PauseConsumerResponse)(nil),  // 6: natsgw.v1.PauseConsumerResponse
+	(*ResumeConsumerRequest)(nil),  // 7: natsgw.v1.ResumeConsumerRequest
+	(*ResumeConsumerResponse)(nil), // 8: natsgw.v1.ResumeConsumerResponse
+	(*ConsumerConfig)(nil),         // 9: natsgw.v1.ConsumerConfig
+	(*PriorityRequest)(nil),        // 10: natsgw.v1.PriorityRequest
+	(*SequencePair)(nil),           // 11: natsgw.v1.SequencePair
+	(*ConsumerInfo)(nil),           // 12: natsgw.v1.ConsumerInfo
+	(*CreateConsumerRequest)(nil),  // 13: natsgw.v1.CreateConsumerRequest
+	(*CreateConsumerResponse)(nil), // 14: natsgw.v1.CreateConsumerResponse
+	(*UpdateConsumerRequest)(nil),  // 15: natsgw.v1.UpdateConsumerRequest
+	(*UpdateConsumerResponse)(nil), // 16: natsgw.v1.UpdateConsumerResponse
+	(*DeleteConsumerRequest)(nil),  // 17: natsgw.v1.DeleteConsumerRequest
+	(*DeleteConsumerResponse)(nil), // 18: natsgw.v1.DeleteConsumerResponse
+	(*GetConsumerRequest)(nil),     // 19: natsgw.v1.GetConsumerRequest
+	(*GetConsumerResponse)(nil),    // 20: natsgw.v1.GetConsumerResponse
+	(*ListConsumersRequest)(nil),   // 21: natsgw.v1.ListConsumersRequest
+	(*ListConsumersResponse)(nil),  // 22: natsgw.v1.ListConsumersResponse
+	(*ConsumedMessage)(nil),        // 23: natsgw.v1.ConsumedMessage
+	(*PullRequest)(nil),            // 24: natsgw.v1.PullRequest
+	(*PullResponse)(nil),           // 25: natsgw.v1.PullResponse
+	(*AckOperation)(nil),           // 26: natsgw.v1.AckOperation
+	(*ConsumeRequest)(nil),         // 27: natsgw.v1.ConsumeRequest
+	(*ConsumeStart)(nil),           // 28: natsgw.v1.ConsumeStart
+	(*ConsumeResponse)(nil),        // 29: natsgw.v1.ConsumeResponse
+	(*ConsumeReady)(nil),           // 30: natsgw.v1.ConsumeReady
+	(*AckRequest)(nil),             // 31: natsgw.v1.AckRequest
+	(*AckResponse)(nil),            // 32: natsgw.v1.AckResponse
+	(*NakRequest)(nil),             // 33: natsgw.v1.NakRequest
+	(*NakResponse)(nil),            // 34: natsgw.v1.NakResponse
+	(*TermRequest)(nil),            // 35: natsgw.v1.TermRequest
+	(*TermResponse)(nil),           // 36: natsgw.v1.TermResponse
+	(*InProgressRequest)(nil),      // 37: natsgw.v1.InProgressRequest
+	(*InProgressResponse)(nil),     // 38: natsgw.v1.InProgressResponse
+	nil,                            // 39: natsgw.v1.ConsumedMessage.HeadersEntry
+	(*timestamppb.Timestamp)(nil),  // 40: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),    // 41: google.protobuf.Duration
+	(*HeaderValues)(nil),           // 42: natsgw.v1.HeaderValues
 }
 var file_natsgw_v1_consumer_proto_depIdxs = []int32{
-	0,  // 0: natsgw.v1.ConsumerConfig.deliver_policy:type_name -> natsgw.v1.DeliverPolicy
-	34, // 1: natsgw.v1.ConsumerConfig.opt_start_time:type_name -> google.protobuf.Timestamp
-	1,  // 2: natsgw.v1.ConsumerConfig.ack_policy:type_name -> natsgw.v1.AckPolicy
-	35, // 3: natsgw.v1.ConsumerConfig.ack_wait:type_name -> google.protobuf.Duration
-	35, // 4: natsgw.v1.ConsumerConfig.backoff:type_name -> google.protobuf.Duration
-	2,  // 5: natsgw.v1.ConsumerConfig.replay_policy:type_name -> natsgw.v1.ReplayPolicy
-	35, // 6: natsgw.v1.ConsumerConfig.inactive_threshold:type_name -> google.protobuf.Duration
-	34, // 7: natsgw.v1.SequencePair.last_active:type_name -> google.protobuf.Timestamp
-	4,  // 8: natsgw.v1.ConsumerInfo.config:type_name -> natsgw.v1.ConsumerConfig
-	34, // 9: natsgw.v1.ConsumerInfo.created:type_name -> google.protobuf.Timestamp
-	5,  // 10: natsgw.v1.ConsumerInfo.delivered:type_name -> natsgw.v1.SequencePair
-	5,  // 11: natsgw.v1.ConsumerInfo.ack_floor:type_name -> natsgw.v1.SequencePair
-	4,  // 12: natsgw.v1.CreateConsumerRequest.config:type_name -> natsgw.v1.ConsumerConfig
-	6,  // 13: natsgw.v1.CreateConsumerResponse.consumer:type_name -> natsgw.v1.ConsumerInfo
-	4,  // 14: natsgw.v1.UpdateConsumerRequest.config:type_name -> natsgw.v1.ConsumerConfig
-	6,  // 15: natsgw.v1.UpdateConsumerResponse.consumer:type_name -> natsgw.v1.ConsumerInfo
-	6,  // 16: natsgw.v1.GetConsumerResponse.consumer:type_name -> natsgw.v1.ConsumerInfo
-	6,  // 17: natsgw.v1.ListConsumersResponse.consumers:type_name -> natsgw.v1.ConsumerInfo
-	33, // 18: natsgw.v1.ConsumedMessage.headers:type_name -> natsgw.v1.ConsumedMessage.HeadersEntry
-	34, // 19: natsgw.v1.ConsumedMessage.timestamp:type_name -> google.protobuf.Timestamp
-	35, // 20: natsgw.v1.PullRequest.max_wait:type_name -> google.protobuf.Duration
-	17, // 21: natsgw.v1.PullResponse.messages:type_name -> natsgw.v1.ConsumedMessage
-	3,  // 22: natsgw.v1.AckOperation.kind:type_name -> natsgw.v1.AckKind
-	35, // 23: natsgw.v1.AckOperation.delay:type_name -> google.protobuf.Duration
-	22, // 24: natsgw.v1.ConsumeRequest.start:type_name -> natsgw.v1.ConsumeStart
-	20, // 25: natsgw.v1.ConsumeRequest.acks:type_name -> natsgw.v1.AckOperation
-	24, // 26: natsgw.v1.ConsumeResponse.ready:type_name -> natsgw.v1.ConsumeReady
-	17, // 27: natsgw.v1.ConsumeResponse.messages:type_name -> natsgw.v1.ConsumedMessage
-	35, // 28: natsgw.v1.NakRequest.delay:type_name -> google.protobuf.Duration
-	36, // 29: natsgw.v1.ConsumedMessage.HeadersEntry.value:type_name -> natsgw.v1.HeaderValues
-	7,  // 30: natsgw.v1.ConsumerService.CreateConsumer:input_type -> natsgw.v1.CreateConsumerRequest
-	9,  // 31: natsgw.v1.ConsumerService.UpdateConsumer:input_type -> natsgw.v1.UpdateConsumerRequest
-	11, // 32: natsgw.v1.ConsumerService.DeleteConsumer:input_type -> natsgw.v1.DeleteConsumerRequest
-	13, // 33: natsgw.v1.ConsumerService.GetConsumer:input_type -> natsgw.v1.GetConsumerRequest
-	15, // 34: natsgw.v1.ConsumerService.ListConsumers:input_type -> natsgw.v1.ListConsumersRequest
-	18, // 35: natsgw.v1.ConsumerService.Pull:input_type -> natsgw.v1.PullRequest
-	21, // 36: natsgw.v1.ConsumerService.Consume:input_type -> natsgw.v1.ConsumeRequest
-	25, // 37: natsgw.v1.ConsumerService.Ack:input_type -> natsgw.v1.AckRequest
-	27, // 38: natsgw.v1.ConsumerService.Nak:input_type -> natsgw.v1.NakRequest
-	29, // 39: natsgw.v1.ConsumerService.Term:input_type -> natsgw.v1.TermRequest
-	31, // 40: natsgw.v1.ConsumerService.InProgress:input_type -> natsgw.v1.InProgressRequest
-	8,  // 41: natsgw.v1.ConsumerService.CreateConsumer:output_type -> natsgw.v1.CreateConsumerResponse
-	10, // 42: natsgw.v1.ConsumerService.UpdateConsumer:output_type -> natsgw.v1.UpdateConsumerResponse
-	12, // 43: natsgw.v1.ConsumerService.DeleteConsumer:output_type -> natsgw.v1.DeleteConsumerResponse
-	14, // 44: natsgw.v1.ConsumerService.GetConsumer:output_type -> natsgw.v1.GetConsumerResponse
-	16, // 45: natsgw.v1.ConsumerService.ListConsumers:output_type -> natsgw.v1.ListConsumersResponse
-	19, // 46: natsgw.v1.ConsumerService.Pull:output_type -> natsgw.v1.PullResponse
-	23, // 47: natsgw.v1.ConsumerService.Consume:output_type -> natsgw.v1.ConsumeResponse
-	26, // 48: natsgw.v1.ConsumerService.Ack:output_type -> natsgw.v1.AckResponse
-	28, // 49: natsgw.v1.ConsumerService.Nak:output_type -> natsgw.v1.NakResponse
-	30, // 50: natsgw.v1.ConsumerService.Term:output_type -> natsgw.v1.TermResponse
-	32, // 51: natsgw.v1.ConsumerService.InProgress:output_type -> natsgw.v1.InProgressResponse
-	41, // [41:52] is the sub-list for method output_type
-	30, // [30:41] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	40, // 0: natsgw.v1.PauseConsumerRequest.pause_until:type_name -> google.protobuf.Timestamp
+	40, // 1: natsgw.v1.PauseConsumerResponse.pause_until:type_name -> google.protobuf.Timestamp
+	0,  // 2: natsgw.v1.ConsumerConfig.deliver_policy:type_name -> natsgw.v1.DeliverPolicy
+	40, // 3: natsgw.v1.ConsumerConfig.opt_start_time:type_name -> google.protobuf.Timestamp
+	1,  // 4: natsgw.v1.ConsumerConfig.ack_policy:type_name -> natsgw.v1.AckPolicy
+	41, // 5: natsgw.v1.ConsumerConfig.ack_wait:type_name -> google.protobuf.Duration
+	41, // 6: natsgw.v1.ConsumerConfig.backoff:type_name -> google.protobuf.Duration
+	2,  // 7: natsgw.v1.ConsumerConfig.replay_policy:type_name -> natsgw.v1.ReplayPolicy
+	41, // 8: natsgw.v1.ConsumerConfig.inactive_threshold:type_name -> google.protobuf.Duration
+	3,  // 9: natsgw.v1.ConsumerConfig.priority_policy:type_name -> natsgw.v1.PriorityPolicy
+	41, // 10: natsgw.v1.ConsumerConfig.pinned_ttl:type_name -> google.protobuf.Duration
+	40, // 11: natsgw.v1.SequencePair.last_active:type_name -> google.protobuf.Timestamp
+	9,  // 12: natsgw.v1.ConsumerInfo.config:type_name -> natsgw.v1.ConsumerConfig
+	40, // 13: natsgw.v1.ConsumerInfo.created:type_name -> google.protobuf.Timestamp
+	11, // 14: natsgw.v1.ConsumerInfo.delivered:type_name -> natsgw.v1.SequencePair
+	11, // 15: natsgw.v1.ConsumerInfo.ack_floor:type_name -> natsgw.v1.SequencePair
+	40, // 16: natsgw.v1.ConsumerInfo.pause_until:type_name -> google.protobuf.Timestamp
+	9,  // 17: natsgw.v1.CreateConsumerRequest.config:type_name -> natsgw.v1.ConsumerConfig
+	12, // 18: natsgw.v1.CreateConsumerResponse.consumer:type_name -> natsgw.v1.ConsumerInfo
+	9,  // 19: natsgw.v1.UpdateConsumerRequest.config:type_name -> natsgw.v1.ConsumerConfig
+	12, // 20: natsgw.v1.UpdateConsumerResponse.consumer:type_name -> natsgw.v1.ConsumerInfo
+	12, // 21: natsgw.v1.GetConsumerResponse.consumer:type_name -> natsgw.v1.ConsumerInfo
+	12, // 22: natsgw.v1.ListConsumersResponse.consumers:type_name -> natsgw.v1.ConsumerInfo
+	39, // 23: natsgw.v1.ConsumedMessage.headers:type_name -> natsgw.v1.ConsumedMessage.HeadersEntry
+	40, // 24: natsgw.v1.ConsumedMessage.timestamp:type_name -> google.protobuf.Timestamp
+	41, // 25: natsgw.v1.PullRequest.max_wait:type_name -> google.protobuf.Duration
+	10, // 26: natsgw.v1.PullRequest.priority:type_name -> natsgw.v1.PriorityRequest
+	23, // 27: natsgw.v1.PullResponse.messages:type_name -> natsgw.v1.ConsumedMessage
+	4,  // 28: natsgw.v1.AckOperation.kind:type_name -> natsgw.v1.AckKind
+	41, // 29: natsgw.v1.AckOperation.delay:type_name -> google.protobuf.Duration
+	28, // 30: natsgw.v1.ConsumeRequest.start:type_name -> natsgw.v1.ConsumeStart
+	26, // 31: natsgw.v1.ConsumeRequest.acks:type_name -> natsgw.v1.AckOperation
+	10, // 32: natsgw.v1.ConsumeStart.priority:type_name -> natsgw.v1.PriorityRequest
+	30, // 33: natsgw.v1.ConsumeResponse.ready:type_name -> natsgw.v1.ConsumeReady
+	23, // 34: natsgw.v1.ConsumeResponse.messages:type_name -> natsgw.v1.ConsumedMessage
+	41, // 35: natsgw.v1.NakRequest.delay:type_name -> google.protobuf.Duration
+	42, // 36: natsgw.v1.ConsumedMessage.HeadersEntry.value:type_name -> natsgw.v1.HeaderValues
+	13, // 37: natsgw.v1.ConsumerService.CreateConsumer:input_type -> natsgw.v1.CreateConsumerRequest
+	15, // 38: natsgw.v1.ConsumerService.UpdateConsumer:input_type -> natsgw.v1.UpdateConsumerRequest
+	17, // 39: natsgw.v1.ConsumerService.DeleteConsumer:input_type -> natsgw.v1.DeleteConsumerRequest
+	19, // 40: natsgw.v1.ConsumerService.GetConsumer:input_type -> natsgw.v1.GetConsumerRequest
+	21, // 41: natsgw.v1.ConsumerService.ListConsumers:input_type -> natsgw.v1.ListConsumersRequest
+	24, // 42: natsgw.v1.ConsumerService.Pull:input_type -> natsgw.v1.PullRequest
+	27, // 43: natsgw.v1.ConsumerService.Consume:input_type -> natsgw.v1.ConsumeRequest
+	31, // 44: natsgw.v1.ConsumerService.Ack:input_type -> natsgw.v1.AckRequest
+	33, // 45: natsgw.v1.ConsumerService.Nak:input_type -> natsgw.v1.NakRequest
+	35, // 46: natsgw.v1.ConsumerService.Term:input_type -> natsgw.v1.TermRequest
+	37, // 47: natsgw.v1.ConsumerService.InProgress:input_type -> natsgw.v1.InProgressRequest
+	5,  // 48: natsgw.v1.ConsumerService.PauseConsumer:input_type -> natsgw.v1.PauseConsumerRequest
+	7,  // 49: natsgw.v1.ConsumerService.ResumeConsumer:input_type -> natsgw.v1.ResumeConsumerRequest
+	14, // 50: natsgw.v1.ConsumerService.CreateConsumer:output_type -> natsgw.v1.CreateConsumerResponse
+	16, // 51: natsgw.v1.ConsumerService.UpdateConsumer:output_type -> natsgw.v1.UpdateConsumerResponse
+	18, // 52: natsgw.v1.ConsumerService.DeleteConsumer:output_type -> natsgw.v1.DeleteConsumerResponse
+	20, // 53: natsgw.v1.ConsumerService.GetConsumer:output_type -> natsgw.v1.GetConsumerResponse
+	22, // 54: natsgw.v1.ConsumerService.ListConsumers:output_type -> natsgw.v1.ListConsumersResponse
+	25, // 55: natsgw.v1.ConsumerService.Pull:output_type -> natsgw.v1.PullResponse
+	29, // 56: natsgw.v1.ConsumerService.Consume:output_type -> natsgw.v1.ConsumeResponse
+	32, // 57: natsgw.v1.ConsumerService.Ack:output_type -> natsgw.v1.AckResponse
+	34, // 58: natsgw.v1.ConsumerService.Nak:output_type -> natsgw.v1.NakResponse
+	36, // 59: natsgw.v1.ConsumerService.Term:output_type -> natsgw.v1.TermResponse
+	38, // 60: natsgw.v1.ConsumerService.InProgress:output_type -> natsgw.v1.InProgressResponse
+	6,  // 61: natsgw.v1.ConsumerService.PauseConsumer:output_type -> natsgw.v1.PauseConsumerResponse
+	8,  // 62: natsgw.v1.ConsumerService.ResumeConsumer:output_type -> natsgw.v1.ResumeConsumerResponse
+	50, // [50:63] is the sub-list for method output_type
+	37, // [37:50] is the sub-list for method input_type
+	37, // [37:37] is the sub-list for extension type_name
+	37, // [37:37] is the sub-list for extension extendee
+	0,  // [0:37] is the sub-list for field type_name
 }
 
 func init() { file_natsgw_v1_consumer_proto_init() }
@@ -2359,8 +2825,8 @@ func file_natsgw_v1_consumer_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_natsgw_v1_consumer_proto_rawDesc), len(file_natsgw_v1_consumer_proto_rawDesc)),
-			NumEnums:      4,
-			NumMessages:   30,
+			NumEnums:      5,
+			NumMessages:   35,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -30,6 +30,8 @@ const (
 	ConsumerService_Nak_FullMethodName            = "/natsgw.v1.ConsumerService/Nak"
 	ConsumerService_Term_FullMethodName           = "/natsgw.v1.ConsumerService/Term"
 	ConsumerService_InProgress_FullMethodName     = "/natsgw.v1.ConsumerService/InProgress"
+	ConsumerService_PauseConsumer_FullMethodName  = "/natsgw.v1.ConsumerService/PauseConsumer"
+	ConsumerService_ResumeConsumer_FullMethodName = "/natsgw.v1.ConsumerService/ResumeConsumer"
 )
 
 // ConsumerServiceClient is the client API for ConsumerService service.
@@ -90,6 +92,11 @@ type ConsumerServiceClient interface {
 	// InProgress tells NATS that messages are still being worked on, which
 	// restarts their ack_wait. Confirmed by NATS like Ack.
 	InProgress(ctx context.Context, in *InProgressRequest, opts ...grpc.CallOption) (*InProgressResponse, error)
+	// PauseConsumer stops a consumer from delivering until pause_until (its
+	// readers' pull requests wait); ResumeConsumer ends a pause early.
+	PauseConsumer(ctx context.Context, in *PauseConsumerRequest, opts ...grpc.CallOption) (*PauseConsumerResponse, error)
+	// ResumeConsumer ends a consumer's pause.
+	ResumeConsumer(ctx context.Context, in *ResumeConsumerRequest, opts ...grpc.CallOption) (*ResumeConsumerResponse, error)
 }
 
 type consumerServiceClient struct {
@@ -213,6 +220,26 @@ func (c *consumerServiceClient) InProgress(ctx context.Context, in *InProgressRe
 	return out, nil
 }
 
+func (c *consumerServiceClient) PauseConsumer(ctx context.Context, in *PauseConsumerRequest, opts ...grpc.CallOption) (*PauseConsumerResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PauseConsumerResponse)
+	err := c.cc.Invoke(ctx, ConsumerService_PauseConsumer_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *consumerServiceClient) ResumeConsumer(ctx context.Context, in *ResumeConsumerRequest, opts ...grpc.CallOption) (*ResumeConsumerResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ResumeConsumerResponse)
+	err := c.cc.Invoke(ctx, ConsumerService_ResumeConsumer_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ConsumerServiceServer is the server API for ConsumerService service.
 // All implementations must embed UnimplementedConsumerServiceServer
 // for forward compatibility.
@@ -271,6 +298,11 @@ type ConsumerServiceServer interface {
 	// InProgress tells NATS that messages are still being worked on, which
 	// restarts their ack_wait. Confirmed by NATS like Ack.
 	InProgress(context.Context, *InProgressRequest) (*InProgressResponse, error)
+	// PauseConsumer stops a consumer from delivering until pause_until (its
+	// readers' pull requests wait); ResumeConsumer ends a pause early.
+	PauseConsumer(context.Context, *PauseConsumerRequest) (*PauseConsumerResponse, error)
+	// ResumeConsumer ends a consumer's pause.
+	ResumeConsumer(context.Context, *ResumeConsumerRequest) (*ResumeConsumerResponse, error)
 	mustEmbedUnimplementedConsumerServiceServer()
 }
 
@@ -313,6 +345,12 @@ func (UnimplementedConsumerServiceServer) Term(context.Context, *TermRequest) (*
 }
 func (UnimplementedConsumerServiceServer) InProgress(context.Context, *InProgressRequest) (*InProgressResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method InProgress not implemented")
+}
+func (UnimplementedConsumerServiceServer) PauseConsumer(context.Context, *PauseConsumerRequest) (*PauseConsumerResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method PauseConsumer not implemented")
+}
+func (UnimplementedConsumerServiceServer) ResumeConsumer(context.Context, *ResumeConsumerRequest) (*ResumeConsumerResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ResumeConsumer not implemented")
 }
 func (UnimplementedConsumerServiceServer) mustEmbedUnimplementedConsumerServiceServer() {}
 func (UnimplementedConsumerServiceServer) testEmbeddedByValue()                         {}
@@ -522,6 +560,42 @@ func _ConsumerService_InProgress_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ConsumerService_PauseConsumer_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PauseConsumerRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ConsumerServiceServer).PauseConsumer(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ConsumerService_PauseConsumer_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ConsumerServiceServer).PauseConsumer(ctx, req.(*PauseConsumerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ConsumerService_ResumeConsumer_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ResumeConsumerRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ConsumerServiceServer).ResumeConsumer(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ConsumerService_ResumeConsumer_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ConsumerServiceServer).ResumeConsumer(ctx, req.(*ResumeConsumerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ConsumerService_ServiceDesc is the grpc.ServiceDesc for ConsumerService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -568,6 +642,14 @@ var ConsumerService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "InProgress",
 			Handler:    _ConsumerService_InProgress_Handler,
+		},
+		{
+			MethodName: "PauseConsumer",
+			Handler:    _ConsumerService_PauseConsumer_Handler,
+		},
+		{
+			MethodName: "ResumeConsumer",
+			Handler:    _ConsumerService_ResumeConsumer_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -221,9 +221,18 @@ type StreamConfig struct {
 	// unset means 2 minutes.
 	DuplicateWindow *durationpb.Duration `protobuf:"bytes,13,opt,name=duplicate_window,json=duplicateWindow,proto3" json:"duplicate_window,omitempty"`
 	// Allow per-message TTLs (StreamPublish.ttl).
-	AllowMsgTtl   bool `protobuf:"varint,14,opt,name=allow_msg_ttl,json=allowMsgTtl,proto3" json:"allow_msg_ttl,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	AllowMsgTtl bool `protobuf:"varint,14,opt,name=allow_msg_ttl,json=allowMsgTtl,proto3" json:"allow_msg_ttl,omitempty"`
+	// Allow message schedules (StreamPublish.schedule). Cannot be turned off
+	// once on; implies roll-ups.
+	AllowMsgSchedules bool `protobuf:"varint,15,opt,name=allow_msg_schedules,json=allowMsgSchedules,proto3" json:"allow_msg_schedules,omitempty"`
+	// Allow PublishAtomicBatch.
+	AllowAtomicPublish bool `protobuf:"varint,16,opt,name=allow_atomic_publish,json=allowAtomicPublish,proto3" json:"allow_atomic_publish,omitempty"`
+	// Make the stream a counter stream (StreamPublish.increment): every
+	// message adds to its subject's total. Not with allow_msg_ttl or
+	// allow_msg_schedules; set at creation only.
+	AllowMsgCounter bool `protobuf:"varint,17,opt,name=allow_msg_counter,json=allowMsgCounter,proto3" json:"allow_msg_counter,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *StreamConfig) Reset() {
@@ -350,6 +359,27 @@ func (x *StreamConfig) GetDuplicateWindow() *durationpb.Duration {
 func (x *StreamConfig) GetAllowMsgTtl() bool {
 	if x != nil {
 		return x.AllowMsgTtl
+	}
+	return false
+}
+
+func (x *StreamConfig) GetAllowMsgSchedules() bool {
+	if x != nil {
+		return x.AllowMsgSchedules
+	}
+	return false
+}
+
+func (x *StreamConfig) GetAllowAtomicPublish() bool {
+	if x != nil {
+		return x.AllowAtomicPublish
+	}
+	return false
+}
+
+func (x *StreamConfig) GetAllowMsgCounter() bool {
+	if x != nil {
+		return x.AllowMsgCounter
 	}
 	return false
 }
@@ -1154,7 +1184,17 @@ type StreamPublish struct {
 	ExpectedLastSubjectSequence *uint64 `protobuf:"varint,6,opt,name=expected_last_subject_sequence,json=expectedLastSubjectSequence,proto3,oneof" json:"expected_last_subject_sequence,omitempty"`
 	// Per-message time to live (at least 1 s; the stream needs
 	// allow_msg_ttl). Unset: the stream's max_age applies.
-	Ttl           *durationpb.Duration `protobuf:"bytes,7,opt,name=ttl,proto3" json:"ttl,omitempty"`
+	Ttl *durationpb.Duration `protobuf:"bytes,7,opt,name=ttl,proto3" json:"ttl,omitempty"`
+	// Makes the message a schedule (the stream needs allow_msg_schedules):
+	// NATS stores a copy of it on schedule.target_subject when due (and again
+	// at every tick of a repeating one). The message's own subject holds the
+	// schedule: a newer message there replaces it, purging the subject
+	// cancels it.
+	Schedule *MessageSchedule `protobuf:"bytes,8,opt,name=schedule,proto3" json:"schedule,omitempty"`
+	// Adds this amount to the subject's counter (the stream needs
+	// allow_msg_counter; data must be empty). The new total comes back in
+	// PublishToStreamResponse.counter_value.
+	Increment     *int64 `protobuf:"varint,9,opt,name=increment,proto3,oneof" json:"increment,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1238,6 +1278,87 @@ func (x *StreamPublish) GetTtl() *durationpb.Duration {
 	return nil
 }
 
+func (x *StreamPublish) GetSchedule() *MessageSchedule {
+	if x != nil {
+		return x.Schedule
+	}
+	return nil
+}
+
+func (x *StreamPublish) GetIncrement() int64 {
+	if x != nil && x.Increment != nil {
+		return *x.Increment
+	}
+	return 0
+}
+
+// MessageSchedule is when NATS publishes a scheduled message.
+type MessageSchedule struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "@at <RFC 3339 time>" (once), "@every <duration>" (at least 1s), a
+	// cron expression with seconds ("0 30 9 * * 1-5"), or @hourly, @daily,
+	// @weekly, @monthly, @yearly.
+	Pattern string `protobuf:"bytes,1,opt,name=pattern,proto3" json:"pattern,omitempty"`
+	// Where the message goes when due: a literal subject of the same stream,
+	// other than the schedule's own.
+	TargetSubject string `protobuf:"bytes,2,opt,name=target_subject,json=targetSubject,proto3" json:"target_subject,omitempty"`
+	// IANA time zone of a cron pattern; default UTC. Not with @at or @every.
+	TimeZone      string `protobuf:"bytes,3,opt,name=time_zone,json=timeZone,proto3" json:"time_zone,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MessageSchedule) Reset() {
+	*x = MessageSchedule{}
+	mi := &file_natsgw_v1_stream_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MessageSchedule) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MessageSchedule) ProtoMessage() {}
+
+func (x *MessageSchedule) ProtoReflect() protoreflect.Message {
+	mi := &file_natsgw_v1_stream_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MessageSchedule.ProtoReflect.Descriptor instead.
+func (*MessageSchedule) Descriptor() ([]byte, []int) {
+	return file_natsgw_v1_stream_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *MessageSchedule) GetPattern() string {
+	if x != nil {
+		return x.Pattern
+	}
+	return ""
+}
+
+func (x *MessageSchedule) GetTargetSubject() string {
+	if x != nil {
+		return x.TargetSubject
+	}
+	return ""
+}
+
+func (x *MessageSchedule) GetTimeZone() string {
+	if x != nil {
+		return x.TimeZone
+	}
+	return ""
+}
+
 // PublishToStreamRequest is the input of PublishToStream.
 type PublishToStreamRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1251,7 +1372,7 @@ type PublishToStreamRequest struct {
 
 func (x *PublishToStreamRequest) Reset() {
 	*x = PublishToStreamRequest{}
-	mi := &file_natsgw_v1_stream_proto_msgTypes[16]
+	mi := &file_natsgw_v1_stream_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1263,7 +1384,7 @@ func (x *PublishToStreamRequest) String() string {
 func (*PublishToStreamRequest) ProtoMessage() {}
 
 func (x *PublishToStreamRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_natsgw_v1_stream_proto_msgTypes[16]
+	mi := &file_natsgw_v1_stream_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1276,7 +1397,7 @@ func (x *PublishToStreamRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PublishToStreamRequest.ProtoReflect.Descriptor instead.
 func (*PublishToStreamRequest) Descriptor() ([]byte, []int) {
-	return file_natsgw_v1_stream_proto_rawDescGZIP(), []int{16}
+	return file_natsgw_v1_stream_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *PublishToStreamRequest) GetStream() string {
@@ -1303,14 +1424,17 @@ type PublishToStreamResponse struct {
 	Sequence uint64 `protobuf:"varint,2,opt,name=sequence,proto3" json:"sequence,omitempty"`
 	// True when the message id was seen within the duplicate window and the
 	// message was not stored again.
-	Duplicate     bool `protobuf:"varint,3,opt,name=duplicate,proto3" json:"duplicate,omitempty"`
+	Duplicate bool `protobuf:"varint,3,opt,name=duplicate,proto3" json:"duplicate,omitempty"`
+	// The subject's new total, for an increment (a decimal integer of any
+	// size).
+	CounterValue  string `protobuf:"bytes,4,opt,name=counter_value,json=counterValue,proto3" json:"counter_value,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *PublishToStreamResponse) Reset() {
 	*x = PublishToStreamResponse{}
-	mi := &file_natsgw_v1_stream_proto_msgTypes[17]
+	mi := &file_natsgw_v1_stream_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1322,7 +1446,7 @@ func (x *PublishToStreamResponse) String() string {
 func (*PublishToStreamResponse) ProtoMessage() {}
 
 func (x *PublishToStreamResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_natsgw_v1_stream_proto_msgTypes[17]
+	mi := &file_natsgw_v1_stream_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1335,7 +1459,7 @@ func (x *PublishToStreamResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PublishToStreamResponse.ProtoReflect.Descriptor instead.
 func (*PublishToStreamResponse) Descriptor() ([]byte, []int) {
-	return file_natsgw_v1_stream_proto_rawDescGZIP(), []int{17}
+	return file_natsgw_v1_stream_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *PublishToStreamResponse) GetStream() string {
@@ -1359,6 +1483,134 @@ func (x *PublishToStreamResponse) GetDuplicate() bool {
 	return false
 }
 
+func (x *PublishToStreamResponse) GetCounterValue() string {
+	if x != nil {
+		return x.CounterValue
+	}
+	return ""
+}
+
+// PublishAtomicBatchRequest stores several messages at once.
+type PublishAtomicBatchRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The stream; it needs allow_atomic_publish.
+	Stream string `protobuf:"bytes,1,opt,name=stream,proto3" json:"stream,omitempty"`
+	// The messages, 1 to 1000, stored in order. schedule and increment are
+	// allowed as in PublishToStream.
+	Messages      []*StreamPublish `protobuf:"bytes,2,rep,name=messages,proto3" json:"messages,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PublishAtomicBatchRequest) Reset() {
+	*x = PublishAtomicBatchRequest{}
+	mi := &file_natsgw_v1_stream_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PublishAtomicBatchRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PublishAtomicBatchRequest) ProtoMessage() {}
+
+func (x *PublishAtomicBatchRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_natsgw_v1_stream_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PublishAtomicBatchRequest.ProtoReflect.Descriptor instead.
+func (*PublishAtomicBatchRequest) Descriptor() ([]byte, []int) {
+	return file_natsgw_v1_stream_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *PublishAtomicBatchRequest) GetStream() string {
+	if x != nil {
+		return x.Stream
+	}
+	return ""
+}
+
+func (x *PublishAtomicBatchRequest) GetMessages() []*StreamPublish {
+	if x != nil {
+		return x.Messages
+	}
+	return nil
+}
+
+// PublishAtomicBatchResponse confirms a batch.
+type PublishAtomicBatchResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The stream.
+	Stream string `protobuf:"bytes,1,opt,name=stream,proto3" json:"stream,omitempty"`
+	// The sequence of the batch's last message (the first is last_sequence -
+	// count + 1).
+	LastSequence uint64 `protobuf:"varint,2,opt,name=last_sequence,json=lastSequence,proto3" json:"last_sequence,omitempty"`
+	// How many messages were stored.
+	Count         uint32 `protobuf:"varint,3,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PublishAtomicBatchResponse) Reset() {
+	*x = PublishAtomicBatchResponse{}
+	mi := &file_natsgw_v1_stream_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PublishAtomicBatchResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PublishAtomicBatchResponse) ProtoMessage() {}
+
+func (x *PublishAtomicBatchResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_natsgw_v1_stream_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PublishAtomicBatchResponse.ProtoReflect.Descriptor instead.
+func (*PublishAtomicBatchResponse) Descriptor() ([]byte, []int) {
+	return file_natsgw_v1_stream_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *PublishAtomicBatchResponse) GetStream() string {
+	if x != nil {
+		return x.Stream
+	}
+	return ""
+}
+
+func (x *PublishAtomicBatchResponse) GetLastSequence() uint64 {
+	if x != nil {
+		return x.LastSequence
+	}
+	return 0
+}
+
+func (x *PublishAtomicBatchResponse) GetCount() uint32 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
 // PipelinePublishRequest is one frame of a PipelinePublish stream.
 type PipelinePublishRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1374,7 +1626,7 @@ type PipelinePublishRequest struct {
 
 func (x *PipelinePublishRequest) Reset() {
 	*x = PipelinePublishRequest{}
-	mi := &file_natsgw_v1_stream_proto_msgTypes[18]
+	mi := &file_natsgw_v1_stream_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1386,7 +1638,7 @@ func (x *PipelinePublishRequest) String() string {
 func (*PipelinePublishRequest) ProtoMessage() {}
 
 func (x *PipelinePublishRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_natsgw_v1_stream_proto_msgTypes[18]
+	mi := &file_natsgw_v1_stream_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1399,7 +1651,7 @@ func (x *PipelinePublishRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PipelinePublishRequest.ProtoReflect.Descriptor instead.
 func (*PipelinePublishRequest) Descriptor() ([]byte, []int) {
-	return file_natsgw_v1_stream_proto_rawDescGZIP(), []int{18}
+	return file_natsgw_v1_stream_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *PipelinePublishRequest) GetStream() string {
@@ -1439,7 +1691,7 @@ type PipelinePublishResponse struct {
 
 func (x *PipelinePublishResponse) Reset() {
 	*x = PipelinePublishResponse{}
-	mi := &file_natsgw_v1_stream_proto_msgTypes[19]
+	mi := &file_natsgw_v1_stream_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1451,7 +1703,7 @@ func (x *PipelinePublishResponse) String() string {
 func (*PipelinePublishResponse) ProtoMessage() {}
 
 func (x *PipelinePublishResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_natsgw_v1_stream_proto_msgTypes[19]
+	mi := &file_natsgw_v1_stream_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1464,7 +1716,7 @@ func (x *PipelinePublishResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PipelinePublishResponse.ProtoReflect.Descriptor instead.
 func (*PipelinePublishResponse) Descriptor() ([]byte, []int) {
-	return file_natsgw_v1_stream_proto_rawDescGZIP(), []int{19}
+	return file_natsgw_v1_stream_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *PipelinePublishResponse) GetFirstIndex() uint64 {
@@ -1512,7 +1764,7 @@ type PipelinePublishError struct {
 
 func (x *PipelinePublishError) Reset() {
 	*x = PipelinePublishError{}
-	mi := &file_natsgw_v1_stream_proto_msgTypes[20]
+	mi := &file_natsgw_v1_stream_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1524,7 +1776,7 @@ func (x *PipelinePublishError) String() string {
 func (*PipelinePublishError) ProtoMessage() {}
 
 func (x *PipelinePublishError) ProtoReflect() protoreflect.Message {
-	mi := &file_natsgw_v1_stream_proto_msgTypes[20]
+	mi := &file_natsgw_v1_stream_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1537,7 +1789,7 @@ func (x *PipelinePublishError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PipelinePublishError.ProtoReflect.Descriptor instead.
 func (*PipelinePublishError) Descriptor() ([]byte, []int) {
-	return file_natsgw_v1_stream_proto_rawDescGZIP(), []int{20}
+	return file_natsgw_v1_stream_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *PipelinePublishError) GetIndex() uint64 {
@@ -1581,7 +1833,7 @@ type StoredMessage struct {
 
 func (x *StoredMessage) Reset() {
 	*x = StoredMessage{}
-	mi := &file_natsgw_v1_stream_proto_msgTypes[21]
+	mi := &file_natsgw_v1_stream_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1593,7 +1845,7 @@ func (x *StoredMessage) String() string {
 func (*StoredMessage) ProtoMessage() {}
 
 func (x *StoredMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_natsgw_v1_stream_proto_msgTypes[21]
+	mi := &file_natsgw_v1_stream_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1606,7 +1858,7 @@ func (x *StoredMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StoredMessage.ProtoReflect.Descriptor instead.
 func (*StoredMessage) Descriptor() ([]byte, []int) {
-	return file_natsgw_v1_stream_proto_rawDescGZIP(), []int{21}
+	return file_natsgw_v1_stream_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *StoredMessage) GetSubject() string {
@@ -1660,7 +1912,7 @@ type GetStreamMessageRequest struct {
 
 func (x *GetStreamMessageRequest) Reset() {
 	*x = GetStreamMessageRequest{}
-	mi := &file_natsgw_v1_stream_proto_msgTypes[22]
+	mi := &file_natsgw_v1_stream_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1672,7 +1924,7 @@ func (x *GetStreamMessageRequest) String() string {
 func (*GetStreamMessageRequest) ProtoMessage() {}
 
 func (x *GetStreamMessageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_natsgw_v1_stream_proto_msgTypes[22]
+	mi := &file_natsgw_v1_stream_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1685,7 +1937,7 @@ func (x *GetStreamMessageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStreamMessageRequest.ProtoReflect.Descriptor instead.
 func (*GetStreamMessageRequest) Descriptor() ([]byte, []int) {
-	return file_natsgw_v1_stream_proto_rawDescGZIP(), []int{22}
+	return file_natsgw_v1_stream_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *GetStreamMessageRequest) GetStream() string {
@@ -1720,7 +1972,7 @@ type GetStreamMessageResponse struct {
 
 func (x *GetStreamMessageResponse) Reset() {
 	*x = GetStreamMessageResponse{}
-	mi := &file_natsgw_v1_stream_proto_msgTypes[23]
+	mi := &file_natsgw_v1_stream_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1732,7 +1984,7 @@ func (x *GetStreamMessageResponse) String() string {
 func (*GetStreamMessageResponse) ProtoMessage() {}
 
 func (x *GetStreamMessageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_natsgw_v1_stream_proto_msgTypes[23]
+	mi := &file_natsgw_v1_stream_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1745,7 +1997,7 @@ func (x *GetStreamMessageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStreamMessageResponse.ProtoReflect.Descriptor instead.
 func (*GetStreamMessageResponse) Descriptor() ([]byte, []int) {
-	return file_natsgw_v1_stream_proto_rawDescGZIP(), []int{23}
+	return file_natsgw_v1_stream_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *GetStreamMessageResponse) GetMessage() *StoredMessage {
@@ -1768,7 +2020,7 @@ type DeleteStreamMessageRequest struct {
 
 func (x *DeleteStreamMessageRequest) Reset() {
 	*x = DeleteStreamMessageRequest{}
-	mi := &file_natsgw_v1_stream_proto_msgTypes[24]
+	mi := &file_natsgw_v1_stream_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1780,7 +2032,7 @@ func (x *DeleteStreamMessageRequest) String() string {
 func (*DeleteStreamMessageRequest) ProtoMessage() {}
 
 func (x *DeleteStreamMessageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_natsgw_v1_stream_proto_msgTypes[24]
+	mi := &file_natsgw_v1_stream_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1793,7 +2045,7 @@ func (x *DeleteStreamMessageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteStreamMessageRequest.ProtoReflect.Descriptor instead.
 func (*DeleteStreamMessageRequest) Descriptor() ([]byte, []int) {
-	return file_natsgw_v1_stream_proto_rawDescGZIP(), []int{24}
+	return file_natsgw_v1_stream_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *DeleteStreamMessageRequest) GetStream() string {
@@ -1819,7 +2071,7 @@ type DeleteStreamMessageResponse struct {
 
 func (x *DeleteStreamMessageResponse) Reset() {
 	*x = DeleteStreamMessageResponse{}
-	mi := &file_natsgw_v1_stream_proto_msgTypes[25]
+	mi := &file_natsgw_v1_stream_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1831,7 +2083,7 @@ func (x *DeleteStreamMessageResponse) String() string {
 func (*DeleteStreamMessageResponse) ProtoMessage() {}
 
 func (x *DeleteStreamMessageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_natsgw_v1_stream_proto_msgTypes[25]
+	mi := &file_natsgw_v1_stream_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1844,14 +2096,14 @@ func (x *DeleteStreamMessageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteStreamMessageResponse.ProtoReflect.Descriptor instead.
 func (*DeleteStreamMessageResponse) Descriptor() ([]byte, []int) {
-	return file_natsgw_v1_stream_proto_rawDescGZIP(), []int{25}
+	return file_natsgw_v1_stream_proto_rawDescGZIP(), []int{28}
 }
 
 var File_natsgw_v1_stream_proto protoreflect.FileDescriptor
 
 const file_natsgw_v1_stream_proto_rawDesc = "" +
 	"\n" +
-	"\x16natsgw/v1/stream.proto\x12\tnatsgw.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17natsgw/v1/message.proto\"\xc7\x04\n" +
+	"\x16natsgw/v1/stream.proto\x12\tnatsgw.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17natsgw/v1/message.proto\"\xd5\x05\n" +
 	"\fStreamConfig\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x12\x1a\n" +
@@ -1868,7 +2120,10 @@ const file_natsgw_v1_stream_proto_rawDesc = "" +
 	"\adiscard\x18\v \x01(\x0e2\x18.natsgw.v1.StreamDiscardR\adiscard\x12\x1a\n" +
 	"\breplicas\x18\f \x01(\x05R\breplicas\x12D\n" +
 	"\x10duplicate_window\x18\r \x01(\v2\x19.google.protobuf.DurationR\x0fduplicateWindow\x12\"\n" +
-	"\rallow_msg_ttl\x18\x0e \x01(\bR\vallowMsgTtl\"\xe0\x03\n" +
+	"\rallow_msg_ttl\x18\x0e \x01(\bR\vallowMsgTtl\x12.\n" +
+	"\x13allow_msg_schedules\x18\x0f \x01(\bR\x11allowMsgSchedules\x120\n" +
+	"\x14allow_atomic_publish\x18\x10 \x01(\bR\x12allowAtomicPublish\x12*\n" +
+	"\x11allow_msg_counter\x18\x11 \x01(\bR\x0fallowMsgCounter\"\xe0\x03\n" +
 	"\vStreamState\x12\x1a\n" +
 	"\bmessages\x18\x01 \x01(\x04R\bmessages\x12\x14\n" +
 	"\x05bytes\x18\x02 \x01(\x04R\x05bytes\x12%\n" +
@@ -1917,7 +2172,7 @@ const file_natsgw_v1_stream_proto_rawDesc = "" +
 	"\x04keep\x18\x03 \x01(\x04R\x04keep\x12$\n" +
 	"\x0eup_to_sequence\x18\x04 \x01(\x04R\fupToSequence\"-\n" +
 	"\x13PurgeStreamResponse\x12\x16\n" +
-	"\x06purged\x18\x01 \x01(\x04R\x06purged\"\xda\x03\n" +
+	"\x06purged\x18\x01 \x01(\x04R\x06purged\"\xc3\x04\n" +
 	"\rStreamPublish\x12\x18\n" +
 	"\asubject\x18\x01 \x01(\tR\asubject\x12\x12\n" +
 	"\x04data\x18\x02 \x01(\fR\x04data\x12?\n" +
@@ -1925,19 +2180,35 @@ const file_natsgw_v1_stream_proto_rawDesc = "" +
 	"\x06msg_id\x18\x04 \x01(\tR\x05msgId\x129\n" +
 	"\x16expected_last_sequence\x18\x05 \x01(\x04H\x00R\x14expectedLastSequence\x88\x01\x01\x12H\n" +
 	"\x1eexpected_last_subject_sequence\x18\x06 \x01(\x04H\x01R\x1bexpectedLastSubjectSequence\x88\x01\x01\x12+\n" +
-	"\x03ttl\x18\a \x01(\v2\x19.google.protobuf.DurationR\x03ttl\x1aS\n" +
+	"\x03ttl\x18\a \x01(\v2\x19.google.protobuf.DurationR\x03ttl\x126\n" +
+	"\bschedule\x18\b \x01(\v2\x1a.natsgw.v1.MessageScheduleR\bschedule\x12!\n" +
+	"\tincrement\x18\t \x01(\x03H\x02R\tincrement\x88\x01\x01\x1aS\n" +
 	"\fHeadersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12-\n" +
 	"\x05value\x18\x02 \x01(\v2\x17.natsgw.v1.HeaderValuesR\x05value:\x028\x01B\x19\n" +
 	"\x17_expected_last_sequenceB!\n" +
-	"\x1f_expected_last_subject_sequence\"d\n" +
+	"\x1f_expected_last_subject_sequenceB\f\n" +
+	"\n" +
+	"_increment\"o\n" +
+	"\x0fMessageSchedule\x12\x18\n" +
+	"\apattern\x18\x01 \x01(\tR\apattern\x12%\n" +
+	"\x0etarget_subject\x18\x02 \x01(\tR\rtargetSubject\x12\x1b\n" +
+	"\ttime_zone\x18\x03 \x01(\tR\btimeZone\"d\n" +
 	"\x16PublishToStreamRequest\x12\x16\n" +
 	"\x06stream\x18\x01 \x01(\tR\x06stream\x122\n" +
-	"\amessage\x18\x02 \x01(\v2\x18.natsgw.v1.StreamPublishR\amessage\"k\n" +
+	"\amessage\x18\x02 \x01(\v2\x18.natsgw.v1.StreamPublishR\amessage\"\x90\x01\n" +
 	"\x17PublishToStreamResponse\x12\x16\n" +
 	"\x06stream\x18\x01 \x01(\tR\x06stream\x12\x1a\n" +
 	"\bsequence\x18\x02 \x01(\x04R\bsequence\x12\x1c\n" +
-	"\tduplicate\x18\x03 \x01(\bR\tduplicate\"f\n" +
+	"\tduplicate\x18\x03 \x01(\bR\tduplicate\x12#\n" +
+	"\rcounter_value\x18\x04 \x01(\tR\fcounterValue\"i\n" +
+	"\x19PublishAtomicBatchRequest\x12\x16\n" +
+	"\x06stream\x18\x01 \x01(\tR\x06stream\x124\n" +
+	"\bmessages\x18\x02 \x03(\v2\x18.natsgw.v1.StreamPublishR\bmessages\"o\n" +
+	"\x1aPublishAtomicBatchResponse\x12\x16\n" +
+	"\x06stream\x18\x01 \x01(\tR\x06stream\x12#\n" +
+	"\rlast_sequence\x18\x02 \x01(\x04R\flastSequence\x12\x14\n" +
+	"\x05count\x18\x03 \x01(\rR\x05count\"f\n" +
 	"\x16PipelinePublishRequest\x12\x16\n" +
 	"\x06stream\x18\x01 \x01(\tR\x06stream\x124\n" +
 	"\bmessages\x18\x02 \x03(\v2\x18.natsgw.v1.StreamPublishR\bmessages\"\xb1\x01\n" +
@@ -1984,7 +2255,7 @@ const file_natsgw_v1_stream_proto_rawDesc = "" +
 	"\rStreamDiscard\x12\x1e\n" +
 	"\x1aSTREAM_DISCARD_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12STREAM_DISCARD_OLD\x10\x01\x12\x16\n" +
-	"\x12STREAM_DISCARD_NEW\x10\x022\xe1\x06\n" +
+	"\x12STREAM_DISCARD_NEW\x10\x022\xc4\a\n" +
 	"\rStreamService\x12O\n" +
 	"\fCreateStream\x12\x1e.natsgw.v1.CreateStreamRequest\x1a\x1f.natsgw.v1.CreateStreamResponse\x12O\n" +
 	"\fUpdateStream\x12\x1e.natsgw.v1.UpdateStreamRequest\x1a\x1f.natsgw.v1.UpdateStreamResponse\x12O\n" +
@@ -1993,7 +2264,8 @@ const file_natsgw_v1_stream_proto_rawDesc = "" +
 	"\vListStreams\x12\x1d.natsgw.v1.ListStreamsRequest\x1a\x1e.natsgw.v1.ListStreamsResponse\x12L\n" +
 	"\vPurgeStream\x12\x1d.natsgw.v1.PurgeStreamRequest\x1a\x1e.natsgw.v1.PurgeStreamResponse\x12X\n" +
 	"\x0fPublishToStream\x12!.natsgw.v1.PublishToStreamRequest\x1a\".natsgw.v1.PublishToStreamResponse\x12\\\n" +
-	"\x0fPipelinePublish\x12!.natsgw.v1.PipelinePublishRequest\x1a\".natsgw.v1.PipelinePublishResponse(\x010\x01\x12[\n" +
+	"\x0fPipelinePublish\x12!.natsgw.v1.PipelinePublishRequest\x1a\".natsgw.v1.PipelinePublishResponse(\x010\x01\x12a\n" +
+	"\x12PublishAtomicBatch\x12$.natsgw.v1.PublishAtomicBatchRequest\x1a%.natsgw.v1.PublishAtomicBatchResponse\x12[\n" +
 	"\x10GetStreamMessage\x12\".natsgw.v1.GetStreamMessageRequest\x1a#.natsgw.v1.GetStreamMessageResponse\x12d\n" +
 	"\x13DeleteStreamMessage\x12%.natsgw.v1.DeleteStreamMessageRequest\x1a&.natsgw.v1.DeleteStreamMessageResponseB5Z3github.com/natsgw/natsgw/api/gen/natsgw/v1;natsgwv1b\x06proto3"
 
@@ -2010,7 +2282,7 @@ func file_natsgw_v1_stream_proto_rawDescGZIP() []byte {
 }
 
 var file_natsgw_v1_stream_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_natsgw_v1_stream_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
+var file_natsgw_v1_stream_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
 var file_natsgw_v1_stream_proto_goTypes = []any{
 	(StreamStorage)(0),                  // 0: natsgw.v1.StreamStorage
 	(StreamRetention)(0),                // 1: natsgw.v1.StreamRetention
@@ -2031,76 +2303,83 @@ var file_natsgw_v1_stream_proto_goTypes = []any{
 	(*PurgeStreamRequest)(nil),          // 16: natsgw.v1.PurgeStreamRequest
 	(*PurgeStreamResponse)(nil),         // 17: natsgw.v1.PurgeStreamResponse
 	(*StreamPublish)(nil),               // 18: natsgw.v1.StreamPublish
-	(*PublishToStreamRequest)(nil),      // 19: natsgw.v1.PublishToStreamRequest
-	(*PublishToStreamResponse)(nil),     // 20: natsgw.v1.PublishToStreamResponse
-	(*PipelinePublishRequest)(nil),      // 21: natsgw.v1.PipelinePublishRequest
-	(*PipelinePublishResponse)(nil),     // 22: natsgw.v1.PipelinePublishResponse
-	(*PipelinePublishError)(nil),        // 23: natsgw.v1.PipelinePublishError
-	(*StoredMessage)(nil),               // 24: natsgw.v1.StoredMessage
-	(*GetStreamMessageRequest)(nil),     // 25: natsgw.v1.GetStreamMessageRequest
-	(*GetStreamMessageResponse)(nil),    // 26: natsgw.v1.GetStreamMessageResponse
-	(*DeleteStreamMessageRequest)(nil),  // 27: natsgw.v1.DeleteStreamMessageRequest
-	(*DeleteStreamMessageResponse)(nil), // 28: natsgw.v1.DeleteStreamMessageResponse
-	nil,                                 // 29: natsgw.v1.StreamState.SubjectsEntry
-	nil,                                 // 30: natsgw.v1.StreamPublish.HeadersEntry
-	nil,                                 // 31: natsgw.v1.StoredMessage.HeadersEntry
-	(*durationpb.Duration)(nil),         // 32: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),       // 33: google.protobuf.Timestamp
-	(*HeaderValues)(nil),                // 34: natsgw.v1.HeaderValues
+	(*MessageSchedule)(nil),             // 19: natsgw.v1.MessageSchedule
+	(*PublishToStreamRequest)(nil),      // 20: natsgw.v1.PublishToStreamRequest
+	(*PublishToStreamResponse)(nil),     // 21: natsgw.v1.PublishToStreamResponse
+	(*PublishAtomicBatchRequest)(nil),   // 22: natsgw.v1.PublishAtomicBatchRequest
+	(*PublishAtomicBatchResponse)(nil),  // 23: natsgw.v1.PublishAtomicBatchResponse
+	(*PipelinePublishRequest)(nil),      // 24: natsgw.v1.PipelinePublishRequest
+	(*PipelinePublishResponse)(nil),     // 25: natsgw.v1.PipelinePublishResponse
+	(*PipelinePublishError)(nil),        // 26: natsgw.v1.PipelinePublishError
+	(*StoredMessage)(nil),               // 27: natsgw.v1.StoredMessage
+	(*GetStreamMessageRequest)(nil),     // 28: natsgw.v1.GetStreamMessageRequest
+	(*GetStreamMessageResponse)(nil),    // 29: natsgw.v1.GetStreamMessageResponse
+	(*DeleteStreamMessageRequest)(nil),  // 30: natsgw.v1.DeleteStreamMessageRequest
+	(*DeleteStreamMessageResponse)(nil), // 31: natsgw.v1.DeleteStreamMessageResponse
+	nil,                                 // 32: natsgw.v1.StreamState.SubjectsEntry
+	nil,                                 // 33: natsgw.v1.StreamPublish.HeadersEntry
+	nil,                                 // 34: natsgw.v1.StoredMessage.HeadersEntry
+	(*durationpb.Duration)(nil),         // 35: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),       // 36: google.protobuf.Timestamp
+	(*HeaderValues)(nil),                // 37: natsgw.v1.HeaderValues
 }
 var file_natsgw_v1_stream_proto_depIdxs = []int32{
 	0,  // 0: natsgw.v1.StreamConfig.storage:type_name -> natsgw.v1.StreamStorage
 	1,  // 1: natsgw.v1.StreamConfig.retention:type_name -> natsgw.v1.StreamRetention
-	32, // 2: natsgw.v1.StreamConfig.max_age:type_name -> google.protobuf.Duration
+	35, // 2: natsgw.v1.StreamConfig.max_age:type_name -> google.protobuf.Duration
 	2,  // 3: natsgw.v1.StreamConfig.discard:type_name -> natsgw.v1.StreamDiscard
-	32, // 4: natsgw.v1.StreamConfig.duplicate_window:type_name -> google.protobuf.Duration
-	33, // 5: natsgw.v1.StreamState.first_time:type_name -> google.protobuf.Timestamp
-	33, // 6: natsgw.v1.StreamState.last_time:type_name -> google.protobuf.Timestamp
-	29, // 7: natsgw.v1.StreamState.subjects:type_name -> natsgw.v1.StreamState.SubjectsEntry
+	35, // 4: natsgw.v1.StreamConfig.duplicate_window:type_name -> google.protobuf.Duration
+	36, // 5: natsgw.v1.StreamState.first_time:type_name -> google.protobuf.Timestamp
+	36, // 6: natsgw.v1.StreamState.last_time:type_name -> google.protobuf.Timestamp
+	32, // 7: natsgw.v1.StreamState.subjects:type_name -> natsgw.v1.StreamState.SubjectsEntry
 	3,  // 8: natsgw.v1.StreamInfo.config:type_name -> natsgw.v1.StreamConfig
 	4,  // 9: natsgw.v1.StreamInfo.state:type_name -> natsgw.v1.StreamState
-	33, // 10: natsgw.v1.StreamInfo.created:type_name -> google.protobuf.Timestamp
+	36, // 10: natsgw.v1.StreamInfo.created:type_name -> google.protobuf.Timestamp
 	3,  // 11: natsgw.v1.CreateStreamRequest.config:type_name -> natsgw.v1.StreamConfig
 	5,  // 12: natsgw.v1.CreateStreamResponse.stream:type_name -> natsgw.v1.StreamInfo
 	3,  // 13: natsgw.v1.UpdateStreamRequest.config:type_name -> natsgw.v1.StreamConfig
 	5,  // 14: natsgw.v1.UpdateStreamResponse.stream:type_name -> natsgw.v1.StreamInfo
 	5,  // 15: natsgw.v1.GetStreamResponse.stream:type_name -> natsgw.v1.StreamInfo
 	5,  // 16: natsgw.v1.ListStreamsResponse.streams:type_name -> natsgw.v1.StreamInfo
-	30, // 17: natsgw.v1.StreamPublish.headers:type_name -> natsgw.v1.StreamPublish.HeadersEntry
-	32, // 18: natsgw.v1.StreamPublish.ttl:type_name -> google.protobuf.Duration
-	18, // 19: natsgw.v1.PublishToStreamRequest.message:type_name -> natsgw.v1.StreamPublish
-	18, // 20: natsgw.v1.PipelinePublishRequest.messages:type_name -> natsgw.v1.StreamPublish
-	23, // 21: natsgw.v1.PipelinePublishResponse.errors:type_name -> natsgw.v1.PipelinePublishError
-	31, // 22: natsgw.v1.StoredMessage.headers:type_name -> natsgw.v1.StoredMessage.HeadersEntry
-	33, // 23: natsgw.v1.StoredMessage.time:type_name -> google.protobuf.Timestamp
-	24, // 24: natsgw.v1.GetStreamMessageResponse.message:type_name -> natsgw.v1.StoredMessage
-	34, // 25: natsgw.v1.StreamPublish.HeadersEntry.value:type_name -> natsgw.v1.HeaderValues
-	34, // 26: natsgw.v1.StoredMessage.HeadersEntry.value:type_name -> natsgw.v1.HeaderValues
-	6,  // 27: natsgw.v1.StreamService.CreateStream:input_type -> natsgw.v1.CreateStreamRequest
-	8,  // 28: natsgw.v1.StreamService.UpdateStream:input_type -> natsgw.v1.UpdateStreamRequest
-	10, // 29: natsgw.v1.StreamService.DeleteStream:input_type -> natsgw.v1.DeleteStreamRequest
-	12, // 30: natsgw.v1.StreamService.GetStream:input_type -> natsgw.v1.GetStreamRequest
-	14, // 31: natsgw.v1.StreamService.ListStreams:input_type -> natsgw.v1.ListStreamsRequest
-	16, // 32: natsgw.v1.StreamService.PurgeStream:input_type -> natsgw.v1.PurgeStreamRequest
-	19, // 33: natsgw.v1.StreamService.PublishToStream:input_type -> natsgw.v1.PublishToStreamRequest
-	21, // 34: natsgw.v1.StreamService.PipelinePublish:input_type -> natsgw.v1.PipelinePublishRequest
-	25, // 35: natsgw.v1.StreamService.GetStreamMessage:input_type -> natsgw.v1.GetStreamMessageRequest
-	27, // 36: natsgw.v1.StreamService.DeleteStreamMessage:input_type -> natsgw.v1.DeleteStreamMessageRequest
-	7,  // 37: natsgw.v1.StreamService.CreateStream:output_type -> natsgw.v1.CreateStreamResponse
-	9,  // 38: natsgw.v1.StreamService.UpdateStream:output_type -> natsgw.v1.UpdateStreamResponse
-	11, // 39: natsgw.v1.StreamService.DeleteStream:output_type -> natsgw.v1.DeleteStreamResponse
-	13, // 40: natsgw.v1.StreamService.GetStream:output_type -> natsgw.v1.GetStreamResponse
-	15, // 41: natsgw.v1.StreamService.ListStreams:output_type -> natsgw.v1.ListStreamsResponse
-	17, // 42: natsgw.v1.StreamService.PurgeStream:output_type -> natsgw.v1.PurgeStreamResponse
-	20, // 43: natsgw.v1.StreamService.PublishToStream:output_type -> natsgw.v1.PublishToStreamResponse
-	22, // 44: natsgw.v1.StreamService.PipelinePublish:output_type -> natsgw.v1.PipelinePublishResponse
-	26, // 45: natsgw.v1.StreamService.GetStreamMessage:output_type -> natsgw.v1.GetStreamMessageResponse
-	28, // 46: natsgw.v1.StreamService.DeleteStreamMessage:output_type -> natsgw.v1.DeleteStreamMessageResponse
-	37, // [37:47] is the sub-list for method output_type
-	27, // [27:37] is the sub-list for method input_type
-	27, // [27:27] is the sub-list for extension type_name
-	27, // [27:27] is the sub-list for extension extendee
-	0,  // [0:27] is the sub-list for field type_name
+	33, // 17: natsgw.v1.StreamPublish.headers:type_name -> natsgw.v1.StreamPublish.HeadersEntry
+	35, // 18: natsgw.v1.StreamPublish.ttl:type_name -> google.protobuf.Duration
+	19, // 19: natsgw.v1.StreamPublish.schedule:type_name -> natsgw.v1.MessageSchedule
+	18, // 20: natsgw.v1.PublishToStreamRequest.message:type_name -> natsgw.v1.StreamPublish
+	18, // 21: natsgw.v1.PublishAtomicBatchRequest.messages:type_name -> natsgw.v1.StreamPublish
+	18, // 22: natsgw.v1.PipelinePublishRequest.messages:type_name -> natsgw.v1.StreamPublish
+	26, // 23: natsgw.v1.PipelinePublishResponse.errors:type_name -> natsgw.v1.PipelinePublishError
+	34, // 24: natsgw.v1.StoredMessage.headers:type_name -> natsgw.v1.StoredMessage.HeadersEntry
+	36, // 25: natsgw.v1.StoredMessage.time:type_name -> google.protobuf.Timestamp
+	27, // 26: natsgw.v1.GetStreamMessageResponse.message:type_name -> natsgw.v1.StoredMessage
+	37, // 27: natsgw.v1.StreamPublish.HeadersEntry.value:type_name -> natsgw.v1.HeaderValues
+	37, // 28: natsgw.v1.StoredMessage.HeadersEntry.value:type_name -> natsgw.v1.HeaderValues
+	6,  // 29: natsgw.v1.StreamService.CreateStream:input_type -> natsgw.v1.CreateStreamRequest
+	8,  // 30: natsgw.v1.StreamService.UpdateStream:input_type -> natsgw.v1.UpdateStreamRequest
+	10, // 31: natsgw.v1.StreamService.DeleteStream:input_type -> natsgw.v1.DeleteStreamRequest
+	12, // 32: natsgw.v1.StreamService.GetStream:input_type -> natsgw.v1.GetStreamRequest
+	14, // 33: natsgw.v1.StreamService.ListStreams:input_type -> natsgw.v1.ListStreamsRequest
+	16, // 34: natsgw.v1.StreamService.PurgeStream:input_type -> natsgw.v1.PurgeStreamRequest
+	20, // 35: natsgw.v1.StreamService.PublishToStream:input_type -> natsgw.v1.PublishToStreamRequest
+	24, // 36: natsgw.v1.StreamService.PipelinePublish:input_type -> natsgw.v1.PipelinePublishRequest
+	22, // 37: natsgw.v1.StreamService.PublishAtomicBatch:input_type -> natsgw.v1.PublishAtomicBatchRequest
+	28, // 38: natsgw.v1.StreamService.GetStreamMessage:input_type -> natsgw.v1.GetStreamMessageRequest
+	30, // 39: natsgw.v1.StreamService.DeleteStreamMessage:input_type -> natsgw.v1.DeleteStreamMessageRequest
+	7,  // 40: natsgw.v1.StreamService.CreateStream:output_type -> natsgw.v1.CreateStreamResponse
+	9,  // 41: natsgw.v1.StreamService.UpdateStream:output_type -> natsgw.v1.UpdateStreamResponse
+	11, // 42: natsgw.v1.StreamService.DeleteStream:output_type -> natsgw.v1.DeleteStreamResponse
+	13, // 43: natsgw.v1.StreamService.GetStream:output_type -> natsgw.v1.GetStreamResponse
+	15, // 44: natsgw.v1.StreamService.ListStreams:output_type -> natsgw.v1.ListStreamsResponse
+	17, // 45: natsgw.v1.StreamService.PurgeStream:output_type -> natsgw.v1.PurgeStreamResponse
+	21, // 46: natsgw.v1.StreamService.PublishToStream:output_type -> natsgw.v1.PublishToStreamResponse
+	25, // 47: natsgw.v1.StreamService.PipelinePublish:output_type -> natsgw.v1.PipelinePublishResponse
+	23, // 48: natsgw.v1.StreamService.PublishAtomicBatch:output_type -> natsgw.v1.PublishAtomicBatchResponse
+	29, // 49: natsgw.v1.StreamService.GetStreamMessage:output_type -> natsgw.v1.GetStreamMessageResponse
+	31, // 50: natsgw.v1.StreamService.DeleteStreamMessage:output_type -> natsgw.v1.DeleteStreamMessageResponse
+	40, // [40:51] is the sub-list for method output_type
+	29, // [29:40] is the sub-list for method input_type
+	29, // [29:29] is the sub-list for extension type_name
+	29, // [29:29] is the sub-list for extension extendee
+	0,  // [0:29] is the sub-list for field type_name
 }
 
 func init() { file_natsgw_v1_stream_proto_init() }
@@ -2116,7 +2395,7 @@ func file_natsgw_v1_stream_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_natsgw_v1_stream_proto_rawDesc), len(file_natsgw_v1_stream_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   29,
+			NumMessages:   32,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

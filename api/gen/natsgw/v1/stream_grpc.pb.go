@@ -27,6 +27,7 @@ const (
 	StreamService_PurgeStream_FullMethodName         = "/natsgw.v1.StreamService/PurgeStream"
 	StreamService_PublishToStream_FullMethodName     = "/natsgw.v1.StreamService/PublishToStream"
 	StreamService_PipelinePublish_FullMethodName     = "/natsgw.v1.StreamService/PipelinePublish"
+	StreamService_PublishAtomicBatch_FullMethodName  = "/natsgw.v1.StreamService/PublishAtomicBatch"
 	StreamService_GetStreamMessage_FullMethodName    = "/natsgw.v1.StreamService/GetStreamMessage"
 	StreamService_DeleteStreamMessage_FullMethodName = "/natsgw.v1.StreamService/DeleteStreamMessage"
 )
@@ -87,6 +88,9 @@ type StreamServiceClient interface {
 	// order. A message that fails (invalid, or refused by JetStream) gets an
 	// error result; the stream goes on.
 	PipelinePublish(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[PipelinePublishRequest, PipelinePublishResponse], error)
+	// PublishAtomicBatch stores messages all-or-nothing (NATS atomic batch
+	// publish): if any message is invalid or refused, none is stored.
+	PublishAtomicBatch(ctx context.Context, in *PublishAtomicBatchRequest, opts ...grpc.CallOption) (*PublishAtomicBatchResponse, error)
 	// GetStreamMessage reads one stored message by sequence, or the last one on
 	// a subject. NotFound when there is none.
 	GetStreamMessage(ctx context.Context, in *GetStreamMessageRequest, opts ...grpc.CallOption) (*GetStreamMessageResponse, error)
@@ -186,6 +190,16 @@ func (c *streamServiceClient) PipelinePublish(ctx context.Context, opts ...grpc.
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type StreamService_PipelinePublishClient = grpc.BidiStreamingClient[PipelinePublishRequest, PipelinePublishResponse]
 
+func (c *streamServiceClient) PublishAtomicBatch(ctx context.Context, in *PublishAtomicBatchRequest, opts ...grpc.CallOption) (*PublishAtomicBatchResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PublishAtomicBatchResponse)
+	err := c.cc.Invoke(ctx, StreamService_PublishAtomicBatch_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *streamServiceClient) GetStreamMessage(ctx context.Context, in *GetStreamMessageRequest, opts ...grpc.CallOption) (*GetStreamMessageResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GetStreamMessageResponse)
@@ -262,6 +276,9 @@ type StreamServiceServer interface {
 	// order. A message that fails (invalid, or refused by JetStream) gets an
 	// error result; the stream goes on.
 	PipelinePublish(grpc.BidiStreamingServer[PipelinePublishRequest, PipelinePublishResponse]) error
+	// PublishAtomicBatch stores messages all-or-nothing (NATS atomic batch
+	// publish): if any message is invalid or refused, none is stored.
+	PublishAtomicBatch(context.Context, *PublishAtomicBatchRequest) (*PublishAtomicBatchResponse, error)
 	// GetStreamMessage reads one stored message by sequence, or the last one on
 	// a subject. NotFound when there is none.
 	GetStreamMessage(context.Context, *GetStreamMessageRequest) (*GetStreamMessageResponse, error)
@@ -301,6 +318,9 @@ func (UnimplementedStreamServiceServer) PublishToStream(context.Context, *Publis
 }
 func (UnimplementedStreamServiceServer) PipelinePublish(grpc.BidiStreamingServer[PipelinePublishRequest, PipelinePublishResponse]) error {
 	return status.Errorf(codes.Unimplemented, "method PipelinePublish not implemented")
+}
+func (UnimplementedStreamServiceServer) PublishAtomicBatch(context.Context, *PublishAtomicBatchRequest) (*PublishAtomicBatchResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method PublishAtomicBatch not implemented")
 }
 func (UnimplementedStreamServiceServer) GetStreamMessage(context.Context, *GetStreamMessageRequest) (*GetStreamMessageResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method GetStreamMessage not implemented")
@@ -462,6 +482,24 @@ func _StreamService_PipelinePublish_Handler(srv interface{}, stream grpc.ServerS
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type StreamService_PipelinePublishServer = grpc.BidiStreamingServer[PipelinePublishRequest, PipelinePublishResponse]
 
+func _StreamService_PublishAtomicBatch_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PublishAtomicBatchRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StreamServiceServer).PublishAtomicBatch(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: StreamService_PublishAtomicBatch_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StreamServiceServer).PublishAtomicBatch(ctx, req.(*PublishAtomicBatchRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _StreamService_GetStreamMessage_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetStreamMessageRequest)
 	if err := dec(in); err != nil {
@@ -532,6 +570,10 @@ var StreamService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "PublishToStream",
 			Handler:    _StreamService_PublishToStream_Handler,
+		},
+		{
+			MethodName: "PublishAtomicBatch",
+			Handler:    _StreamService_PublishAtomicBatch_Handler,
 		},
 		{
 			MethodName: "GetStreamMessage",

@@ -24,6 +24,10 @@ DELIVER_POLICY_LAST_PER_SUBJECT: DeliverPolicy
 DELIVER_POLICY_NEW: DeliverPolicy
 DELIVER_POLICY_UNSPECIFIED: DeliverPolicy
 DESCRIPTOR: _descriptor.FileDescriptor
+PRIORITY_POLICY_OVERFLOW: PriorityPolicy
+PRIORITY_POLICY_PINNED_CLIENT: PriorityPolicy
+PRIORITY_POLICY_PRIORITIZED: PriorityPolicy
+PRIORITY_POLICY_UNSPECIFIED: PriorityPolicy
 REPLAY_POLICY_INSTANT: ReplayPolicy
 REPLAY_POLICY_ORIGINAL: ReplayPolicy
 REPLAY_POLICY_UNSPECIFIED: ReplayPolicy
@@ -75,14 +79,16 @@ class ConsumeResponse(_message.Message):
     def __init__(self, ready: _Optional[_Union[ConsumeReady, _Mapping]] = ..., messages: _Optional[_Iterable[_Union[ConsumedMessage, _Mapping]]] = ...) -> None: ...
 
 class ConsumeStart(_message.Message):
-    __slots__ = ["consumer", "max_in_flight", "stream"]
+    __slots__ = ["consumer", "max_in_flight", "priority", "stream"]
     CONSUMER_FIELD_NUMBER: _ClassVar[int]
     MAX_IN_FLIGHT_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
     STREAM_FIELD_NUMBER: _ClassVar[int]
     consumer: str
     max_in_flight: int
+    priority: PriorityRequest
     stream: str
-    def __init__(self, stream: _Optional[str] = ..., consumer: _Optional[str] = ..., max_in_flight: _Optional[int] = ...) -> None: ...
+    def __init__(self, stream: _Optional[str] = ..., consumer: _Optional[str] = ..., max_in_flight: _Optional[int] = ..., priority: _Optional[_Union[PriorityRequest, _Mapping]] = ...) -> None: ...
 
 class ConsumedMessage(_message.Message):
     __slots__ = ["ack_token", "consumer", "consumer_sequence", "data", "delivery_count", "headers", "pending", "stream", "stream_sequence", "subject", "timestamp"]
@@ -118,7 +124,7 @@ class ConsumedMessage(_message.Message):
     def __init__(self, subject: _Optional[str] = ..., data: _Optional[bytes] = ..., headers: _Optional[_Mapping[str, _message_pb2.HeaderValues]] = ..., ack_token: _Optional[str] = ..., stream: _Optional[str] = ..., consumer: _Optional[str] = ..., stream_sequence: _Optional[int] = ..., consumer_sequence: _Optional[int] = ..., delivery_count: _Optional[int] = ..., timestamp: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., pending: _Optional[int] = ...) -> None: ...
 
 class ConsumerConfig(_message.Message):
-    __slots__ = ["ack_policy", "ack_wait", "backoff", "dead_letter", "deliver_policy", "description", "filter_subjects", "inactive_threshold", "max_ack_pending", "max_deliver", "name", "opt_start_sequence", "opt_start_time", "replay_policy"]
+    __slots__ = ["ack_policy", "ack_wait", "backoff", "dead_letter", "deliver_policy", "description", "filter_subjects", "inactive_threshold", "max_ack_pending", "max_deliver", "name", "opt_start_sequence", "opt_start_time", "pinned_ttl", "priority_groups", "priority_policy", "replay_policy"]
     ACK_POLICY_FIELD_NUMBER: _ClassVar[int]
     ACK_WAIT_FIELD_NUMBER: _ClassVar[int]
     BACKOFF_FIELD_NUMBER: _ClassVar[int]
@@ -132,6 +138,9 @@ class ConsumerConfig(_message.Message):
     NAME_FIELD_NUMBER: _ClassVar[int]
     OPT_START_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     OPT_START_TIME_FIELD_NUMBER: _ClassVar[int]
+    PINNED_TTL_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_GROUPS_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_POLICY_FIELD_NUMBER: _ClassVar[int]
     REPLAY_POLICY_FIELD_NUMBER: _ClassVar[int]
     ack_policy: AckPolicy
     ack_wait: _duration_pb2.Duration
@@ -146,11 +155,14 @@ class ConsumerConfig(_message.Message):
     name: str
     opt_start_sequence: int
     opt_start_time: _timestamp_pb2.Timestamp
+    pinned_ttl: _duration_pb2.Duration
+    priority_groups: _containers.RepeatedScalarFieldContainer[str]
+    priority_policy: PriorityPolicy
     replay_policy: ReplayPolicy
-    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., filter_subjects: _Optional[_Iterable[str]] = ..., deliver_policy: _Optional[_Union[DeliverPolicy, str]] = ..., opt_start_sequence: _Optional[int] = ..., opt_start_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., ack_policy: _Optional[_Union[AckPolicy, str]] = ..., ack_wait: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., max_deliver: _Optional[int] = ..., backoff: _Optional[_Iterable[_Union[_duration_pb2.Duration, _Mapping]]] = ..., max_ack_pending: _Optional[int] = ..., replay_policy: _Optional[_Union[ReplayPolicy, str]] = ..., inactive_threshold: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., dead_letter: bool = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., filter_subjects: _Optional[_Iterable[str]] = ..., deliver_policy: _Optional[_Union[DeliverPolicy, str]] = ..., opt_start_sequence: _Optional[int] = ..., opt_start_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., ack_policy: _Optional[_Union[AckPolicy, str]] = ..., ack_wait: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., max_deliver: _Optional[int] = ..., backoff: _Optional[_Iterable[_Union[_duration_pb2.Duration, _Mapping]]] = ..., max_ack_pending: _Optional[int] = ..., replay_policy: _Optional[_Union[ReplayPolicy, str]] = ..., inactive_threshold: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., dead_letter: bool = ..., priority_policy: _Optional[_Union[PriorityPolicy, str]] = ..., priority_groups: _Optional[_Iterable[str]] = ..., pinned_ttl: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class ConsumerInfo(_message.Message):
-    __slots__ = ["ack_floor", "config", "created", "dead_letter_stream", "delivered", "name", "num_ack_pending", "num_pending", "num_redelivered", "num_waiting", "stream"]
+    __slots__ = ["ack_floor", "config", "created", "dead_letter_stream", "delivered", "name", "num_ack_pending", "num_pending", "num_redelivered", "num_waiting", "pause_until", "paused", "stream"]
     ACK_FLOOR_FIELD_NUMBER: _ClassVar[int]
     CONFIG_FIELD_NUMBER: _ClassVar[int]
     CREATED_FIELD_NUMBER: _ClassVar[int]
@@ -161,6 +173,8 @@ class ConsumerInfo(_message.Message):
     NUM_PENDING_FIELD_NUMBER: _ClassVar[int]
     NUM_REDELIVERED_FIELD_NUMBER: _ClassVar[int]
     NUM_WAITING_FIELD_NUMBER: _ClassVar[int]
+    PAUSED_FIELD_NUMBER: _ClassVar[int]
+    PAUSE_UNTIL_FIELD_NUMBER: _ClassVar[int]
     STREAM_FIELD_NUMBER: _ClassVar[int]
     ack_floor: SequencePair
     config: ConsumerConfig
@@ -172,8 +186,10 @@ class ConsumerInfo(_message.Message):
     num_pending: int
     num_redelivered: int
     num_waiting: int
+    pause_until: _timestamp_pb2.Timestamp
+    paused: bool
     stream: str
-    def __init__(self, stream: _Optional[str] = ..., name: _Optional[str] = ..., config: _Optional[_Union[ConsumerConfig, _Mapping]] = ..., created: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., delivered: _Optional[_Union[SequencePair, _Mapping]] = ..., ack_floor: _Optional[_Union[SequencePair, _Mapping]] = ..., num_ack_pending: _Optional[int] = ..., num_redelivered: _Optional[int] = ..., num_waiting: _Optional[int] = ..., num_pending: _Optional[int] = ..., dead_letter_stream: _Optional[str] = ...) -> None: ...
+    def __init__(self, stream: _Optional[str] = ..., name: _Optional[str] = ..., config: _Optional[_Union[ConsumerConfig, _Mapping]] = ..., created: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., delivered: _Optional[_Union[SequencePair, _Mapping]] = ..., ack_floor: _Optional[_Union[SequencePair, _Mapping]] = ..., num_ack_pending: _Optional[int] = ..., num_redelivered: _Optional[int] = ..., num_waiting: _Optional[int] = ..., num_pending: _Optional[int] = ..., dead_letter_stream: _Optional[str] = ..., paused: bool = ..., pause_until: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class CreateConsumerRequest(_message.Message):
     __slots__ = ["config", "stream"]
@@ -249,25 +265,69 @@ class NakResponse(_message.Message):
     __slots__ = []
     def __init__(self) -> None: ...
 
+class PauseConsumerRequest(_message.Message):
+    __slots__ = ["consumer", "pause_until", "stream"]
+    CONSUMER_FIELD_NUMBER: _ClassVar[int]
+    PAUSE_UNTIL_FIELD_NUMBER: _ClassVar[int]
+    STREAM_FIELD_NUMBER: _ClassVar[int]
+    consumer: str
+    pause_until: _timestamp_pb2.Timestamp
+    stream: str
+    def __init__(self, stream: _Optional[str] = ..., consumer: _Optional[str] = ..., pause_until: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class PauseConsumerResponse(_message.Message):
+    __slots__ = ["pause_until"]
+    PAUSE_UNTIL_FIELD_NUMBER: _ClassVar[int]
+    pause_until: _timestamp_pb2.Timestamp
+    def __init__(self, pause_until: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class PriorityRequest(_message.Message):
+    __slots__ = ["group", "min_ack_pending", "min_pending", "pin_id", "priority"]
+    GROUP_FIELD_NUMBER: _ClassVar[int]
+    MIN_ACK_PENDING_FIELD_NUMBER: _ClassVar[int]
+    MIN_PENDING_FIELD_NUMBER: _ClassVar[int]
+    PIN_ID_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    group: str
+    min_ack_pending: int
+    min_pending: int
+    pin_id: str
+    priority: int
+    def __init__(self, group: _Optional[str] = ..., min_pending: _Optional[int] = ..., min_ack_pending: _Optional[int] = ..., priority: _Optional[int] = ..., pin_id: _Optional[str] = ...) -> None: ...
+
 class PullRequest(_message.Message):
-    __slots__ = ["batch", "consumer", "max_wait", "no_wait", "stream"]
+    __slots__ = ["batch", "consumer", "max_wait", "no_wait", "priority", "stream"]
     BATCH_FIELD_NUMBER: _ClassVar[int]
     CONSUMER_FIELD_NUMBER: _ClassVar[int]
     MAX_WAIT_FIELD_NUMBER: _ClassVar[int]
     NO_WAIT_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
     STREAM_FIELD_NUMBER: _ClassVar[int]
     batch: int
     consumer: str
     max_wait: _duration_pb2.Duration
     no_wait: bool
+    priority: PriorityRequest
     stream: str
-    def __init__(self, stream: _Optional[str] = ..., consumer: _Optional[str] = ..., batch: _Optional[int] = ..., max_wait: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., no_wait: bool = ...) -> None: ...
+    def __init__(self, stream: _Optional[str] = ..., consumer: _Optional[str] = ..., batch: _Optional[int] = ..., max_wait: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., no_wait: bool = ..., priority: _Optional[_Union[PriorityRequest, _Mapping]] = ...) -> None: ...
 
 class PullResponse(_message.Message):
     __slots__ = ["messages"]
     MESSAGES_FIELD_NUMBER: _ClassVar[int]
     messages: _containers.RepeatedCompositeFieldContainer[ConsumedMessage]
     def __init__(self, messages: _Optional[_Iterable[_Union[ConsumedMessage, _Mapping]]] = ...) -> None: ...
+
+class ResumeConsumerRequest(_message.Message):
+    __slots__ = ["consumer", "stream"]
+    CONSUMER_FIELD_NUMBER: _ClassVar[int]
+    STREAM_FIELD_NUMBER: _ClassVar[int]
+    consumer: str
+    stream: str
+    def __init__(self, stream: _Optional[str] = ..., consumer: _Optional[str] = ...) -> None: ...
+
+class ResumeConsumerResponse(_message.Message):
+    __slots__ = []
+    def __init__(self) -> None: ...
 
 class SequencePair(_message.Message):
     __slots__ = ["consumer_sequence", "last_active", "stream_sequence"]
@@ -312,6 +372,9 @@ class AckPolicy(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
 
 class ReplayPolicy(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class PriorityPolicy(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
 
 class AckKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):

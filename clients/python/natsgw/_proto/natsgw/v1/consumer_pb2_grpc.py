@@ -84,6 +84,16 @@ class ConsumerServiceStub(object):
                 request_serializer=natsgw_dot_v1_dot_consumer__pb2.InProgressRequest.SerializeToString,
                 response_deserializer=natsgw_dot_v1_dot_consumer__pb2.InProgressResponse.FromString,
                 )
+        self.PauseConsumer = channel.unary_unary(
+                '/natsgw.v1.ConsumerService/PauseConsumer',
+                request_serializer=natsgw_dot_v1_dot_consumer__pb2.PauseConsumerRequest.SerializeToString,
+                response_deserializer=natsgw_dot_v1_dot_consumer__pb2.PauseConsumerResponse.FromString,
+                )
+        self.ResumeConsumer = channel.unary_unary(
+                '/natsgw.v1.ConsumerService/ResumeConsumer',
+                request_serializer=natsgw_dot_v1_dot_consumer__pb2.ResumeConsumerRequest.SerializeToString,
+                response_deserializer=natsgw_dot_v1_dot_consumer__pb2.ResumeConsumerResponse.FromString,
+                )
 
 
 class ConsumerServiceServicer(object):
@@ -197,6 +207,21 @@ class ConsumerServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def PauseConsumer(self, request, context):
+        """PauseConsumer stops a consumer from delivering until pause_until (its
+        readers' pull requests wait); ResumeConsumer ends a pause early.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResumeConsumer(self, request, context):
+        """ResumeConsumer ends a consumer's pause.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ConsumerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -254,6 +279,16 @@ def add_ConsumerServiceServicer_to_server(servicer, server):
                     servicer.InProgress,
                     request_deserializer=natsgw_dot_v1_dot_consumer__pb2.InProgressRequest.FromString,
                     response_serializer=natsgw_dot_v1_dot_consumer__pb2.InProgressResponse.SerializeToString,
+            ),
+            'PauseConsumer': grpc.unary_unary_rpc_method_handler(
+                    servicer.PauseConsumer,
+                    request_deserializer=natsgw_dot_v1_dot_consumer__pb2.PauseConsumerRequest.FromString,
+                    response_serializer=natsgw_dot_v1_dot_consumer__pb2.PauseConsumerResponse.SerializeToString,
+            ),
+            'ResumeConsumer': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResumeConsumer,
+                    request_deserializer=natsgw_dot_v1_dot_consumer__pb2.ResumeConsumerRequest.FromString,
+                    response_serializer=natsgw_dot_v1_dot_consumer__pb2.ResumeConsumerResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -464,5 +499,39 @@ class ConsumerService(object):
         return grpc.experimental.unary_unary(request, target, '/natsgw.v1.ConsumerService/InProgress',
             natsgw_dot_v1_dot_consumer__pb2.InProgressRequest.SerializeToString,
             natsgw_dot_v1_dot_consumer__pb2.InProgressResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def PauseConsumer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/natsgw.v1.ConsumerService/PauseConsumer',
+            natsgw_dot_v1_dot_consumer__pb2.PauseConsumerRequest.SerializeToString,
+            natsgw_dot_v1_dot_consumer__pb2.PauseConsumerResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ResumeConsumer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/natsgw.v1.ConsumerService/ResumeConsumer',
+            natsgw_dot_v1_dot_consumer__pb2.ResumeConsumerRequest.SerializeToString,
+            natsgw_dot_v1_dot_consumer__pb2.ResumeConsumerResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

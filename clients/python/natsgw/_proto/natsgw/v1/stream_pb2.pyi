@@ -93,6 +93,16 @@ class ListStreamsResponse(_message.Message):
     streams: _containers.RepeatedCompositeFieldContainer[StreamInfo]
     def __init__(self, streams: _Optional[_Iterable[_Union[StreamInfo, _Mapping]]] = ...) -> None: ...
 
+class MessageSchedule(_message.Message):
+    __slots__ = ["pattern", "target_subject", "time_zone"]
+    PATTERN_FIELD_NUMBER: _ClassVar[int]
+    TARGET_SUBJECT_FIELD_NUMBER: _ClassVar[int]
+    TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
+    pattern: str
+    target_subject: str
+    time_zone: str
+    def __init__(self, pattern: _Optional[str] = ..., target_subject: _Optional[str] = ..., time_zone: _Optional[str] = ...) -> None: ...
+
 class PipelinePublishError(_message.Message):
     __slots__ = ["code", "index", "message"]
     CODE_FIELD_NUMBER: _ClassVar[int]
@@ -123,6 +133,24 @@ class PipelinePublishResponse(_message.Message):
     sequences: _containers.RepeatedScalarFieldContainer[int]
     def __init__(self, first_index: _Optional[int] = ..., sequences: _Optional[_Iterable[int]] = ..., duplicates: _Optional[_Iterable[int]] = ..., errors: _Optional[_Iterable[_Union[PipelinePublishError, _Mapping]]] = ...) -> None: ...
 
+class PublishAtomicBatchRequest(_message.Message):
+    __slots__ = ["messages", "stream"]
+    MESSAGES_FIELD_NUMBER: _ClassVar[int]
+    STREAM_FIELD_NUMBER: _ClassVar[int]
+    messages: _containers.RepeatedCompositeFieldContainer[StreamPublish]
+    stream: str
+    def __init__(self, stream: _Optional[str] = ..., messages: _Optional[_Iterable[_Union[StreamPublish, _Mapping]]] = ...) -> None: ...
+
+class PublishAtomicBatchResponse(_message.Message):
+    __slots__ = ["count", "last_sequence", "stream"]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    LAST_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    STREAM_FIELD_NUMBER: _ClassVar[int]
+    count: int
+    last_sequence: int
+    stream: str
+    def __init__(self, stream: _Optional[str] = ..., last_sequence: _Optional[int] = ..., count: _Optional[int] = ...) -> None: ...
+
 class PublishToStreamRequest(_message.Message):
     __slots__ = ["message", "stream"]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
@@ -132,14 +160,16 @@ class PublishToStreamRequest(_message.Message):
     def __init__(self, stream: _Optional[str] = ..., message: _Optional[_Union[StreamPublish, _Mapping]] = ...) -> None: ...
 
 class PublishToStreamResponse(_message.Message):
-    __slots__ = ["duplicate", "sequence", "stream"]
+    __slots__ = ["counter_value", "duplicate", "sequence", "stream"]
+    COUNTER_VALUE_FIELD_NUMBER: _ClassVar[int]
     DUPLICATE_FIELD_NUMBER: _ClassVar[int]
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     STREAM_FIELD_NUMBER: _ClassVar[int]
+    counter_value: str
     duplicate: bool
     sequence: int
     stream: str
-    def __init__(self, stream: _Optional[str] = ..., sequence: _Optional[int] = ..., duplicate: bool = ...) -> None: ...
+    def __init__(self, stream: _Optional[str] = ..., sequence: _Optional[int] = ..., duplicate: bool = ..., counter_value: _Optional[str] = ...) -> None: ...
 
 class PurgeStreamRequest(_message.Message):
     __slots__ = ["keep", "name", "subject", "up_to_sequence"]
@@ -181,7 +211,10 @@ class StoredMessage(_message.Message):
     def __init__(self, subject: _Optional[str] = ..., sequence: _Optional[int] = ..., data: _Optional[bytes] = ..., headers: _Optional[_Mapping[str, _message_pb2.HeaderValues]] = ..., time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class StreamConfig(_message.Message):
-    __slots__ = ["allow_msg_ttl", "description", "discard", "duplicate_window", "max_age", "max_bytes", "max_msg_size", "max_msgs", "max_msgs_per_subject", "name", "replicas", "retention", "storage", "subjects"]
+    __slots__ = ["allow_atomic_publish", "allow_msg_counter", "allow_msg_schedules", "allow_msg_ttl", "description", "discard", "duplicate_window", "max_age", "max_bytes", "max_msg_size", "max_msgs", "max_msgs_per_subject", "name", "replicas", "retention", "storage", "subjects"]
+    ALLOW_ATOMIC_PUBLISH_FIELD_NUMBER: _ClassVar[int]
+    ALLOW_MSG_COUNTER_FIELD_NUMBER: _ClassVar[int]
+    ALLOW_MSG_SCHEDULES_FIELD_NUMBER: _ClassVar[int]
     ALLOW_MSG_TTL_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     DISCARD_FIELD_NUMBER: _ClassVar[int]
@@ -196,6 +229,9 @@ class StreamConfig(_message.Message):
     RETENTION_FIELD_NUMBER: _ClassVar[int]
     STORAGE_FIELD_NUMBER: _ClassVar[int]
     SUBJECTS_FIELD_NUMBER: _ClassVar[int]
+    allow_atomic_publish: bool
+    allow_msg_counter: bool
+    allow_msg_schedules: bool
     allow_msg_ttl: bool
     description: str
     discard: StreamDiscard
@@ -210,7 +246,7 @@ class StreamConfig(_message.Message):
     retention: StreamRetention
     storage: StreamStorage
     subjects: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., subjects: _Optional[_Iterable[str]] = ..., storage: _Optional[_Union[StreamStorage, str]] = ..., retention: _Optional[_Union[StreamRetention, str]] = ..., max_msgs: _Optional[int] = ..., max_bytes: _Optional[int] = ..., max_age: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., max_msg_size: _Optional[int] = ..., max_msgs_per_subject: _Optional[int] = ..., discard: _Optional[_Union[StreamDiscard, str]] = ..., replicas: _Optional[int] = ..., duplicate_window: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., allow_msg_ttl: bool = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., subjects: _Optional[_Iterable[str]] = ..., storage: _Optional[_Union[StreamStorage, str]] = ..., retention: _Optional[_Union[StreamRetention, str]] = ..., max_msgs: _Optional[int] = ..., max_bytes: _Optional[int] = ..., max_age: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., max_msg_size: _Optional[int] = ..., max_msgs_per_subject: _Optional[int] = ..., discard: _Optional[_Union[StreamDiscard, str]] = ..., replicas: _Optional[int] = ..., duplicate_window: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., allow_msg_ttl: bool = ..., allow_msg_schedules: bool = ..., allow_atomic_publish: bool = ..., allow_msg_counter: bool = ...) -> None: ...
 
 class StreamInfo(_message.Message):
     __slots__ = ["config", "created", "dead_letter_for", "state"]
@@ -225,7 +261,7 @@ class StreamInfo(_message.Message):
     def __init__(self, config: _Optional[_Union[StreamConfig, _Mapping]] = ..., state: _Optional[_Union[StreamState, _Mapping]] = ..., created: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., dead_letter_for: _Optional[str] = ...) -> None: ...
 
 class StreamPublish(_message.Message):
-    __slots__ = ["data", "expected_last_sequence", "expected_last_subject_sequence", "headers", "msg_id", "subject", "ttl"]
+    __slots__ = ["data", "expected_last_sequence", "expected_last_subject_sequence", "headers", "increment", "msg_id", "schedule", "subject", "ttl"]
     class HeadersEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -237,17 +273,21 @@ class StreamPublish(_message.Message):
     EXPECTED_LAST_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     EXPECTED_LAST_SUBJECT_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     HEADERS_FIELD_NUMBER: _ClassVar[int]
+    INCREMENT_FIELD_NUMBER: _ClassVar[int]
     MSG_ID_FIELD_NUMBER: _ClassVar[int]
+    SCHEDULE_FIELD_NUMBER: _ClassVar[int]
     SUBJECT_FIELD_NUMBER: _ClassVar[int]
     TTL_FIELD_NUMBER: _ClassVar[int]
     data: bytes
     expected_last_sequence: int
     expected_last_subject_sequence: int
     headers: _containers.MessageMap[str, _message_pb2.HeaderValues]
+    increment: int
     msg_id: str
+    schedule: MessageSchedule
     subject: str
     ttl: _duration_pb2.Duration
-    def __init__(self, subject: _Optional[str] = ..., data: _Optional[bytes] = ..., headers: _Optional[_Mapping[str, _message_pb2.HeaderValues]] = ..., msg_id: _Optional[str] = ..., expected_last_sequence: _Optional[int] = ..., expected_last_subject_sequence: _Optional[int] = ..., ttl: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+    def __init__(self, subject: _Optional[str] = ..., data: _Optional[bytes] = ..., headers: _Optional[_Mapping[str, _message_pb2.HeaderValues]] = ..., msg_id: _Optional[str] = ..., expected_last_sequence: _Optional[int] = ..., expected_last_subject_sequence: _Optional[int] = ..., ttl: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., schedule: _Optional[_Union[MessageSchedule, _Mapping]] = ..., increment: _Optional[int] = ...) -> None: ...
 
 class StreamState(_message.Message):
     __slots__ = ["bytes", "consumers", "first_sequence", "first_time", "last_sequence", "last_time", "messages", "num_deleted", "num_subjects", "subjects"]

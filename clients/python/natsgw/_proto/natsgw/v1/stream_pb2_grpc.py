@@ -67,6 +67,11 @@ class StreamServiceStub(object):
                 request_serializer=natsgw_dot_v1_dot_stream__pb2.PipelinePublishRequest.SerializeToString,
                 response_deserializer=natsgw_dot_v1_dot_stream__pb2.PipelinePublishResponse.FromString,
                 )
+        self.PublishAtomicBatch = channel.unary_unary(
+                '/natsgw.v1.StreamService/PublishAtomicBatch',
+                request_serializer=natsgw_dot_v1_dot_stream__pb2.PublishAtomicBatchRequest.SerializeToString,
+                response_deserializer=natsgw_dot_v1_dot_stream__pb2.PublishAtomicBatchResponse.FromString,
+                )
         self.GetStreamMessage = channel.unary_unary(
                 '/natsgw.v1.StreamService/GetStreamMessage',
                 request_serializer=natsgw_dot_v1_dot_stream__pb2.GetStreamMessageRequest.SerializeToString,
@@ -173,6 +178,14 @@ class StreamServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def PublishAtomicBatch(self, request, context):
+        """PublishAtomicBatch stores messages all-or-nothing (NATS atomic batch
+        publish): if any message is invalid or refused, none is stored.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetStreamMessage(self, request, context):
         """GetStreamMessage reads one stored message by sequence, or the last one on
         a subject. NotFound when there is none.
@@ -231,6 +244,11 @@ def add_StreamServiceServicer_to_server(servicer, server):
                     servicer.PipelinePublish,
                     request_deserializer=natsgw_dot_v1_dot_stream__pb2.PipelinePublishRequest.FromString,
                     response_serializer=natsgw_dot_v1_dot_stream__pb2.PipelinePublishResponse.SerializeToString,
+            ),
+            'PublishAtomicBatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.PublishAtomicBatch,
+                    request_deserializer=natsgw_dot_v1_dot_stream__pb2.PublishAtomicBatchRequest.FromString,
+                    response_serializer=natsgw_dot_v1_dot_stream__pb2.PublishAtomicBatchResponse.SerializeToString,
             ),
             'GetStreamMessage': grpc.unary_unary_rpc_method_handler(
                     servicer.GetStreamMessage,
@@ -398,6 +416,23 @@ class StreamService(object):
         return grpc.experimental.stream_stream(request_iterator, target, '/natsgw.v1.StreamService/PipelinePublish',
             natsgw_dot_v1_dot_stream__pb2.PipelinePublishRequest.SerializeToString,
             natsgw_dot_v1_dot_stream__pb2.PipelinePublishResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def PublishAtomicBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/natsgw.v1.StreamService/PublishAtomicBatch',
+            natsgw_dot_v1_dot_stream__pb2.PublishAtomicBatchRequest.SerializeToString,
+            natsgw_dot_v1_dot_stream__pb2.PublishAtomicBatchResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
 
