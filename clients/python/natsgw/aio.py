@@ -25,7 +25,7 @@ import grpc
 import grpc.aio
 
 from natsgw import _convert as cv
-from natsgw import _publisher, _target
+from natsgw import _publisher, _target, _tasks
 from natsgw import types as t
 from natsgw._streams import MAILBOX_SIZE, RETRY_CODES, backoff
 from natsgw.client import _MAX_TOKENS, _READY_TIMEOUT, _STUBS, DEFAULT_TIMEOUT
@@ -928,6 +928,21 @@ class AsyncNATSClient:
 
     async def kv_list_buckets(self) -> List[Dict[str, Any]]:
         return await self._call(cv.kv_list_buckets())
+
+    # --- tasks ---
+
+    async def enqueue_task(self, queue: str, task_type: str, payload: cv.Data = b"", *,
+                           delay_seconds: Optional[float] = None, priority: Optional[str] = None,
+                           max_retries: Optional[int] = None, timeout_seconds: Optional[float] = None,
+                           unique_id: Optional[str] = None) -> str:
+        """As NATSClient.enqueue_task: the task's id."""
+        return await self._call(_tasks.enqueue(queue, task_type, payload, delay_seconds, priority, max_retries,
+                                               timeout_seconds, unique_id))
+
+    async def get_task_result(self, queue: str, task_id: str,
+                              wait_seconds: Optional[float] = None) -> Optional[t.TaskInfo]:
+        """As NATSClient.get_task_result."""
+        return await self._call(_tasks.get_result(queue, task_id, wait_seconds))
 
     # --- objects ---
 

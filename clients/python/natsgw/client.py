@@ -11,7 +11,7 @@ from typing import Any, BinaryIO, Callable, Dict, Iterable, List, Mapping, Optio
 import grpc
 
 from natsgw import _convert as cv
-from natsgw import _publisher, _target
+from natsgw import _publisher, _target, _tasks
 from natsgw import types as t
 from natsgw._proto.natsgw.v1 import (
     admin_pb2_grpc,
@@ -20,6 +20,7 @@ from natsgw._proto.natsgw.v1 import (
     messaging_pb2_grpc,
     object_pb2_grpc,
     stream_pb2_grpc,
+    task_pb2_grpc,
 )
 from natsgw._streams import Consumer, JetStreamMsg, Subscription, Watch
 from natsgw.errors import (
@@ -61,6 +62,7 @@ _STUBS = {
     cv.KV: kv_pb2_grpc.KeyValueServiceStub,
     cv.OBJECTS: object_pb2_grpc.ObjectStoreServiceStub,
     cv.ADMIN: admin_pb2_grpc.AdminServiceStub,
+    _tasks.TASKS: task_pb2_grpc.TaskServiceStub,
 }
 
 
@@ -548,6 +550,38 @@ class NATSClient:
 
     def kv_list_buckets(self) -> List[Dict[str, Any]]:
         return self._call(cv.kv_list_buckets())
+
+    # --- tasks --------------------------------------------------------------
+
+    def enqueue_task(self, queue: str, task_type: str, payload: cv.Data = b"", *,
+                     delay_seconds: Optional[float] = None, priority: Optional[str] = None,
+                     max_retries: Optional[int] = None, timeout_seconds: Optional[float] = None,
+                     unique_id: Optional[str] = None) -> str:
+        """Adds a task to queue (created on first use) and returns its id.
+        delay_seconds runs it later; priority is "low", "normal" (default) or
+        "high"; max_retries and timeout_seconds (how long a worker may hold
+        it) default to the gateway's; unique_id deduplicates (the id is then
+        unique_id)."""
+        return self._call(_tasks.enqueue(queue, task_type, payload, delay_seconds, priority, max_retries,
+                                         timeout_seconds, unique_id))
+
+    def get_task_result(self, queue: str, task_id: str, wait_seconds: Optional[float] = None) -> Optional[t.TaskInfo]:
+        """The finished task (state "SUCCEEDED" with its result, or "DEAD"
+        with its error), waiting up to wait_seconds (at most 300) for it to
+        finish; None if it has not finished by then. NotFoundError for an
+        unknown task."""
+        return self._call(_tasks.get_result(queue, task_id, wait_seconds))
+
+    def work(self, queue: str, handlers: Mapping[str, Callable[[t.TaskInfo], Any]], concurrency: int = 1,
+             timeout_seconds: Optional[float] = None, max_tasks: Optional[int] = None) -> int:
+        """Runs a worker: takes tasks of the handlers' types ({task_type:
+        handler}) from queue and calls handler(task) on ``concurrency``
+        threads. A return is success (bytes or str become the task's result);
+        an exception asks for a retry (the task's backoff and max_retries
+        apply, then it is DEAD). Blocks until timeout_seconds pass or
+        max_tasks are handled, then drains (every task taken gets its
+        outcome); returns how many it handled. Does not reconnect."""
+        return _tasks.run_worker(self, queue, handlers, concurrency, timeout_seconds, max_tasks)
 
     # --- objects ------------------------------------------------------------
 

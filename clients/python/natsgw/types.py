@@ -17,7 +17,7 @@ else:  # pragma: no cover
 
 __all__ = [
     "Message", "PublishBatchResult", "StreamPublishResult", "StreamInfo", "ConsumerInfo",
-    "PulledMessage", "KVEntry", "KVPutResult", "KVKeysPage", "ObjectInfo", "ObjectResult", "Statistics", "Health",
+    "PulledMessage", "KVEntry", "KVPutResult", "KVKeysPage", "TaskInfo", "ObjectInfo", "ObjectResult", "Statistics", "Health",
 ]
 
 
@@ -129,6 +129,24 @@ class KVKeysPage(TypedDict):
     keys: List[str]
     #: Pass to the next kv_keys_page call; "" after the last page.
     next_page_token: str
+
+
+class TaskInfo(TypedDict):
+    """A task, as a handler receives it and get_task_result returns it."""
+
+    id: str
+    queue: str
+    task_type: str
+    payload: bytes
+    #: "SCHEDULED", "QUEUED", "RUNNING", "RETRYING", "SUCCEEDED" or "DEAD".
+    state: str
+    #: Retries made so far, and the most allowed.
+    retries: int
+    max_retries: int
+    #: The last error ("" if none).
+    error: str
+    #: The handler's result (SUCCEEDED).
+    result: bytes
 
 
 class ObjectInfo(TypedDict):
