@@ -6,9 +6,8 @@ from __future__ import annotations
 import logging
 import queue as _queue
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Dict, Iterator, Mapping, Optional
+from typing import Any, Callable, Iterator, Mapping, Optional
 
 import grpc
 
