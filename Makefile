@@ -4,7 +4,7 @@ PROTOC_GEN_GO_VERSION   := v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION := v1.5.1
 BIN := $(CURDIR)/.bin
 
-.PHONY: tools generate generate-python lint test check browser-deps consul
+.PHONY: tools generate generate-python lint test check browser-deps consul test-deps python-deps
 
 # The real Consul agent the discovery tests run against. Built from the Go
 # module proxy through the scratch module in tools/consul (its go.mod pins the
@@ -46,6 +46,16 @@ lint: tools
 
 test:
 	go test -race ./...
+
+# Everything the full test suite needs beyond Go: Debian's Python packages
+# (the Python client's tests), Chromium and playwright-core (the console's
+# browser tests) and a Consul agent (the discovery tests; built once, 10-20
+# minutes). Without them those tests skip locally, naming what is missing.
+test-deps: python-deps browser-deps consul
+
+PYTHON_DEPS := python3-grpcio python3-protobuf python3-pytest protobuf-compiler protobuf-compiler-grpc
+python-deps:
+	@dpkg -s $(PYTHON_DEPS) >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PYTHON_DEPS))
 
 # Browser tests (test/e2e/console_browser_test.go): Debian's Chromium and
 # playwright-core from npm (pinned in test/e2e/browser/package-lock.json;

@@ -1,6 +1,8 @@
 package natsgw
 
 import (
+	"google.golang.org/protobuf/types/known/timestamppb"
+
 	"context"
 	"time"
 
@@ -108,6 +110,10 @@ type ConsumerInfo struct {
 	NumAckPending, NumRedelivered, NumWaiting, NumPending uint64
 	// DeadLetterStream receives the consumer's dead letters (DeadLetter).
 	DeadLetterStream string
+	// Paused is true while the consumer is paused (PauseConsumer), until
+	// PauseUntil.
+	Paused     bool
+	PauseUntil time.Time
 }
 
 func (c ConsumerConfig) toProto() *natsgwv1.ConsumerConfig {
@@ -168,6 +174,8 @@ func consumerInfoFromProto(p *natsgwv1.ConsumerInfo) *ConsumerInfo {
 		NumWaiting:       p.GetNumWaiting(),
 		NumPending:       p.GetNumPending(),
 		DeadLetterStream: p.GetDeadLetterStream(),
+		Paused:           p.GetPaused(),
+		PauseUntil:       fromTS(p.GetPauseUntil()),
 	}
 }
 
@@ -195,6 +203,24 @@ func (c *Client) UpdateConsumer(ctx context.Context, stream string, cfg Consumer
 // DeleteConsumer deletes a consumer.
 func (c *Client) DeleteConsumer(ctx context.Context, stream, name string) error {
 	_, err := c.consumers.DeleteConsumer(ctx, &natsgwv1.DeleteConsumerRequest{Stream: stream, Name: name})
+	return convertError(err)
+}
+
+// PauseConsumer stops the consumer from delivering until until (its
+// readers' pulls wait meanwhile) and returns when the pause ends; until must
+// be in the future. ResumeConsumer ends a pause early.
+func (c *Client) PauseConsumer(ctx context.Context, stream, name string, until time.Time) (time.Time, error) {
+	r, err := c.consumers.PauseConsumer(ctx, &natsgwv1.PauseConsumerRequest{Stream: stream, Consumer: name, PauseUntil: timestamppb.New(until)})
+	if err != nil {
+		return time.Time{}, convertError(err)
+	}
+	return fromTS(r.GetPauseUntil()), nil
+}
+
+// ResumeConsumer ends the consumer's pause; a consumer that is not paused
+// stays as it is.
+func (c *Client) ResumeConsumer(ctx context.Context, stream, name string) error {
+	_, err := c.consumers.ResumeConsumer(ctx, &natsgwv1.ResumeConsumerRequest{Stream: stream, Consumer: name})
 	return convertError(err)
 }
 

@@ -51,11 +51,16 @@ var allowed = map[string]methodKind{
 
 	"/natsgw.v1.MessagingService/Subscribe": liveMethod, // the live tail
 
-	// The task service (once the gateway has it).
-	"/natsgw.v1.TaskService/ListQueues": unaryMethod,
-	"/natsgw.v1.TaskService/GetQueue":   unaryMethod,
-	"/natsgw.v1.TaskService/ListTasks":  unaryMethod,
-	"/natsgw.v1.TaskService/GetTask":    unaryMethod,
-	"/natsgw.v1.TaskService/RetryTask":  unaryMethod,
-	"/natsgw.v1.TaskService/PurgeQueue": unaryMethod,
+	// The task service.
+	"/natsgw.v1.TaskService/ListQueues":     unaryMethod,
+	"/natsgw.v1.TaskService/GetQueueStats":  unaryMethod,
+	"/natsgw.v1.TaskService/ListTasks":      unaryMethod,
+	"/natsgw.v1.TaskService/GetTask":        unaryMethod,
+	"/natsgw.v1.TaskService/RetryTask":      unaryMethod,
+	"/natsgw.v1.TaskService/CancelTask":     unaryMethod,
+	"/natsgw.v1.TaskService/PurgeQueue":     unaryMethod,
+	"/natsgw.v1.TaskService/PauseQueue":     unaryMethod,
+	"/natsgw.v1.TaskService/ResumeQueue":    unaryMethod,
+	"/natsgw.v1.TaskService/ListSchedules":  unaryMethod,
+	"/natsgw.v1.TaskService/DeleteSchedule": unaryMethod,
 }

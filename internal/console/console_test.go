@@ -145,6 +145,29 @@ func TestConsoleOpenModeOrgScoping(t *testing.T) {
 		testutil.NoErr(t, err, "acme's stream still there")
 	})
 
+	t.Run("task queues are the org's own", func(t *testing.T) {
+		_, err := acme.Tasks("emails").Enqueue(ctx, "send_email", []byte("x"))
+		testutil.NoErr(t, err, "enqueue")
+		code, m := a.rpc("TaskService/ListQueues", map[string]any{})
+		testutil.Equal(t, code, http.StatusOK, fmt.Sprint("acme's queues ", m))
+		testutil.Equal(t, m["queues"], any([]any{"emails"}), "acme's queues")
+		code, m = a.rpc("TaskService/GetQueueStats", map[string]any{"queue": "emails"})
+		testutil.Equal(t, code, http.StatusOK, fmt.Sprint("stats ", m))
+		testutil.Equal(t, m["stats"].(map[string]any)["queued"], any("1"), "queued (uint64 as a JSON string)")
+		o := newBrowser(t, srv.ConsoleURL())
+		o.login(map[string]string{"org": "other"})
+		code, m = o.rpc("TaskService/ListQueues", map[string]any{})
+		testutil.Equal(t, code, http.StatusOK, "other's queues")
+		testutil.Equal(t, len(m["queues"].([]any)), 0, "other org's queues")
+		// Issue 11: an unknown queue is InvalidArgument naming the field.
+		code, m = o.rpc("TaskService/PurgeQueue", map[string]any{"queue": "emails"})
+		testutil.Equal(t, code, http.StatusBadRequest, fmt.Sprint("other org purges acme's queue: ", m))
+		testutil.Equal(t, m["field_violations"].([]any)[0].(map[string]any)["field"], any("queue"), "field")
+		st, err := acme.Tasks("emails").Stats(ctx)
+		testutil.NoErr(t, err, "stats")
+		testutil.Equal(t, st.Queued, 1, "acme's task is still there")
+	})
+
 	t.Run("bad input names the field", func(t *testing.T) {
 		code, m := a.rpc("StreamService/GetStream", map[string]any{"name": "no spaces"})
 		testutil.Equal(t, code, http.StatusBadRequest, fmt.Sprint(m))

@@ -43,7 +43,7 @@ func (s *Server) startConsole(in *interceptors, maxPayload int) error {
 		grpc.UnaryInterceptor(in.unary),
 		grpc.StreamInterceptor(in.stream),
 	)
-	s.gw.Register(cs.grpc)
+	s.registerServices(cs.grpc)
 	go func() { _ = cs.grpc.Serve(cs.mem) }()
 	cs.conn, err = grpc.NewClient("passthrough:///natsgw-console",
 		grpc.WithContextDialer(cs.mem.dial),

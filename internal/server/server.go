@@ -242,7 +242,6 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	}, func() float64 { return float64(s.gw.TotalBufferedBytes()) }))
 
 	s.grpc = grpc.NewServer(s.grpcOptions(maxPayload, in)...)
-	s.gw.Register(s.grpc)
 	if s.tasks, err = tasks.New(tasks.Config{
 		Conn:       s.nc,
 		Mapper:     s.mapper,
@@ -252,7 +251,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	}); err != nil {
 		return err
 	}
-	s.tasks.Register(s.grpc)
+	s.registerServices(s.grpc)
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)
@@ -314,6 +313,13 @@ func listenError(flag, addr string, err error) error {
 		return fmt.Errorf("%s %s: %w (is another natsgw serve running there? pick a free address)", flag, addr, cause)
 	}
 	return fmt.Errorf("%s %s: %w", flag, addr, cause)
+}
+
+// registerServices registers the natsgw.v1 services on g: the public gRPC
+// server and the console's in-memory one serve the same set.
+func (s *Server) registerServices(g *grpc.Server) {
+	s.gw.Register(g)
+	s.tasks.Register(g)
 }
 
 // register announces this instance to Consul (when configured). The gRPC

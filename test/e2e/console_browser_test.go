@@ -103,6 +103,26 @@ func TestConsoleInBrowser(t *testing.T) {
 			return acme.Publish(ctx, "events.user.login", []byte("hello-tail"), sdk.WithHeader(sdk.Header{"Source": {"web"}}))
 		},
 		"check-replay": func() error { return checkReplay(ctx, acme) },
+		"check-task-retried": func() error {
+			st, err := acme.Tasks("emails").Stats(ctx)
+			if err != nil {
+				return err
+			}
+			if st.Dead != 0 || st.Queued != 1 {
+				return fmt.Errorf("after the retry: %d dead, %d queued", st.Dead, st.Queued)
+			}
+			return nil
+		},
+		"check-paused": func() error {
+			ci, err := acme.ConsumerInfo(ctx, "ORDERS", "billing")
+			if err != nil {
+				return err
+			}
+			if !ci.Paused {
+				return errors.New("consumer billing is not paused")
+			}
+			return nil
+		},
 	}
 	sc := bufio.NewScanner(stdout)
 	done := false
@@ -165,6 +185,28 @@ func seed(t *testing.T, ctx context.Context, c *sdk.Client) {
 	testutil.NoErr(t, err, "kv put")
 	_, err = c.ObjectStore("docs").PutBytes(ctx, "readme.txt", []byte("hello objects"))
 	testutil.NoErr(t, err, "object put")
+
+	// A dead task: its worker fails it for good.
+	q := c.Tasks("emails")
+	_, err = q.Enqueue(ctx, "send_email", []byte(`{"to":"ann@example.com"}`))
+	testutil.NoErr(t, err, "enqueue")
+	w, err := q.Work(ctx, map[string]sdk.TaskHandler{
+		"send_email": func(context.Context, *sdk.Task) ([]byte, error) {
+			return nil, sdk.Fail(errors.New("smtp: 550 mailbox unavailable"))
+		},
+	}, 1)
+	testutil.NoErr(t, err, "work")
+	testutil.Poll(t, "the task is dead", func() error {
+		st, err := q.Stats(ctx)
+		if err != nil {
+			return err
+		}
+		if st.Dead != 1 {
+			return fmt.Errorf("%d dead", st.Dead)
+		}
+		return nil
+	})
+	testutil.NoErr(t, w.Stop(ctx), "stop the worker")
 }
 
 // checkReplay: the dead letter is gone from _dlq_ORDERS and back in ORDERS

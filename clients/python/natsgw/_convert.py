@@ -10,7 +10,8 @@ codes mean "no result" (``None``) rather than an error.
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Union
+import threading
+from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 import grpc
 from google.protobuf import duration_pb2
@@ -24,6 +25,7 @@ from natsgw._proto.natsgw.v1 import (
     object_pb2,
     stream_pb2,
 )
+from natsgw import errors
 from natsgw import types as t
 
 Headers = Optional[Mapping[str, Union[str, Sequence[str]]]]
@@ -442,41 +444,149 @@ def kv_entry(bucket: str, e: Any) -> t.KVEntry:
             "created": timestamp(e.created, e.HasField("created")), "operation": _KV_OPS.get(e.operation, "")}
 
 
-def kv_put(bucket: str, key: str, value: Data) -> Op:
-    return Op(KV, "Put", kv_pb2.KeyValueServicePutRequest(bucket=bucket, key=key, value=to_bytes(value)),
-              lambda r: r.revision)
+class Revisions:
+    """The highest revision of each bucket a client has seen (every write's
+    revision, every entry read), sent as min_revision on reads so that a
+    client reads its own writes and never goes back in time, whichever
+    gateway instance answers. Safe from several threads."""
+
+    def __init__(self) -> None:
+        self._seen: Dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def saw(self, bucket: str, revision: int) -> int:
+        """Records revision of bucket; returns it."""
+        if revision:
+            with self._lock:
+                if revision > self._seen.get(bucket, 0):
+                    self._seen[bucket] = revision
+        return revision
+
+    def min(self, bucket: str) -> int:
+        """The highest revision of bucket seen (0: none)."""
+        with self._lock:
+            return self._seen.get(bucket, 0)
+
+    def forget(self, bucket: str) -> None:
+        """Drops bucket's revision (the bucket was deleted: a new one starts at 1)."""
+        with self._lock:
+            self._seen.pop(bucket, None)
 
 
-def kv_get(bucket: str, key: str, revision: Optional[int] = None) -> Op:
-    return Op(KV, "Get", kv_pb2.KeyValueServiceGetRequest(bucket=bucket, key=key, revision=revision or 0),
-              lambda r: kv_entry(bucket, r.entry), none_on=NOT_FOUND)
+def kv_seen_entry(seen: Revisions, bucket: str, e: Any) -> t.KVEntry:
+    seen.saw(bucket, e.revision)
+    return kv_entry(bucket, e)
 
 
-def kv_create(bucket: str, key: str, value: Data, ttl_seconds: Optional[float] = None) -> Op:
+def _ttl(ttl_seconds: Optional[float], field: str) -> Optional[duration_pb2.Duration]:
+    if ttl_seconds is None:
+        return None
+    if ttl_seconds < 0:
+        raise errors.invalid_argument(field, f"must not be negative (got {ttl_seconds})")
+    return duration(ttl_seconds)
+
+
+def kv_put(bucket: str, key: str, value: Data, seen: Revisions, ttl_seconds: Optional[float] = None) -> Op:
+    return Op(KV, "Put", kv_pb2.KeyValueServicePutRequest(bucket=bucket, key=key, value=to_bytes(value),
+                                                         ttl=_ttl(ttl_seconds, "ttl_seconds") if ttl_seconds else None),
+              lambda r: seen.saw(bucket, r.revision))
+
+
+def kv_get(bucket: str, key: str, seen: Revisions, revision: Optional[int] = None, consistent: bool = False) -> Op:
+    return Op(KV, "Get", kv_pb2.KeyValueServiceGetRequest(bucket=bucket, key=key, revision=revision or 0,
+                                                         consistent=consistent, min_revision=seen.min(bucket)),
+              lambda r: kv_seen_entry(seen, bucket, r.entry), none_on=NOT_FOUND)
+
+
+def kv_create(bucket: str, key: str, value: Data, seen: Revisions, ttl_seconds: Optional[float] = None) -> Op:
     return Op(KV, "Create", kv_pb2.KeyValueServiceCreateRequest(bucket=bucket, key=key, value=to_bytes(value),
-                                                               ttl=duration(ttl_seconds)), lambda r: r.revision)
+                                                               ttl=duration(ttl_seconds)),
+              lambda r: seen.saw(bucket, r.revision))
 
 
-def kv_update(bucket: str, key: str, value: Data, last_revision: int) -> Op:
+def kv_update(bucket: str, key: str, value: Data, last_revision: int, seen: Revisions) -> Op:
     return Op(KV, "Update", kv_pb2.KeyValueServiceUpdateRequest(bucket=bucket, key=key, value=to_bytes(value),
-                                                               revision=last_revision), lambda r: r.revision)
+                                                               revision=last_revision),
+              lambda r: seen.saw(bucket, r.revision))
 
 
-def kv_delete(bucket: str, key: str, purge: bool = False, expected_revision: Optional[int] = None) -> Op:
+def kv_delete(bucket: str, key: str, seen: Revisions, purge: bool = False,
+              expected_revision: Optional[int] = None) -> Op:
     if purge:
         return Op(KV, "Purge", kv_pb2.KeyValueServicePurgeRequest(bucket=bucket, key=key,
                                                                  expected_revision=expected_revision or 0),
-                  lambda r: True)
+                  lambda r: seen.saw(bucket, r.revision) >= 0)
     return Op(KV, "Delete", kv_pb2.KeyValueServiceDeleteRequest(bucket=bucket, key=key,
                                                                expected_revision=expected_revision or 0),
-              lambda r: True)
+              lambda r: seen.saw(bucket, r.revision) >= 0)
+
+
+def _key_error(e: Any) -> errors.NATSGWError:
+    return errors.make_error_from_int(e.code, e.message, e.details)
+
+
+def _mget_results(bucket: str, seen: Revisions, r: Any) -> List[Optional[t.KVEntry]]:
+    out: List[Optional[t.KVEntry]] = []
+    for res in r.results:
+        if res.HasField("error"):
+            if res.error.code == grpc.StatusCode.NOT_FOUND.value[0]:
+                out.append(None)
+                continue
+            raise _key_error(res.error)
+        out.append(kv_seen_entry(seen, bucket, res.entry))
+    return out
+
+
+def kv_mget(bucket: str, keys: Sequence[str], seen: Revisions, consistent: bool = False) -> Op:
+    if isinstance(keys, (str, bytes)):
+        raise errors.invalid_argument("keys", "must be a list of keys, not one string")
+    return Op(KV, "GetMany", kv_pb2.KeyValueServiceGetManyRequest(bucket=bucket, keys=list(keys), consistent=consistent,
+                                                                 min_revision=seen.min(bucket)),
+              lambda r: _mget_results(bucket, seen, r))
+
+
+def _mput_results(bucket: str, seen: Revisions, r: Any) -> List[t.KVPutResult]:
+    return [{"key": res.key, "revision": seen.saw(bucket, res.revision),
+             "error": _key_error(res.error) if res.HasField("error") else None} for res in r.results]
+
+
+def kv_mput(bucket: str, items: Union[Mapping[str, Data], Iterable[Tuple[str, Data]]], seen: Revisions,
+            ttl_seconds: Optional[float] = None) -> Op:
+    pairs = items.items() if isinstance(items, Mapping) else items
+    ttl = _ttl(ttl_seconds, "ttl_seconds") if ttl_seconds else None
+    req = kv_pb2.KeyValueServicePutManyRequest(bucket=bucket, items=[
+        kv_pb2.KeyValuePutItem(key=k, value=to_bytes(v), ttl=ttl) for k, v in pairs])
+    return Op(KV, "PutMany", req, lambda r: _mput_results(bucket, seen, r))
+
+
+def kv_incr(bucket: str, key: str, delta: int, seen: Revisions) -> Op:
+    def convert(r: Any) -> int:
+        seen.saw(bucket, r.revision)
+        return int(r.value)
+    return Op(KV, "Increment", kv_pb2.KeyValueServiceIncrementRequest(bucket=bucket, key=key, delta=delta), convert)
+
+
+def kv_expire(bucket: str, key: str, ttl_seconds: float, seen: Revisions) -> Op:
+    return Op(KV, "Expire", kv_pb2.KeyValueServiceExpireRequest(bucket=bucket, key=key,
+                                                               ttl=_ttl(ttl_seconds, "ttl_seconds")),
+              lambda r: seen.saw(bucket, r.revision))
+
+
+def kv_keys_page(bucket: str, match: Optional[str] = None, limit: Optional[int] = None,
+                 page_token: Optional[str] = None) -> Op:
+    if limit is not None and not 1 <= limit <= 10000:
+        raise errors.invalid_argument("limit", f"must be between 1 and 10000 (got {limit})")
+    return Op(KV, "ListKeys", kv_pb2.KeyValueServiceListKeysRequest(bucket=bucket, filter=match or "",
+                                                                   page_size=limit or 0, page_token=page_token or ""),
+              lambda r: {"keys": list(r.keys), "next_page_token": r.next_page_token})
 
 
 def kv_bucket_config(history: Optional[int] = None, ttl_seconds: Optional[float] = None,
                      max_bytes: Optional[int] = None, storage: Optional[str] = None,
-                     description: Optional[str] = None) -> kv_pb2.KeyValueBucketConfig:
+                     description: Optional[str] = None, counter: bool = False) -> kv_pb2.KeyValueBucketConfig:
     c = kv_pb2.KeyValueBucketConfig(description=description or "", history=history or 0,
-                                    max_bytes=max_bytes or 0, storage=_enum(_STORAGE, storage, "storage"))
+                                    max_bytes=max_bytes or 0, storage=_enum(_STORAGE, storage, "storage"),
+                                    counter=counter)
     if ttl_seconds:
         c.ttl.CopyFrom(duration(ttl_seconds))
     return c
@@ -484,6 +594,7 @@ def kv_bucket_config(history: Optional[int] = None, ttl_seconds: Optional[float]
 
 def kv_bucket_info(b: Any) -> Dict[str, Any]:
     return {"bucket": b.bucket, "values": b.values, "bytes": b.bytes, "history": b.config.history,
+            "counter": b.config.counter,
             "ttl_seconds": seconds(b.config.ttl), "created": timestamp(b.created, b.HasField("created"))}
 
 
@@ -492,8 +603,11 @@ def kv_create_bucket(bucket: str, config: kv_pb2.KeyValueBucketConfig) -> Op:
               lambda r: kv_bucket_info(r.info))
 
 
-def kv_delete_bucket(bucket: str) -> Op:
-    return Op(KV, "DeleteBucket", kv_pb2.KeyValueServiceDeleteBucketRequest(bucket=bucket), lambda r: True)
+def kv_delete_bucket(bucket: str, seen: Revisions) -> Op:
+    def convert(r: Any) -> bool:
+        seen.forget(bucket)
+        return True
+    return Op(KV, "DeleteBucket", kv_pb2.KeyValueServiceDeleteBucketRequest(bucket=bucket), convert)
 
 
 def kv_list_buckets() -> Op:

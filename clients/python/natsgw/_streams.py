@@ -534,7 +534,7 @@ class Watch(_Loop):
             self._ready.set()  # the first response: current values or init_done
             for e in resp.entries:
                 self.last_revision = max(self.last_revision, e.revision)
-                entry = cv.kv_entry(self.bucket, e)
+                entry = cv.kv_seen_entry(self._client._kv_seen, self.bucket, e)
                 if self._cb is None:
                     self._queue.put(entry)
                 else:

@@ -19,13 +19,13 @@ import inspect
 import logging
 import time
 from collections import OrderedDict
-from typing import Any, AsyncIterator, BinaryIO, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, AsyncIterator, BinaryIO, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 import grpc
 import grpc.aio
 
 from natsgw import _convert as cv
-from natsgw import _publisher, _target
+from natsgw import _publisher, _target, _tasks
 from natsgw import types as t
 from natsgw._streams import MAILBOX_SIZE, RETRY_CODES, backoff
 from natsgw.client import _MAX_TOKENS, _READY_TIMEOUT, _STUBS, DEFAULT_TIMEOUT
@@ -583,7 +583,7 @@ class AsyncWatch(_ALoop):
             self._ready.set()
             for e in resp.entries:
                 self.last_revision = max(self.last_revision, e.revision)
-                entry = cv.kv_entry(self.bucket, e)
+                entry = cv.kv_seen_entry(self._client._kv_seen, self.bucket, e)
                 if self._cb is None:
                     await self._queue.put(entry)
                 else:
@@ -625,6 +625,7 @@ class AsyncNATSClient:
         self._publisher: Optional[_APublisher] = None
         self._loops: "set[Any]" = set()
         self._tokens: "OrderedDict[Tuple[str, str, int], str]" = OrderedDict()
+        self._kv_seen = cv.Revisions()
         self.target = ""
 
     async def __aenter__(self) -> "AsyncNATSClient":
@@ -845,23 +846,48 @@ class AsyncNATSClient:
 
     # --- key-value ---
 
-    async def kv_put(self, bucket: str, key: str, value: cv.Data) -> int:
-        return await self._call(cv.kv_put(bucket, key, value))
+    async def kv_put(self, bucket: str, key: str, value: cv.Data, ttl_seconds: Optional[float] = None) -> int:
+        """As NATSClient.kv_put."""
+        return await self._call(cv.kv_put(bucket, key, value, self._kv_seen, ttl_seconds))
 
-    async def kv_get(self, bucket: str, key: str, revision: Optional[int] = None) -> Optional[t.KVEntry]:
-        return await self._call(cv.kv_get(bucket, key, revision))
+    async def kv_get(self, bucket: str, key: str, revision: Optional[int] = None,
+                     consistent: bool = False) -> Optional[t.KVEntry]:
+        """As NATSClient.kv_get (reads your own writes on any instance)."""
+        return await self._call(cv.kv_get(bucket, key, self._kv_seen, revision, consistent))
+
+    async def kv_mget(self, bucket: str, keys: Sequence[str], consistent: bool = False) -> List[Optional[t.KVEntry]]:
+        """As NATSClient.kv_mget: a KVEntry or None per key, in order."""
+        return await self._call(cv.kv_mget(bucket, keys, self._kv_seen, consistent))
+
+    async def kv_mput(self, bucket: str, items: Union[Mapping[str, cv.Data], Iterable[Tuple[str, cv.Data]]],
+                      ttl_seconds: Optional[float] = None) -> List[t.KVPutResult]:
+        """As NATSClient.kv_mput: a KVPutResult per item, in order."""
+        return await self._call(cv.kv_mput(bucket, items, self._kv_seen, ttl_seconds))
+
+    async def kv_incr(self, bucket: str, key: str, delta: int = 1) -> int:
+        """As NATSClient.kv_incr: the counter's new value."""
+        return await self._call(cv.kv_incr(bucket, key, delta, self._kv_seen))
+
+    async def kv_expire(self, bucket: str, key: str, ttl_seconds: float) -> int:
+        """As NATSClient.kv_expire (0 removes the TTL): the new revision."""
+        return await self._call(cv.kv_expire(bucket, key, ttl_seconds, self._kv_seen))
 
     async def kv_create(self, bucket: str, key: str, value: cv.Data, ttl_seconds: Optional[float] = None) -> int:
-        return await self._call(cv.kv_create(bucket, key, value, ttl_seconds))
+        return await self._call(cv.kv_create(bucket, key, value, self._kv_seen, ttl_seconds))
 
     async def kv_update(self, bucket: str, key: str, value: cv.Data, last_revision: int) -> int:
-        return await self._call(cv.kv_update(bucket, key, value, last_revision))
+        return await self._call(cv.kv_update(bucket, key, value, last_revision, self._kv_seen))
 
     async def kv_delete(self, bucket: str, key: str, purge: bool = False) -> bool:
-        return await self._call(cv.kv_delete(bucket, key, purge))
+        return await self._call(cv.kv_delete(bucket, key, self._kv_seen, purge))
 
     async def kv_purge(self, bucket: str, key: str) -> bool:
-        return await self._call(cv.kv_delete(bucket, key, True))
+        return await self._call(cv.kv_delete(bucket, key, self._kv_seen, True))
+
+    async def kv_keys_page(self, bucket: str, match: Optional[str] = None, limit: Optional[int] = None,
+                           page_token: Optional[str] = None) -> t.KVKeysPage:
+        """As NATSClient.kv_keys_page: {"keys": [...], "next_page_token": str}."""
+        return await self._call(cv.kv_keys_page(bucket, match, limit, page_token))
 
     async def _server_stream(self, service: str, method: str, req: Any) -> List[Any]:
         await self._ensure()
@@ -879,7 +905,7 @@ class AsyncNATSClient:
         return [k for r in await self._server_stream(cv.KV, "Keys", cv.kv_keys_request(bucket, filter)) for k in r.keys]
 
     async def kv_history(self, bucket: str, key: str) -> List[t.KVEntry]:
-        return [cv.kv_entry(bucket, e) for r in await self._server_stream(cv.KV, "History",
+        return [cv.kv_seen_entry(self._kv_seen, bucket, e) for r in await self._server_stream(cv.KV, "History",
                                                                            cv.kv_history_request(bucket, key))
                 for e in r.entries]
 
@@ -893,15 +919,30 @@ class AsyncNATSClient:
 
     async def kv_create_bucket(self, bucket: str, history: Optional[int] = None, ttl_seconds: Optional[float] = None,
                                max_bytes: Optional[int] = None, storage: Optional[str] = None,
-                               description: Optional[str] = None) -> Dict[str, Any]:
+                               description: Optional[str] = None, counter: bool = False) -> Dict[str, Any]:
         return await self._call(cv.kv_create_bucket(bucket, cv.kv_bucket_config(history, ttl_seconds, max_bytes,
-                                                                                storage, description)))
+                                                                                storage, description, counter)))
 
     async def kv_delete_bucket(self, bucket: str) -> bool:
-        return await self._call(cv.kv_delete_bucket(bucket))
+        return await self._call(cv.kv_delete_bucket(bucket, self._kv_seen))
 
     async def kv_list_buckets(self) -> List[Dict[str, Any]]:
         return await self._call(cv.kv_list_buckets())
+
+    # --- tasks ---
+
+    async def enqueue_task(self, queue: str, task_type: str, payload: cv.Data = b"", *,
+                           delay_seconds: Optional[float] = None, priority: Optional[str] = None,
+                           max_retries: Optional[int] = None, timeout_seconds: Optional[float] = None,
+                           unique_id: Optional[str] = None) -> str:
+        """As NATSClient.enqueue_task: the task's id."""
+        return await self._call(_tasks.enqueue(queue, task_type, payload, delay_seconds, priority, max_retries,
+                                               timeout_seconds, unique_id))
+
+    async def get_task_result(self, queue: str, task_id: str,
+                              wait_seconds: Optional[float] = None) -> Optional[t.TaskInfo]:
+        """As NATSClient.get_task_result."""
+        return await self._call(_tasks.get_result(queue, task_id, wait_seconds))
 
     # --- objects ---
 

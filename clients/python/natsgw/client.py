@@ -11,7 +11,7 @@ from typing import Any, BinaryIO, Callable, Dict, Iterable, List, Mapping, Optio
 import grpc
 
 from natsgw import _convert as cv
-from natsgw import _publisher, _target
+from natsgw import _publisher, _target, _tasks
 from natsgw import types as t
 from natsgw._proto.natsgw.v1 import (
     admin_pb2_grpc,
@@ -20,6 +20,7 @@ from natsgw._proto.natsgw.v1 import (
     messaging_pb2_grpc,
     object_pb2_grpc,
     stream_pb2_grpc,
+    task_pb2_grpc,
 )
 from natsgw._streams import Consumer, JetStreamMsg, Subscription, Watch
 from natsgw.errors import (
@@ -61,6 +62,7 @@ _STUBS = {
     cv.KV: kv_pb2_grpc.KeyValueServiceStub,
     cv.OBJECTS: object_pb2_grpc.ObjectStoreServiceStub,
     cv.ADMIN: admin_pb2_grpc.AdminServiceStub,
+    _tasks.TASKS: task_pb2_grpc.TaskServiceStub,
 }
 
 
@@ -107,6 +109,7 @@ class NATSClient:
         self._publisher: Optional[_publisher.Publisher] = None
         self._loops: "set[Any]" = set()
         self._tokens: "OrderedDict[Tuple[str, str, int], str]" = OrderedDict()
+        self._kv_seen = cv.Revisions()
         self.target = ""
 
     # --- lifecycle ----------------------------------------------------------
@@ -428,30 +431,77 @@ class NATSClient:
 
     # --- key-value ----------------------------------------------------------
 
-    def kv_put(self, bucket: str, key: str, value: cv.Data) -> int:
-        """Stores a value (creating the bucket on first use); returns the revision."""
-        return self._call(cv.kv_put(bucket, key, value))
+    def kv_put(self, bucket: str, key: str, value: cv.Data, ttl_seconds: Optional[float] = None) -> int:
+        """Stores a value (creating the bucket on first use); returns the
+        revision. ttl_seconds (a whole number, at least 1) expires the value
+        and replaces the key's kept history; None: the value stays."""
+        return self._call(cv.kv_put(bucket, key, value, self._kv_seen, ttl_seconds))
 
-    def kv_get(self, bucket: str, key: str, revision: Optional[int] = None) -> Optional[t.KVEntry]:
-        """The key's entry (value, revision, ...), or None if absent or deleted."""
-        return self._call(cv.kv_get(bucket, key, revision))
+    def kv_get(self, bucket: str, key: str, revision: Optional[int] = None,
+               consistent: bool = False) -> Optional[t.KVEntry]:
+        """The key's entry (value, revision, ...), or None if absent or deleted.
+
+        The gateway may answer from its read cache, but never with a state
+        older than the highest revision of the bucket this client has seen
+        (sent as min_revision), so you read your own writes on any gateway
+        instance. consistent=True reads NATS, bypassing the cache, to see
+        other clients' completed writes at once."""
+        return self._call(cv.kv_get(bucket, key, self._kv_seen, revision, consistent))
+
+    def kv_mget(self, bucket: str, keys: Sequence[str], consistent: bool = False) -> List[Optional[t.KVEntry]]:
+        """The latest entries of up to 1000 keys in one call, in the order of
+        keys: a KVEntry, or None for a key without a value (as kv_get).
+        Raises NotFoundError for a missing bucket, InvalidArgumentError for an
+        invalid key."""
+        return self._call(cv.kv_mget(bucket, keys, self._kv_seen, consistent))
+
+    def kv_mput(self, bucket: str, items: Union[Mapping[str, cv.Data], Iterable[Tuple[str, cv.Data]]],
+                ttl_seconds: Optional[float] = None) -> List[t.KVPutResult]:
+        """Stores up to 1000 values (a dict or (key, value) pairs) in one
+        call, each as kv_put would, creating the bucket on first use. Returns
+        a KVPutResult per item in order: its revision, or its error (then
+        revision is 0); items are written independently."""
+        return self._call(cv.kv_mput(bucket, items, self._kv_seen, ttl_seconds))
+
+    def kv_incr(self, bucket: str, key: str, delta: int = 1) -> int:
+        """Adds delta (negative subtracts, 0 reads) to a counter atomically
+        and returns its new value. Counters live in counter buckets
+        (kv_create_bucket(counter=True)); a missing bucket is created as one,
+        any other bucket raises FailedPreconditionError."""
+        return self._call(cv.kv_incr(bucket, key, delta, self._kv_seen))
+
+    def kv_expire(self, bucket: str, key: str, ttl_seconds: float) -> int:
+        """Gives the key's value a time to live from now (whole seconds, at
+        least 1), or with 0 takes its TTL away (Redis EXPIRE / PERSIST).
+        Returns the new revision. NotFoundError when the key has no value,
+        AbortedError when it changed meanwhile (retry)."""
+        return self._call(cv.kv_expire(bucket, key, ttl_seconds, self._kv_seen))
 
     def kv_create(self, bucket: str, key: str, value: cv.Data, ttl_seconds: Optional[float] = None) -> int:
         """Stores a value only if the key does not exist (AlreadyExistsError);
         ttl_seconds expires it. Returns the revision."""
-        return self._call(cv.kv_create(bucket, key, value, ttl_seconds))
+        return self._call(cv.kv_create(bucket, key, value, self._kv_seen, ttl_seconds))
 
     def kv_update(self, bucket: str, key: str, value: cv.Data, last_revision: int) -> int:
         """Compare-and-set: stores only if the key's latest revision is
         last_revision (else FailedPreconditionError). Returns the new revision."""
-        return self._call(cv.kv_update(bucket, key, value, last_revision))
+        return self._call(cv.kv_update(bucket, key, value, last_revision, self._kv_seen))
 
     def kv_delete(self, bucket: str, key: str, purge: bool = False) -> bool:
         """Deletes a key (purge=True also drops its history)."""
-        return self._call(cv.kv_delete(bucket, key, purge))
+        return self._call(cv.kv_delete(bucket, key, self._kv_seen, purge))
 
     def kv_purge(self, bucket: str, key: str) -> bool:
-        return self._call(cv.kv_delete(bucket, key, True))
+        return self._call(cv.kv_delete(bucket, key, self._kv_seen, True))
+
+    def kv_keys_page(self, bucket: str, match: Optional[str] = None, limit: Optional[int] = None,
+                     page_token: Optional[str] = None) -> t.KVKeysPage:
+        """One page of the bucket's keys, sorted: ``{"keys": [...],
+        "next_page_token": str}``; pass next_page_token back for the next
+        page ("" after the last). match filters with * and >; limit is the
+        page size, 1 to 10000 (default 1000). NotFoundError for a missing
+        bucket."""
+        return self._call(cv.kv_keys_page(bucket, match, limit, page_token))
 
     def kv_keys(self, bucket: str, filter: Optional[str] = None) -> List[str]:
         """The bucket's keys (optionally matching a filter with * and >);
@@ -469,7 +519,7 @@ class NATSClient:
         """Every kept revision of a key, oldest first (deletions included)."""
         self._ensure()
         try:
-            return [cv.kv_entry(bucket, e) for r in self._stubs[cv.KV].History(
+            return [cv.kv_seen_entry(self._kv_seen, bucket, e) for r in self._stubs[cv.KV].History(
                 cv.kv_history_request(bucket, key), timeout=DEFAULT_TIMEOUT, metadata=self._md) for e in r.entries]
         except grpc.RpcError as e:
             if e.code() == grpc.StatusCode.NOT_FOUND:
@@ -490,15 +540,48 @@ class NATSClient:
 
     def kv_create_bucket(self, bucket: str, history: Optional[int] = None, ttl_seconds: Optional[float] = None,
                          max_bytes: Optional[int] = None, storage: Optional[str] = None,
-                         description: Optional[str] = None) -> Dict[str, Any]:
+                         description: Optional[str] = None, counter: bool = False) -> Dict[str, Any]:
+        """Creates a bucket (counter=True: a counter bucket, for kv_incr)."""
         return self._call(cv.kv_create_bucket(bucket, cv.kv_bucket_config(history, ttl_seconds, max_bytes,
-                                                                          storage, description)))
+                                                                          storage, description, counter)))
 
     def kv_delete_bucket(self, bucket: str) -> bool:
-        return self._call(cv.kv_delete_bucket(bucket))
+        return self._call(cv.kv_delete_bucket(bucket, self._kv_seen))
 
     def kv_list_buckets(self) -> List[Dict[str, Any]]:
         return self._call(cv.kv_list_buckets())
+
+    # --- tasks --------------------------------------------------------------
+
+    def enqueue_task(self, queue: str, task_type: str, payload: cv.Data = b"", *,
+                     delay_seconds: Optional[float] = None, priority: Optional[str] = None,
+                     max_retries: Optional[int] = None, timeout_seconds: Optional[float] = None,
+                     unique_id: Optional[str] = None) -> str:
+        """Adds a task to queue (created on first use) and returns its id.
+        delay_seconds runs it later; priority is "low", "normal" (default) or
+        "high"; max_retries and timeout_seconds (how long a worker may hold
+        it) default to the gateway's; unique_id deduplicates (the id is then
+        unique_id)."""
+        return self._call(_tasks.enqueue(queue, task_type, payload, delay_seconds, priority, max_retries,
+                                         timeout_seconds, unique_id))
+
+    def get_task_result(self, queue: str, task_id: str, wait_seconds: Optional[float] = None) -> Optional[t.TaskInfo]:
+        """The finished task (state "SUCCEEDED" with its result, or "DEAD"
+        with its error), waiting up to wait_seconds (at most 300) for it to
+        finish; None if it has not finished by then. NotFoundError for an
+        unknown task."""
+        return self._call(_tasks.get_result(queue, task_id, wait_seconds))
+
+    def work(self, queue: str, handlers: Mapping[str, Callable[[t.TaskInfo], Any]], concurrency: int = 1,
+             timeout_seconds: Optional[float] = None, max_tasks: Optional[int] = None) -> int:
+        """Runs a worker: takes tasks of the handlers' types ({task_type:
+        handler}) from queue and calls handler(task) on ``concurrency``
+        threads. A return is success (bytes or str become the task's result);
+        an exception asks for a retry (the task's backoff and max_retries
+        apply, then it is DEAD). Blocks until timeout_seconds pass or
+        max_tasks are handled, then drains (every task taken gets its
+        outcome); returns how many it handled. Does not reconnect."""
+        return _tasks.run_worker(self, queue, handlers, concurrency, timeout_seconds, max_tasks)
 
     # --- objects ------------------------------------------------------------
 

@@ -274,3 +274,11 @@ def from_rpc_error(err: grpc.RpcError) -> NATSGWError:
                                                 or "failed to connect" in message.lower()):
         message = "the gateway is not reachable" + (f" ({message})" if message else "")
     return make_error(code, message or "", details)
+
+
+def invalid_argument(field: str, rule: str) -> InvalidArgumentError:
+    """A client-side InvalidArgumentError naming field and rule, shaped as
+    the gateway's (a BadRequest field violation)."""
+    br = error_details_pb2.BadRequest()
+    br.field_violations.add(field=field, description=rule)
+    return InvalidArgumentError(f"{field}: {rule}", details=[br])

@@ -17,7 +17,7 @@ else:  # pragma: no cover
 
 __all__ = [
     "Message", "PublishBatchResult", "StreamPublishResult", "StreamInfo", "ConsumerInfo",
-    "PulledMessage", "KVEntry", "ObjectInfo", "ObjectResult", "Statistics", "Health",
+    "PulledMessage", "KVEntry", "KVPutResult", "KVKeysPage", "TaskInfo", "ObjectInfo", "ObjectResult", "Statistics", "Health",
 ]
 
 
@@ -110,6 +110,43 @@ class KVEntry(TypedDict):
     created: Optional[datetime]
     #: "PUT", "DELETE" or "PURGE" (history and watch show deletions).
     operation: str
+
+
+class KVPutResult(TypedDict):
+    """The outcome of one item of kv_mput."""
+
+    key: str
+    #: The stored value's revision; 0 when error is set.
+    revision: int
+    #: The item's error (a NATSGWError, as the single call would raise), or None.
+    error: Optional[Exception]
+
+
+class KVKeysPage(TypedDict):
+    """One page of kv_keys_page."""
+
+    #: The page's keys, sorted.
+    keys: List[str]
+    #: Pass to the next kv_keys_page call; "" after the last page.
+    next_page_token: str
+
+
+class TaskInfo(TypedDict):
+    """A task, as a handler receives it and get_task_result returns it."""
+
+    id: str
+    queue: str
+    task_type: str
+    payload: bytes
+    #: "SCHEDULED", "QUEUED", "RUNNING", "RETRYING", "SUCCEEDED" or "DEAD".
+    state: str
+    #: Retries made so far, and the most allowed.
+    retries: int
+    max_retries: int
+    #: The last error ("" if none).
+    error: str
+    #: The handler's result (SUCCEEDED).
+    result: bytes
 
 
 class ObjectInfo(TypedDict):

@@ -144,16 +144,17 @@ function Consumers({ stream, state }) {
   const [error, setError] = useState(null);
   const list = (state.data && state.data.consumers) || [];
   const { rows, pager } = usePager(list);
-  async function act(method, c, what) {
+  async function act(method, req, what) {
     if (what && !confirmed(what)) return;
-    try { await api.rpc(method, { stream, name: c.name }); setError(null); state.reload(); } catch (e) { setError(e); }
+    try { await api.rpc(method, req); setError(null); state.reload(); } catch (e) { setError(e); }
   }
+  const pauseHour = (c) => ({ stream, consumer: c.name, pause_until: new Date(Date.now() + 3600e3).toISOString() });
   if (state.error) return html`<${ErrorBox} error=${state.error} />`;
   if (list.length === 0) return html`<p class="muted">No consumers.</p>`;
   return html`<div><${ErrorBox} error=${error} />
     <table class="list"><thead><tr><th>Name</th><th>Filter</th><th class="n">Pending</th><th class="n">Ack pending</th><th class="n">Redelivered</th><th class="n">Waiting</th><th>Last delivery</th><th>Dead letters</th><th></th></tr></thead>
     <tbody>${rows.map((c) => html`<tr data-testid=${`consumer-${c.name}`}>
-      <td>${c.name}${c.paused ? html` <span class="tag">paused</span>` : ''}</td>
+      <td>${c.name}${c.paused ? html` <span class="tag">paused until ${when(c.pause_until)}</span>` : ''}</td>
       <td><code>${(c.config && c.config.filter_subject) || '>'}</code></td>
       <td class="n">${num(c.num_pending)}</td><td class="n">${num(c.num_ack_pending)}</td>
       <td class="n">${num(c.num_redelivered)}</td><td class="n">${num(c.num_waiting)}</td>
@@ -161,9 +162,9 @@ function Consumers({ stream, state }) {
       <td>${c.dead_letter_stream ? html`<a href=${`#/dead-letters/${enc(c.dead_letter_stream)}`}>${c.dead_letter_stream}</a>` : '—'}</td>
       <td class="actions">
         ${'paused' in c && (c.paused
-          ? html`<button class="small" onClick=${() => act('ConsumerService/ResumeConsumer', c)}>Resume</button>`
-          : html`<button class="small" onClick=${() => act('ConsumerService/PauseConsumer', c, `Pause consumer ${c.name}? Workers get nothing until it resumes.`)}>Pause…</button>`)}
-        <button class="small danger" onClick=${() => act('ConsumerService/DeleteConsumer', c, `Delete consumer ${c.name} and its delivery state?`)}>Delete…</button>
+          ? html`<button class="small" onClick=${() => act('ConsumerService/ResumeConsumer', { stream, consumer: c.name })}>Resume</button>`
+          : html`<button class="small" onClick=${() => act('ConsumerService/PauseConsumer', pauseHour(c), `Pause consumer ${c.name} for an hour? Its readers get nothing until it resumes.`)}>Pause 1 h…</button>`)}
+        <button class="small danger" onClick=${() => act('ConsumerService/DeleteConsumer', { stream, name: c.name }, `Delete consumer ${c.name} and its delivery state?`)}>Delete…</button>
       </td></tr>`)}</tbody></table>${pager}</div>`;
 }
 

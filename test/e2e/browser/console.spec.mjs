@@ -32,6 +32,7 @@ const browser = await chromium.launch({
     '--disable-sync', '--no-first-run', '--disable-quic'],
 });
 const problems = [];
+const pages = [];
 // expected4xx says which non-2xx answers a step expects (a gap in a
 // stream's sequences, another org's missing stream).
 let expected4xx = () => false;
@@ -39,6 +40,7 @@ let expected4xx = () => false;
 async function newPage(name) {
   const context = await browser.newContext({ viewport: { width: 1360, height: 900 }, acceptDownloads: true });
   const page = await context.newPage();
+  pages.push([name, page]);
   page.setDefaultTimeout(WAIT);
   page.on('pageerror', (e) => problems.push(`${name}: page error: ${e.message}`));
   page.on('console', (m) => {
@@ -90,6 +92,12 @@ try {
   await page.locator('table.kv', { hasText: 'Source' }).waitFor();
   await shot(page, '03-stream');
   expected4xx = () => false;
+  const billing = page.getByTestId('consumer-billing');
+  await billing.getByRole('button', { name: 'Pause 1 h…' }).click();
+  await billing.getByText('paused until').waitFor();
+  await step('check-paused');
+  await billing.getByRole('button', { name: 'Resume' }).click();
+  await billing.getByRole('button', { name: 'Pause 1 h…' }).waitFor();
 
   await nav(page, 'Key-value');
   await page.getByRole('link', { name: 'cfg' }).click();
@@ -138,6 +146,18 @@ try {
   await step('check-replay');
   await shot(page, '08-replayed');
 
+  await nav(page, 'Tasks');
+  const queue = page.getByTestId('queue-emails');
+  await queue.waitFor();
+  await queue.click();
+  await page.getByTestId('count-dead').locator('.value', { hasText: '1' }).waitFor();
+  const task = page.locator('tr', { hasText: 'smtp: 550 mailbox unavailable' });
+  await task.waitFor();
+  await shot(page, '09-tasks');
+  await task.getByRole('button', { name: 'Retry…' }).click();
+  await page.getByRole('status').getByText('queued again').waitFor();
+  await step('check-task-retried');
+
   // ---- another organization sees none of it ----
   const other = await newPage('other');
   await login(other, TOKEN_OTHER);
@@ -148,16 +168,23 @@ try {
   await other.getByText('No buckets yet.').waitFor();
   await nav(other, 'Objects');
   await other.getByText('No buckets yet.').waitFor();
+  await nav(other, 'Tasks');
+  await other.getByText('No task queues yet.').waitFor();
   expected4xx = (url, s) => s === 404;
   await other.goto(base + '/#/streams/ORDERS');
   await other.getByRole('alert').filter({ hasText: 'NOT_FOUND stream "ORDERS"' }).waitFor();
-  await shot(other, '09-other-org');
+  await shot(other, '10-other-org');
   expected4xx = () => false;
 
   if (problems.length) throw new Error(`errors in the pages:\n${problems.join('\n')}`);
   console.log('DONE');
 } catch (e) {
   console.error(e.stack || String(e));
+  for (const [name, p] of pages) {
+    // What the page showed when the spec failed, and its error boxes.
+    await p.screenshot({ path: path.join(SHOTS, `failed-${name}.png`), fullPage: true }).catch(() => {});
+    for (const a of await p.getByRole('alert').allInnerTexts().catch(() => [])) console.error(`${name}: alert: ${a}`);
+  }
   if (problems.length) console.error(problems.join('\n'));
   process.exitCode = 1;
 } finally {
