@@ -32,6 +32,26 @@ func pullNone(t *testing.T, c *natsgw.Client, stream, consumer string) {
 	}
 }
 
+// pullNoneBefore checks that nothing is there to pull while deadline has
+// not passed. A message pulled once it has passed is a legitimate
+// redelivery (the machine was slow to get here) and is returned; nil when
+// there was none.
+func pullNoneBefore(t *testing.T, c *natsgw.Client, stream, consumer string, deadline time.Time) *natsgw.StreamMsg {
+	t.Helper()
+	msgs, err := c.Pull(testutil.Context(t), stream, consumer, 10, natsgw.WithNoWait())
+	testutil.NoErr(t, err, "pull")
+	if len(msgs) == 0 {
+		return nil
+	}
+	if early := time.Until(deadline); early > 0 {
+		t.Fatalf("pull: got seq %d, delivery %d, %s before it was due", msgs[0].Sequence, msgs[0].Deliveries, early)
+	}
+	if len(msgs) != 1 {
+		t.Fatalf("pull: got %d messages, want at most 1", len(msgs))
+	}
+	return msgs[0]
+}
+
 func tasksStream(t *testing.T, c *natsgw.Client, retention natsgw.RetentionPolicy) {
 	t.Helper()
 	mustCreateStream(t, c, natsgw.StreamConfig{Name: "TASKS", Subjects: []string{"tasks.>"}, Retention: retention})
@@ -56,8 +76,10 @@ func TestNakWithDelay(t *testing.T) {
 	const delay = 300 * time.Millisecond
 	start := time.Now()
 	testutil.NoErr(t, m.NakWithDelay(ctx, delay), "nak")
-	pullNone(t, c, "TASKS", "w") // not before the delay
-	again := pullOne(t, c, "TASKS", "w")
+	again := pullNoneBefore(t, c, "TASKS", "w", start.Add(delay)) // not before the delay
+	if again == nil {
+		again = pullOne(t, c, "TASKS", "w")
+	}
 	if waited := time.Since(start); waited < delay {
 		t.Fatalf("redelivered after %s, before the %s delay", waited, delay)
 	}
@@ -100,8 +122,10 @@ func TestUnackedComesBackAfterAckWait(t *testing.T) {
 	publishN(t, c, "TASKS", "tasks.a", 1)
 	start := time.Now()
 	m := pullOne(t, c, "TASKS", "w")
-	pullNone(t, c, "TASKS", "w")
-	again := pullOne(t, c, "TASKS", "w")
+	again := pullNoneBefore(t, c, "TASKS", "w", start.Add(ackWait)) // not before the ack wait
+	if again == nil {
+		again = pullOne(t, c, "TASKS", "w")
+	}
 	if waited := time.Since(start); waited < ackWait {
 		t.Fatalf("redelivered after %s, before the ack wait %s", waited, ackWait)
 	}

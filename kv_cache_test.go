@@ -92,6 +92,7 @@ func twoGateways(t *testing.T) (kv1, kv2 natsgwv1.KeyValueServiceClient, reg1, r
 // stays on one instance and passes nothing still reads its own writes. The
 // caches must serve most of the reads.
 func TestKVCacheCoherenceTwoInstances(t *testing.T) {
+	t.Parallel()
 	kv1, kv2, reg1, reg2, ctx := twoGateways(t)
 	kvs := []natsgwv1.KeyValueServiceClient{kv1, kv2}
 	const bucket, keys, clients, ops = "coherent", 4, 6, 300
@@ -166,6 +167,7 @@ func TestKVCacheCoherenceTwoInstances(t *testing.T) {
 // once through the instance that removed it and, with min_revision, through
 // another; a deleted bucket is not served from the cache of either.
 func TestKVCacheDeletesNotStale(t *testing.T) {
+	t.Parallel()
 	kv1, kv2, reg1, reg2, ctx := twoGateways(t)
 	const bucket = "stale"
 	kvPut(t, ctx, kv1, bucket, "del", "v")
@@ -218,6 +220,7 @@ func TestKVCacheDeletesNotStale(t *testing.T) {
 
 // TestKVCacheKeyTTL: a key whose TTL ran out is not served from the cache.
 func TestKVCacheKeyTTL(t *testing.T) {
+	t.Parallel()
 	reg := prometheus.NewRegistry()
 	srv := natsgwtest.NewServer(t, natsgwtest.WithRegistry(reg))
 	kv, ctx := rawKV(t, srv, "acme")
@@ -248,6 +251,7 @@ func TestKVCacheKeyTTL(t *testing.T) {
 // names read only their own values from the cache, and a key only one of
 // them has is absent for the other.
 func TestKVCacheCrossOrg(t *testing.T) {
+	t.Parallel()
 	reg := prometheus.NewRegistry()
 	srv := natsgwtest.NewServer(t, natsgwtest.WithRegistry(reg))
 	a, actx := rawKV(t, srv, "org-a")
@@ -280,6 +284,7 @@ func TestKVCacheCrossOrg(t *testing.T) {
 // TestKVCacheConsistentBypasses: a consistent Get (unary and on a Session)
 // reads NATS, not the cache.
 func TestKVCacheConsistentBypasses(t *testing.T) {
+	t.Parallel()
 	reg := prometheus.NewRegistry()
 	srv := natsgwtest.NewServer(t, natsgwtest.WithRegistry(reg))
 	kv, ctx := rawKV(t, srv, "acme")
@@ -307,6 +312,7 @@ func TestKVCacheConsistentBypasses(t *testing.T) {
 // TestKVCacheOff: with the cache off, reads still work and nothing is
 // cached.
 func TestKVCacheOff(t *testing.T) {
+	t.Parallel()
 	reg := prometheus.NewRegistry()
 	srv := natsgwtest.NewServer(t, natsgwtest.WithRegistry(reg), natsgwtest.WithoutKVCache())
 	kv, ctx := rawKV(t, srv, "acme")

@@ -29,6 +29,7 @@ func code(t *testing.T, err error, c codes.Code, what string) {
 // returns revisions in order; GetMany returns each key's entry or its own
 // NOT_FOUND, in the request's order, cached or consistent.
 func TestKVGetManyPutMany(t *testing.T) {
+	t.Parallel()
 	srv := natsgwtest.NewServer(t)
 	kv, ctx := rawKV(t, srv, "acme")
 	items := []*natsgwv1.KeyValuePutItem{
@@ -61,6 +62,7 @@ func TestKVGetManyPutMany(t *testing.T) {
 // TestKVPutTTLAndExpire: Put with a TTL, and Expire, make NATS remove the
 // key; Expire with no TTL keeps it.
 func TestKVPutTTLAndExpire(t *testing.T) {
+	t.Parallel()
 	srv := natsgwtest.NewServer(t)
 	kv, ctx := rawKV(t, srv, "acme")
 	gone := func(key string) {
@@ -97,6 +99,7 @@ func TestKVPutTTLAndExpire(t *testing.T) {
 // concurrency, and refuses the other writes there; a plain bucket refuses
 // Increment.
 func TestKVIncrement(t *testing.T) {
+	t.Parallel()
 	srv := natsgwtest.NewServer(t)
 	kv, ctx := rawKV(t, srv, "acme")
 	incr := func(key string, d int64) (string, error) {
@@ -138,6 +141,7 @@ func TestKVIncrement(t *testing.T) {
 // TestKVListKeys: pages are sorted, consecutive and complete, with a
 // filter.
 func TestKVListKeys(t *testing.T) {
+	t.Parallel()
 	srv := natsgwtest.NewServer(t)
 	kv, ctx := rawKV(t, srv, "acme")
 	var items []*natsgwv1.KeyValuePutItem
@@ -175,6 +179,7 @@ func TestKVListKeys(t *testing.T) {
 // TestKVManyInvalid: every malformed request to the new RPCs is
 // INVALID_ARGUMENT naming the field.
 func TestKVManyInvalid(t *testing.T) {
+	t.Parallel()
 	srv := natsgwtest.NewServer(t)
 	kv, ctx := rawKV(t, srv, "acme")
 	kvPut(t, ctx, kv, "b", "k", "v")
@@ -275,6 +280,7 @@ func TestKVManyInvalid(t *testing.T) {
 // of other organizations (including the look-alike "acme-x") through every
 // new RPC, while their own same-named buckets work.
 func TestKVManyCrossOrg(t *testing.T) {
+	t.Parallel()
 	srv := natsgwtest.NewServer(t)
 	acme, actx := rawKV(t, srv, "acme")
 	kvPut(t, actx, acme, "x", "k", "acme")

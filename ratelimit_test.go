@@ -16,14 +16,25 @@ import (
 // affected, and a publishing stream is slowed to the rate, not refused.
 func TestOrgRateLimit(t *testing.T) {
 	t.Parallel()
-	const rate, burst = 40, 5
+	// A rate low enough that a client publishing as fast as it can
+	// outruns it even on a loaded machine (a refill every 100 ms).
+	const rate, burst = 10, 5
 	srv := natsgwtest.NewServer(t, natsgwtest.WithOrgRate(rate, burst))
 	ctx := testutil.Context(t)
 	acme := srv.Client(t, natsgw.WithOrg("acme"))
 	bob := srv.Client(t, natsgw.WithOrg("bob"))
 
+	// A batch of the burst empties the bucket; publishes right after it
+	// are refused once one comes within a refill (the loop ends by the
+	// test's context if none ever is).
+	full := make([]*natsgw.Msg, burst)
+	for i := range full {
+		full[i] = &natsgw.Msg{Subject: "events.a"}
+	}
+	_, err := acme.PublishBatch(ctx, full)
+	testutil.NoErr(t, err, "a batch of the burst")
 	var refused error
-	for i := 0; i < 4*burst && refused == nil; i++ {
+	for refused == nil && ctx.Err() == nil {
 		refused = acme.Publish(ctx, "events.a", nil)
 	}
 	testutil.ErrIs(t, refused, natsgw.ErrResourceExhausted, "a burst of publishes")
@@ -38,11 +49,11 @@ func TestOrgRateLimit(t *testing.T) {
 	for i := range batch {
 		batch[i] = &natsgw.Msg{Subject: "events.b"}
 	}
-	_, err := bob.PublishBatch(ctx, batch)
+	_, err = bob.PublishBatch(ctx, batch)
 	testutil.ErrIs(t, err, natsgw.ErrResourceExhausted, "a batch larger than the burst")
 
 	// A stream of n messages takes at least (n - burst) / rate.
-	const n = 45
+	const n = 15
 	carol := srv.Client(t, natsgw.WithOrg("carol"))
 	got, _ := sink(t, carol, "events.>")
 	start := time.Now()

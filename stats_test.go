@@ -53,15 +53,23 @@ func TestStatistics(t *testing.T) {
 	}
 	testutil.NoErr(t, bob.Publish(ctx, "orders.new", []byte("bob's")), "bob publishes")
 
-	var st *natsgw.Statistics
-	testutil.Poll(t, "acme statistics", func() error {
-		var err error
-		st, err = acme.Statistics(ctx)
-		if err == nil && st.Msgs != 3 {
-			return fmt.Errorf("messages %d, want 3", st.Msgs)
-		}
-		return err
-	})
+	// A stream stores a published message after Publish returns (a core
+	// NATS publish), so each org's statistics are read once its stream
+	// holds what was published to it.
+	stored := func(c *natsgw.Client, who string, msgs uint64) *natsgw.Statistics {
+		t.Helper()
+		var st *natsgw.Statistics
+		testutil.Poll(t, who+" statistics", func() error {
+			var err error
+			st, err = c.Statistics(ctx)
+			if err == nil && st.Msgs != msgs {
+				return fmt.Errorf("messages %d, want %d", st.Msgs, msgs)
+			}
+			return err
+		})
+		return st
+	}
+	st := stored(acme, "acme", 3)
 	testutil.Equal(t, [4]uint64{st.Streams, st.Consumers, st.KeyValueBuckets, st.ObjectBuckets}, [4]uint64{2, 1, 1, 1}, "acme streams, consumers, kv buckets, object buckets")
 	testutil.Equal(t, st.Subscriptions, uint64(1), "acme subscriptions")
 	testutil.Equal(t, [4]uint64{st.InMsgs, st.InBytes, st.OutMsgs, st.OutBytes}, [4]uint64{3, 6, 3, 6}, "acme traffic")
@@ -69,14 +77,54 @@ func TestStatistics(t *testing.T) {
 		t.Fatalf("bytes %d, kv bytes %d, since %v", st.Bytes, st.KeyValueBytes, st.Since)
 	}
 
-	bst, err := bob.Statistics(ctx)
-	testutil.NoErr(t, err, "bob statistics")
+	bst := stored(bob, "bob", 1)
 	testutil.Equal(t, [6]uint64{bst.Streams, bst.Msgs, bst.KeyValueBuckets, bst.ObjectBuckets, bst.Subscriptions, bst.OutMsgs}, [6]uint64{1, 1, 1, 0, 0, 0}, "bob sees only his own")
 	testutil.Equal(t, bst.InMsgs, uint64(1), "bob's traffic")
 
 	empty, err := srv.Client(t, natsgw.WithOrg("nobody")).Statistics(ctx)
 	testutil.NoErr(t, err, "statistics of an org with nothing")
 	testutil.Equal(t, empty.Streams+empty.InMsgs+empty.KeyValueBuckets, uint64(0), "empty org")
+}
+
+// TestStatisticsStreamTraffic: messages published through a stream pipeline
+// and delivered by Consume are counted by the time the client has their
+// results, so statistics read right after include them.
+func TestStatisticsStreamTraffic(t *testing.T) {
+	t.Parallel()
+	srv := natsgwtest.NewServer(t)
+	ctx := testutil.Context(t)
+	c := srv.Client(t, natsgw.WithOrg("acme"))
+	mustCreateStream(t, c, natsgw.StreamConfig{Name: "JOBS", Subjects: []string{"jobs.>"}})
+	mustCreateConsumer(t, c, "JOBS", natsgw.ConsumerConfig{Name: "w"})
+
+	p, err := c.NewStreamPublisher(ctx, "JOBS")
+	testutil.NoErr(t, err, "stream publisher")
+	var futs []*natsgw.PubAckFuture
+	for _, d := range []string{"a", "bb", "ccc"} {
+		f, err := p.Publish("jobs.x", []byte(d))
+		testutil.NoErr(t, err, "pipeline publish")
+		futs = append(futs, f)
+	}
+	testutil.NoErr(t, p.Flush(ctx), "flush")
+	for _, f := range futs {
+		_, err := f.Wait(ctx)
+		testutil.NoErr(t, err, "publish result")
+	}
+	st, err := c.Statistics(ctx)
+	testutil.NoErr(t, err, "statistics after the pipeline")
+	testutil.Equal(t, [2]uint64{st.InMsgs, st.InBytes}, [2]uint64{3, 6}, "messages in through the pipeline")
+	testutil.NoErr(t, p.Close(ctx), "close publisher")
+
+	got := make(chan *natsgw.StreamMsg, 3)
+	cc, err := c.Consume(ctx, "JOBS", "w", func(m *natsgw.StreamMsg) { got <- m })
+	testutil.NoErr(t, err, "consume")
+	for range 3 {
+		testutil.Recv(t, got, "consumed message")
+	}
+	st, err = c.Statistics(ctx)
+	testutil.NoErr(t, err, "statistics after Consume")
+	testutil.Equal(t, [2]uint64{st.OutMsgs, st.OutBytes}, [2]uint64{3, 6}, "messages out through Consume")
+	testutil.NoErr(t, cc.Stop(ctx), "stop consuming")
 }
 
 // TestConnections: Health and Statistics count the gRPC client connections

@@ -424,10 +424,12 @@ func (g *Gateway) deliverConsume(ctx context.Context, c *consumeSession, stream 
 				continue
 			}
 			resp.Messages = frame
+			// Counted before the send, as for subscriptions: a client that
+			// has the frame finds it in its statistics.
+			g.traffic.out(c.org, len(frame), size)
 			if err := stream.Send(resp); err != nil {
 				return err
 			}
-			g.traffic.out(c.org, len(frame), size)
 		}
 		return nil
 	}

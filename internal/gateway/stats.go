@@ -13,10 +13,19 @@ import (
 )
 
 // traffic counts one organization's messages through this instance. The
-// counters are updated once per call or frame, not per message, on the hot
-// paths.
+// counters are updated once per call or frame on the hot paths (per
+// message only in a stream pipeline, whose results go out while a frame is
+// still being published), and always before the client can learn of the
+// messages (the call's answer, the frame's send, the pipeline's result): a
+// client that has its answer finds the messages in its statistics.
 type traffic struct {
 	inMsgs, inBytes, outMsgs, outBytes atomic.Uint64
+}
+
+// countIn counts n messages of the given total payload published.
+func (c *traffic) countIn(n, bytes int) {
+	c.inMsgs.Add(uint64(n))
+	c.inBytes.Add(uint64(bytes))
 }
 
 // trafficByOrg holds a *traffic per organization, created on first use.
@@ -35,9 +44,7 @@ func (t *trafficByOrg) of(org string) *traffic {
 
 // in counts n messages of the given total payload published by org.
 func (t *trafficByOrg) in(org string, n, bytes int) {
-	c := t.of(org)
-	c.inMsgs.Add(uint64(n))
-	c.inBytes.Add(uint64(bytes))
+	t.of(org).countIn(n, bytes)
 }
 
 // out counts n messages of the given total payload delivered to org.

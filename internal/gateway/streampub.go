@@ -256,6 +256,7 @@ func (s *streamServer) PipelinePublish(stream natsgwv1.StreamService_PipelinePub
 	}()
 
 	var next uint64
+	tr := s.g.traffic.of(id.Org)
 	readErr := func() error {
 		for req := first; ; {
 			if n := req.GetStream(); n != "" && n != name {
@@ -269,7 +270,6 @@ func (s *streamServer) PipelinePublish(stream natsgwv1.StreamService_PipelinePub
 			if err != nil {
 				return s.g.natsError(ctx, action, err)
 			}
-			var published, bytes int
 			for i, m := range msgs {
 				e := pipelineEntry{index: next, field: messagesField(i), subject: m.GetSubject()}
 				next++
@@ -279,8 +279,11 @@ func (s *streamServer) PipelinePublish(stream natsgwv1.StreamService_PipelinePub
 					if err != nil {
 						err = s.g.publishError(ctx, action, e.field, e.subject, err)
 					} else {
-						published++
-						bytes += len(p.msg.Data)
+						// Counted per message, before the sender can
+						// report its result to the client (a frame's
+						// first results may go out while the rest of it is
+						// still being published).
+						tr.countIn(1, len(p.msg.Data))
 					}
 				}
 				e.err = err
@@ -290,7 +293,6 @@ func (s *streamServer) PipelinePublish(stream natsgwv1.StreamService_PipelinePub
 					return nil // the sender's error explains
 				}
 			}
-			s.g.traffic.in(id.Org, published, bytes)
 			if req, err = stream.Recv(); err != nil {
 				return nilIfEOF(err)
 			}

@@ -328,6 +328,10 @@ func (g *Gateway) deliverTo(ctx context.Context, s *subscription, stop <-chan er
 				msgs[i] = nil
 			}
 			frame = appendDropped(frame, dropped)
+			// Counted before the send: a client that has received the
+			// frame must find it in its statistics (a send that fails
+			// ends the subscription; its frame counts as handed over).
+			g.traffic.out(s.org, count, data)
 			err := send(frame)
 			if cap(frame) <= maxPooledFrame {
 				*buf = frame
@@ -338,7 +342,6 @@ func (g *Gateway) deliverTo(ctx context.Context, s *subscription, stop <-chan er
 			if err != nil {
 				return err
 			}
-			g.traffic.out(s.org, count, data)
 			dropped = 0
 		}
 		spare = msgs
