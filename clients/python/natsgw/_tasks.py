@@ -3,12 +3,14 @@ synchronous worker loop of NATSClient.work."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as _dt
+import inspect
 import logging
 import queue as _queue
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Iterable, Iterator, List, Mapping, Optional
+from typing import Any, AsyncIterator, Callable, Iterable, Iterator, List, Mapping, Optional
 
 import grpc
 
@@ -234,4 +236,74 @@ def run_worker(client: Any, queue: str, handlers: Mapping[str, Callable[[t.TaskI
         if timer is not None:
             timer.cancel()
         out.put(None)
+    return done
+
+
+async def run_async_worker(client: Any, queue: str, handlers: Mapping[str, Callable[[t.TaskInfo], Any]],
+                           concurrency: int, timeout_seconds: Optional[float], max_tasks: Optional[int]) -> int:
+    """run_worker on asyncio: each task is an asyncio task (a handler may be
+    a coroutine function or a plain one); the gateway's max_in_flight
+    (``concurrency``) bounds how many run at once."""
+    if concurrency < 1:
+        raise errors.invalid_argument("concurrency", f"must be at least 1 (got {concurrency})")
+    if not handlers:
+        raise errors.invalid_argument("handlers", "must name at least one task type")
+    end = object()
+    out: "asyncio.Queue[Any]" = asyncio.Queue()
+    out.put_nowait(task_pb2.WorkRequest(start=task_pb2.WorkStart(queue=queue, task_types=sorted(handlers),
+                                                                 max_in_flight=concurrency)))
+    done = 0
+    draining = False
+    running: "set[asyncio.Future[None]]" = set()
+
+    async def frames() -> AsyncIterator[task_pb2.WorkRequest]:
+        while True:
+            f = await out.get()
+            if f is end:
+                return
+            yield f
+
+    def drain() -> None:
+        nonlocal draining
+        if not draining:
+            draining = True
+            out.put_nowait(task_pb2.WorkRequest(drain=True))
+
+    async def run_one(m: Any) -> None:
+        nonlocal done
+        result, exc = None, None
+        try:
+            result = handlers[m.task_type](task(m))
+            if inspect.isawaitable(result):
+                result = await result
+        except Exception as e:  # the handler's failure is the task's, not the loop's
+            log.info("natsgw: task %s (%s) raised: %s", m.id, m.task_type, e)
+            exc = e
+        try:
+            o = outcome(m.id, result, exc)
+        except Exception as e:  # an unencodable result fails the task
+            o = task_pb2.TaskOutcome(task_id=m.id, fail=task_pb2.TaskFailure(error=f"result: {e}"))
+        out.put_nowait(task_pb2.WorkRequest(outcomes=[o]))
+        done += 1
+        if max_tasks is not None and done >= max_tasks:
+            drain()
+
+    await client._ensure()
+    timer = asyncio.get_running_loop().call_later(timeout_seconds, drain) if timeout_seconds is not None else None
+    call = client._stubs[TASKS].Work(frames(), metadata=client._md)
+    try:
+        async for resp in call:
+            for m in resp.tasks:
+                fut = asyncio.ensure_future(run_one(m))
+                running.add(fut)
+                fut.add_done_callback(running.discard)
+    except grpc.RpcError as e:
+        raise errors.from_rpc_error(e) from None
+    finally:
+        if timer is not None:
+            timer.cancel()
+        call.cancel()  # a no-op once the stream ended; ends it when this coroutine was cancelled
+        if running:
+            await asyncio.gather(*list(running), return_exceptions=True)
+        out.put_nowait(end)
     return done

@@ -948,6 +948,15 @@ class AsyncNATSClient:
         """As NATSClient.get_task_result."""
         return await self._call(_tasks.get_result(queue, task_id, wait_seconds))
 
+    async def work(self, queue: str, handlers: Mapping[str, Callable[[t.TaskInfo], Any]], concurrency: int = 1,
+                   timeout_seconds: Optional[float] = None, max_tasks: Optional[int] = None) -> int:
+        """As NATSClient.work, on the event loop: a handler may be a
+        coroutine function (awaited) or a plain function (called on the
+        loop; it should not block); up to ``concurrency`` tasks run at once
+        as asyncio tasks. Cancelling the call ends the stream (the tasks it
+        held run again after their timeout)."""
+        return await _tasks.run_async_worker(self, queue, handlers, concurrency, timeout_seconds, max_tasks)
+
     async def task_queue_stats(self, queue: str) -> t.TaskQueueStats:
         """As NATSClient.task_queue_stats."""
         return await self._call(_tasks.queue_stats(queue))

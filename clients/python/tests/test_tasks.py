@@ -258,3 +258,47 @@ def test_aio_inspection(gateway, org, client):
             assert await c.purge_task_queue("aiq", ["QUEUED"]) == 1
             assert (await c.task_queue_stats("aiq"))["queued"] == 0
     asyncio.run(asyncio.wait_for(main(), 60))
+
+
+def test_aio_work(gateway, org, client):
+    """AsyncNATSClient.work: coroutine and plain handlers, two tasks running
+    at once on the loop (each waits for the other to start), the outcome
+    exceptions, and drain after max_tasks."""
+    q = "aiowork"
+    pair = [client.enqueue_task(q, "pair", str(i)) for i in range(2)]
+    retry = client.enqueue_task(q, "retry", b"r")
+    dead = client.enqueue_task(q, "dead", b"d", max_retries=5)
+    sync = client.enqueue_task(q, "sync", b"s")
+
+    async def main():
+        started = {"pair": 0, "retry": 0}
+        both = asyncio.Event()
+
+        async def pair_h(task):
+            started["pair"] += 1
+            if started["pair"] == 2:
+                both.set()
+            await asyncio.wait_for(both.wait(), SHOULD)  # only returns if both run at once
+            return b"p" + task["payload"]
+
+        async def retry_h(task):
+            started["retry"] += 1
+            if started["retry"] == 1:
+                raise natsgw.RetryAfter(0.1)
+            return b"second time"
+
+        async def dead_h(task):
+            raise natsgw.TaskFailed("nope")
+
+        async with AsyncNATSClient(target=gateway.addr, organization_id=org, user_id="aio") as c:
+            n = await c.work(q, {"pair": pair_h, "retry": retry_h, "dead": dead_h,
+                                 "sync": lambda task: task["payload"].upper()},
+                             concurrency=2, max_tasks=6, timeout_seconds=SHOULD)
+            assert n == 6, started
+            return [await c.get_task_result(q, tid, wait_seconds=10) for tid in pair + [retry, dead, sync]]
+    p0, p1, r, d, s = asyncio.run(asyncio.wait_for(main(), 60))
+    assert (p0["result"], p1["result"]) == (b"p0", b"p1")
+    assert (r["state"], r["result"], r["retries"]) == ("SUCCEEDED", b"second time", 1)
+    assert (d["state"], d["error"], d["retries"]) == ("DEAD", "nope", 0)
+    assert (s["state"], s["result"]) == ("SUCCEEDED", b"S")
+    assert client.task_queue_stats(q)["running"] == 0
