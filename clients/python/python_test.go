@@ -9,9 +9,10 @@ import (
 	"context"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/natsgw/natsgw/internal/testutil"
 )
 
 const python = "/usr/bin/python3"
@@ -27,12 +28,14 @@ func TestPythonClient(t *testing.T) {
 		}
 		t.Skip(msg)
 	}
-	bin := filepath.Join(t.TempDir(), "natsgw")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/natsgw")
-	build.Dir = filepath.Join("..", "..")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/natsgw: %v\n%s", err, out)
+	// pytest reads the Python files in another process: make go test key
+	// its cached result on them (and on the gateway's sources).
+	testutil.DependOnSources(t)
+	bin, cleanup, err := testutil.BuildNatsgw()
+	if err != nil {
+		t.Fatal(err)
 	}
+	defer cleanup()
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, python, "-m", "pytest", "-v", "-p", "no:cacheprovider", "tests")

@@ -1,12 +1,15 @@
 package testutil
 
 import (
+	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -30,6 +33,7 @@ func RunWithNatsgw(m *testing.M, binary *string) int {
 
 // BuildNatsgw builds the natsgw command into a fresh temporary directory,
 // for tests that run the binary as users do. cleanup removes it.
+// Tests that run it call DependOnSources too.
 func BuildNatsgw() (path string, cleanup func(), err error) {
 	dir, err := os.MkdirTemp("", "natsgw-bin-")
 	if err != nil {
@@ -60,4 +64,69 @@ func EnvWithoutNATSGW() []string {
 		}
 	}
 	return env
+}
+
+// sourceExts are the files whose changes must invalidate a cached result of
+// a test that runs the binary or another program over this tree.
+var sourceExts = map[string]bool{
+	".go": true, ".proto": true, ".py": true, ".mjs": true, ".js": true,
+	".html": true, ".css": true, ".mod": true, ".sum": true, ".json": true, ".sh": true,
+}
+
+var dependOnce struct {
+	sync.Once
+	err error
+}
+
+// DependOnSources opens (and closes) every source file below the module
+// root, once per test process, so that `go test` keys its cached result on
+// them: cmd/go records the files a test opens and reruns the test when one
+// changes. Tests that run the natsgw binary, pytest or the browser spec need
+// it, because the test process itself imports little of what they exercise,
+// and a cached "ok" must not stand in for a run against changed code. It
+// must be called from a test (TestMain's own file accesses are not
+// recorded).
+func DependOnSources(tb testing.TB) {
+	tb.Helper()
+	dependOnce.Do(func() { dependOnce.err = dependOnSources() })
+	if dependOnce.err != nil {
+		tb.Fatalf("testutil: %v", dependOnce.err)
+	}
+}
+
+func dependOnSources() error {
+	root, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(root, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(root)
+		if parent == root {
+			return errors.New("dependOnSources: no go.mod above the working directory")
+		}
+		root = parent
+	}
+	return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			switch d.Name() {
+			case ".git", "node_modules", ".bin", "__pycache__", "natsgw-data":
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !sourceExts[filepath.Ext(path)] {
+			return nil
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		return f.Close()
+	})
 }

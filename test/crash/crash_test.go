@@ -67,6 +67,7 @@ func serve(t *testing.T, args ...string) *gateway {
 
 func startGateway(t *testing.T, args []string) *gateway {
 	t.Helper()
+	testutil.DependOnSources(t)
 	g := &gateway{
 		args:   args,
 		cmd:    exec.Command(binary, append([]string{"serve"}, args...)...),

@@ -39,6 +39,7 @@ func start(t *testing.T, args ...string) *process {
 // startCmd is start with a prepared command (its Stdout and Stderr are set
 // here, and its Env unless already set).
 func startCmd(t *testing.T, cmd *exec.Cmd) *process {
+	testutil.DependOnSources(t)
 	t.Helper()
 	args := cmd.Args[1:]
 	p := &process{

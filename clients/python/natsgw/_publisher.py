@@ -72,6 +72,16 @@ class Publisher:
                 if self._error is not None:
                     self._raise_error()
 
+    def barrier(self, timeout: Optional[float] = 30.0) -> None:
+        """Before another call of the client: raises an earlier publish's
+        error, and flushes when published messages are not confirmed yet, so
+        that the call cannot overtake them (a NATS connection keeps one
+        client's operations in order; here publishes travel on their own
+        stream). Costs nothing when nothing is pending."""
+        self.check()
+        if self._call is not None and self._confirmed < self._enqueued:
+            self.flush(timeout)
+
     def flush(self, timeout: Optional[float] = 30.0) -> None:
         with self._cond:
             if self._error is not None:

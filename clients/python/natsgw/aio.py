@@ -84,6 +84,12 @@ class _APublisher:
         self._enqueued += 1
         self._wake.set()
 
+    async def barrier(self, timeout: Optional[float] = 30.0) -> None:
+        """See natsgw._publisher.Publisher.barrier."""
+        self.check()
+        if self._call is not None and self._confirmed < self._enqueued:
+            await self.flush(timeout)
+
     async def flush(self, timeout: Optional[float] = 30.0) -> None:
         self.check()
         if self._call is None:
@@ -678,7 +684,7 @@ class AsyncNATSClient:
     async def _call(self, op: cv.Op, timeout_seconds: Optional[float] = None) -> Any:
         await self._ensure()
         if self._publisher is not None:
-            self._publisher.check()
+            await self._publisher.barrier()  # earlier publishes first, as on one NATS connection
         fn = getattr(self._stubs[op.service], op.method)
         try:
             resp = await fn(op.request, timeout=op.timeout or timeout_seconds or DEFAULT_TIMEOUT, metadata=self._md)
@@ -711,6 +717,8 @@ class AsyncNATSClient:
             raise InvalidArgumentError("subscribe: a blocking subscription needs a callback; "
                                        "use background=True to iterate")
         await self._ensure()
+        if self._publisher is not None:
+            await self._publisher.barrier()  # messages published before this call are not delivered to it
         sub = AsyncSubscription(self, subject, callback, queue_group, timeout_seconds, buffer_size)
         if background:
             await sub.start_background(_READY_TIMEOUT)

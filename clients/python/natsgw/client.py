@@ -188,7 +188,7 @@ class NATSClient:
         self._ensure()
         pub = self._publisher
         if pub is not None:
-            pub.check()
+            pub.barrier()  # earlier publishes first, as on one NATS connection
         fn = getattr(self._stubs[op.service], op.method)
         try:
             resp = fn(op.request, timeout=op.timeout or timeout_seconds or DEFAULT_TIMEOUT, metadata=self._md)
@@ -242,6 +242,8 @@ class NATSClient:
             raise InvalidArgumentError("subscribe: a blocking subscription needs a callback; "
                                        "use background=True to iterate")
         self._ensure()
+        if self._publisher is not None:
+            self._publisher.barrier()  # messages published before this call are not delivered to it
         sub = Subscription(self, subject, callback, queue_group, timeout_seconds, buffer_size)
         if background:
             sub.start_background(_READY_TIMEOUT)

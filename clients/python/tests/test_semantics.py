@@ -349,3 +349,37 @@ def test_publishes_flushed_at_exit(client, gateway, org, tmp_path):
     assert sub.dropped == 0
     assert got[-1]["data"] == b"19999"
     sub.unsubscribe()
+
+
+def test_calls_do_not_overtake_publishes(client, gateway, org):
+    """As on one NATS connection, a client's later calls happen after its
+    earlier publishes, although publishes are pipelined on a stream of their
+    own: a subscription opened after publishing does not receive what was
+    published before it, and a request sent after publishing reaches a
+    responder that has already seen those messages."""
+    import queue as q_
+    seen = []
+
+    def on_message(m):
+        # One subscription, so deliveries keep NATS's order: the count
+        # request comes after every event published before it.
+        if m["subject"] == "order.count":
+            return str(len(seen)).encode()
+        seen.append(m["data"])
+        return None
+
+    watcher = natsgw.NATSClient(target=gateway.addr, organization_id=org)
+    with watcher:
+        got = q_.Queue()
+        watcher.subscribe("order.>", on_message, background=True)
+        for i in range(200):
+            client.publish("order.events.x", str(i).encode())
+        reply = client.request("order.count", b"", timeout_seconds=SHOULD, raise_on_error=True)
+        assert reply["data"] == b"200"
+        for i in range(50):
+            client.publish("order.late.x", str(i).encode())
+        sub = client.subscribe("order.late.>", got.put, background=True)
+        client.publish("order.late.marker", b"marker")
+        first = got.get(timeout=SHOULD)
+        assert first["data"] == b"marker", f"a message published before subscribe arrived: {first['data']!r}"
+        sub.unsubscribe()
