@@ -167,8 +167,22 @@ def outcome(task_id: str, result: Any, exc: Optional[BaseException]) -> task_pb2
             error=str(exc), delay=cv.duration(max(0.0, exc.seconds))))
     if exc is not None:
         return task_pb2.TaskOutcome(task_id=task_id, retry=task_pb2.TaskRetry(error=f"{type(exc).__name__}: {exc}"))
+    if result is not None and not isinstance(result, (bytes, bytearray, memoryview, str)):
+        raise TypeError(f"a handler returns bytes, str or None, not {type(result).__name__}")
     return task_pb2.TaskOutcome(task_id=task_id, success=task_pb2.TaskSuccess(
         result=b"" if result is None else cv.to_bytes(result)))
+
+
+def outcome_frame(m: Any, result: Any, exc: Optional[BaseException]) -> task_pb2.WorkRequest:
+    """The frame reporting task m's outcome; a result that cannot be
+    encoded fails the task."""
+    if exc is not None:
+        log.info("natsgw: task %s (%s) raised: %s", m.id, m.task_type, exc)
+    try:
+        o = outcome(m.id, result, exc)
+    except Exception as e:
+        o = task_pb2.TaskOutcome(task_id=m.id, fail=task_pb2.TaskFailure(error=f"result: {e}"))
+    return task_pb2.WorkRequest(outcomes=[o])
 
 
 def run_worker(client: Any, queue: str, handlers: Mapping[str, Callable[[t.TaskInfo], Any]], concurrency: int,
@@ -202,18 +216,12 @@ def run_worker(client: Any, queue: str, handlers: Mapping[str, Callable[[t.TaskI
 
     def run_one(m: Any) -> None:
         nonlocal done
-        info = task(m)
         result, exc = None, None
         try:
-            result = handlers[m.task_type](info)
+            result = handlers[m.task_type](task(m))
         except Exception as e:  # the handler's failure is the task's, not the loop's
-            log.info("natsgw: task %s (%s) raised: %s", m.id, m.task_type, e)
             exc = e
-        try:
-            o = outcome(m.id, result, exc)
-        except Exception as e:  # an unencodable result fails the task
-            o = task_pb2.TaskOutcome(task_id=m.id, fail=task_pb2.TaskFailure(error=f"result: {e}"))
-        out.put(task_pb2.WorkRequest(outcomes=[o]))
+        out.put(outcome_frame(m, result, exc))
         with lock:
             done += 1
             if max_tasks is not None and done >= max_tasks:
@@ -277,13 +285,8 @@ async def run_async_worker(client: Any, queue: str, handlers: Mapping[str, Calla
             if inspect.isawaitable(result):
                 result = await result
         except Exception as e:  # the handler's failure is the task's, not the loop's
-            log.info("natsgw: task %s (%s) raised: %s", m.id, m.task_type, e)
             exc = e
-        try:
-            o = outcome(m.id, result, exc)
-        except Exception as e:  # an unencodable result fails the task
-            o = task_pb2.TaskOutcome(task_id=m.id, fail=task_pb2.TaskFailure(error=f"result: {e}"))
-        out.put_nowait(task_pb2.WorkRequest(outcomes=[o]))
+        out.put_nowait(outcome_frame(m, result, exc))
         done += 1
         if max_tasks is not None and done >= max_tasks:
             drain()

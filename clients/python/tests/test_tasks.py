@@ -302,3 +302,17 @@ def test_aio_work(gateway, org, client):
     assert (d["state"], d["error"], d["retries"]) == ("DEAD", "nope", 0)
     assert (s["state"], s["result"]) == ("SUCCEEDED", b"S")
     assert client.task_queue_stats(q)["running"] == 0
+
+
+def test_unencodable_result_fails_the_task(client):
+    """A handler returning neither bytes, str nor None (an int would
+    otherwise become that many zero bytes) makes the task DEAD, naming the
+    type."""
+    ids = [client.enqueue_task("unenc", "t", str(i), max_retries=3) for i in range(2)]
+    results = {"0": 5, "1": {"a": 1}}
+    assert client.work("unenc", {"t": lambda task: results[task["payload"].decode()]},
+                       max_tasks=2, timeout_seconds=SHOULD) == 2
+    for tid, name in zip(ids, ("int", "dict")):
+        r = client.get_task_result("unenc", tid, wait_seconds=10)
+        assert (r["state"], r["retries"]) == ("DEAD", 0), r
+        assert r["error"] == f"result: a handler returns bytes, str or None, not {name}", r
