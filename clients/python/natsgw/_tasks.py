@@ -302,6 +302,10 @@ async def run_async_worker(client: Any, queue: str, handlers: Mapping[str, Calla
                 fut.add_done_callback(running.discard)
     except grpc.RpcError as e:
         raise errors.from_rpc_error(e) from None
+    except asyncio.CancelledError:  # the caller gave up: so do the handlers
+        for f in running:
+            f.cancel()
+        raise
     finally:
         if timer is not None:
             timer.cancel()

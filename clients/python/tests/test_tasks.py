@@ -316,3 +316,37 @@ def test_unencodable_result_fails_the_task(client):
         r = client.get_task_result("unenc", tid, wait_seconds=10)
         assert (r["state"], r["retries"]) == ("DEAD", 0), r
         assert r["error"] == f"result: a handler returns bytes, str or None, not {name}", r
+
+
+def test_aio_work_cancelled(gateway, org, client):
+    """Cancelling AsyncNATSClient.work ends its stream and cancels the
+    handler it was running; the task, without an outcome, runs again on
+    another worker after its timeout."""
+    q = "aiocancel"
+    tid = client.enqueue_task(q, "t", b"held", timeout_seconds=1)
+
+    async def main():
+        started = asyncio.Event()
+        cancelled = []
+
+        async def hold(task):
+            started.set()
+            try:
+                await asyncio.sleep(3600)
+            except asyncio.CancelledError:
+                cancelled.append(task["id"])
+                raise
+
+        async with AsyncNATSClient(target=gateway.addr, organization_id=org, user_id="aio") as c:
+            w = asyncio.ensure_future(c.work(q, {"t": hold}))
+            await asyncio.wait_for(started.wait(), SHOULD)
+            w.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await asyncio.wait_for(w, SHOULD)
+        return cancelled
+    assert asyncio.run(asyncio.wait_for(main(), 60)) == [tid]
+    runs = []
+    assert client.work(q, {"t": lambda task: runs.append(task["retries"]) or b"second"},
+                       max_tasks=1, timeout_seconds=SHOULD) == 1
+    r = client.get_task_result(q, tid, wait_seconds=10)
+    assert (r["state"], r["result"]) == ("SUCCEEDED", b"second"), r
