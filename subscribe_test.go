@@ -361,8 +361,7 @@ func TestFramesFitDefaultClients(t *testing.T) {
 	// than testutil.Eventually once. The wait stays bounded.
 	ctx, cancel := context.WithTimeout(context.Background(), 6*testutil.Eventually)
 	defer cancel()
-	ctx = metadata.AppendToOutgoingContext(ctx, "x-natsgw-org", "acme")
-	stream, err := raw.Subscribe(ctx, subscribeReq("heavy"))
+	stream, err := raw.Subscribe(metadata.AppendToOutgoingContext(ctx, "x-natsgw-org", "acme"), subscribeReq("heavy"))
 	testutil.NoErr(t, err, "subscribe")
 	_, err = stream.Recv()
 	testutil.NoErr(t, err, "ready")
