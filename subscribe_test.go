@@ -2,9 +2,12 @@ package natsgw_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"sync/atomic"
 	"testing"
+
+	"google.golang.org/grpc/metadata"
 
 	"github.com/natsgw/natsgw"
 	natsgwv1 "github.com/natsgw/natsgw/api/gen/natsgw/v1"
@@ -352,8 +355,13 @@ func TestFramesFitDefaultClients(t *testing.T) {
 	t.Parallel()
 	srv := natsgwtest.NewServer(t)
 	c := srv.Client(t, natsgw.WithOrg("acme"))
-	raw, ctx := rawMessaging(t, srv, "acme")
-	stream, err := raw.Subscribe(ctx, subscribeReq("heavy"))
+	raw, _ := rawMessaging(t, srv, "acme")
+	// This test checks frame sizes, not speed: about 14 MiB cross the
+	// gateway twice, which under -race on a busy 2-core machine took longer
+	// than testutil.Eventually once. The wait stays bounded.
+	ctx, cancel := context.WithTimeout(context.Background(), 6*testutil.Eventually)
+	defer cancel()
+	stream, err := raw.Subscribe(metadata.AppendToOutgoingContext(ctx, "x-natsgw-org", "acme"), subscribeReq("heavy"))
 	testutil.NoErr(t, err, "subscribe")
 	_, err = stream.Recv()
 	testutil.NoErr(t, err, "ready")
@@ -364,7 +372,7 @@ func TestFramesFitDefaultClients(t *testing.T) {
 		for i := range batch {
 			batch[i] = &natsgw.Msg{Subject: "heavy", Header: hdr}
 		}
-		_, err = c.PublishBatch(testutil.Context(t), batch)
+		_, err = c.PublishBatch(ctx, batch)
 		testutil.NoErr(t, err, "publish")
 	}
 	for got := 0; got < n; {
