@@ -117,10 +117,13 @@ def queue_stats(queue: str) -> cv.Op:
     return cv.Op(TASKS, "GetQueueStats", task_pb2.GetQueueStatsRequest(queue=queue), convert)
 
 
-def list_tasks(queue: str, state: str, limit: int) -> cv.Op:
+def list_tasks(queue: str, state: str, limit: int, page_token: Optional[str] = None, page: bool = False) -> cv.Op:
+    def convert(r: Any) -> Any:
+        tasks = [task(m) for m in r.tasks]
+        return {"tasks": tasks, "next_page_token": r.next_page_token} if page else tasks
     return cv.Op(TASKS, "ListTasks", task_pb2.ListTasksRequest(queue=queue, state=_state(state, "state"),
-                                                               limit=limit),
-                 lambda r: [task(m) for m in r.tasks])
+                                                               limit=limit, page_token=page_token or ""),
+                 convert)
 
 
 def get_task(queue: str, task_id: str) -> cv.Op:

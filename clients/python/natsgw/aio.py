@@ -973,6 +973,11 @@ class AsyncNATSClient:
         """As NATSClient.list_tasks."""
         return await self._call(_tasks.list_tasks(queue, state, limit))
 
+    async def list_tasks_page(self, queue: str, state: str, limit: int = 100,
+                              page_token: Optional[str] = None) -> t.TaskPage:
+        """As NATSClient.list_tasks_page."""
+        return await self._call(_tasks.list_tasks(queue, state, limit, page_token, page=True))
+
     async def get_task(self, queue: str, task_id: str) -> Optional[t.TaskInfo]:
         """As NATSClient.get_task."""
         return await self._call(_tasks.get_task(queue, task_id))

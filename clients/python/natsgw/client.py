@@ -606,6 +606,13 @@ class NATSClient:
         "DEAD"; any case), oldest first."""
         return self._call(_tasks.list_tasks(queue, state, limit))
 
+    def list_tasks_page(self, queue: str, state: str, limit: int = 100,
+                        page_token: Optional[str] = None) -> t.TaskPage:
+        """One page of list_tasks: ``{"tasks": [...], "next_page_token":
+        str}``; pass next_page_token back for the next page ("" after the
+        last)."""
+        return self._call(_tasks.list_tasks(queue, state, limit, page_token, page=True))
+
     def get_task(self, queue: str, task_id: str) -> Optional[t.TaskInfo]:
         """One task in whatever state it is; None when unknown."""
         return self._call(_tasks.get_task(queue, task_id))

@@ -17,7 +17,7 @@ else:  # pragma: no cover
 
 __all__ = [
     "Message", "PublishBatchResult", "StreamPublishResult", "StreamInfo", "ConsumerInfo",
-    "PulledMessage", "KVEntry", "KVPutResult", "KVKeysPage", "TaskInfo", "TaskQueueStats", "ObjectInfo", "ObjectResult", "Statistics", "Health",
+    "PulledMessage", "KVEntry", "KVPutResult", "KVKeysPage", "TaskInfo", "TaskQueueStats", "TaskPage", "ObjectInfo", "ObjectResult", "Statistics", "Health",
 ]
 
 
@@ -154,6 +154,15 @@ class TaskInfo(TypedDict):
     #: When it was enqueued, and when it finished (None until then).
     enqueued_at: Optional[datetime]
     finished_at: Optional[datetime]
+
+
+class TaskPage(TypedDict):
+    """One page of list_tasks_page."""
+
+    #: The page's tasks, oldest first.
+    tasks: List[TaskInfo]
+    #: Pass to the next list_tasks_page call; "" after the last page.
+    next_page_token: str
 
 
 class TaskQueueStats(TypedDict):

@@ -350,3 +350,25 @@ def test_aio_work_cancelled(gateway, org, client):
                        max_tasks=1, timeout_seconds=SHOULD) == 1
     r = client.get_task_result(q, tid, wait_seconds=10)
     assert (r["state"], r["result"]) == ("SUCCEEDED", b"second"), r
+
+
+def test_list_tasks_pages(gateway, org, client):
+    """list_tasks_page walks a state's tasks a page at a time, oldest first,
+    every task once (sync and async)."""
+    ids = [client.enqueue_task("paged", "t", str(i)) for i in range(7)]
+    seen, token = [], None
+    while True:
+        page = client.list_tasks_page("paged", "QUEUED", limit=3, page_token=token)
+        assert len(page["tasks"]) <= 3
+        seen += [x["id"] for x in page["tasks"]]
+        token = page["next_page_token"]
+        if not token:
+            break
+        assert len(seen) < 20, "pages never end"
+    assert seen == ids
+
+    async def first():
+        async with AsyncNATSClient(target=gateway.addr, organization_id=org, user_id="aio") as c:
+            return await c.list_tasks_page("paged", "QUEUED", limit=2)
+    p = asyncio.run(asyncio.wait_for(first(), 60))
+    assert [x["id"] for x in p["tasks"]] == ids[:2] and p["next_page_token"]

@@ -53,9 +53,11 @@ image = queue.enqueue_task('process_image', {'image_id': 'img_123', 'operations'
 def worker():
     queue.process_tasks(concurrency=1, timeout_seconds=60, max_tasks=2)
 
-threading.Thread(target=worker, daemon=True).start()
+w = threading.Thread(target=worker, daemon=True)
+w.start()
+w.join()  # here it stops after two tasks; a real worker runs as long as the service
 
-# Usage - Results
+# Usage - Results (from any process; result() waits up to 10 s for a task to finish)
 for task_id in (email, image):
     r = queue.result(task_id)
     print(f"{r['task_type']}: {r['state']} {r['result'].decode()}")
