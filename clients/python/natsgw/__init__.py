@@ -12,6 +12,7 @@ methods as coroutines. Results are dicts (see ``natsgw.types``); failures are
 
 from natsgw.client import NATSClient
 from natsgw._streams import Consumer, JetStreamMsg, Subscription, Watch
+from natsgw._tasks import RetryAfter, TaskFailed
 from natsgw.errors import (
     AbortedError,
     AlreadyExistsError,
@@ -35,7 +36,7 @@ from natsgw.errors import (
 __version__ = "0.1.0"
 
 __all__ = [
-    "NATSClient", "Subscription", "Consumer", "Watch", "JetStreamMsg",
+    "NATSClient", "Subscription", "Consumer", "Watch", "JetStreamMsg", "RetryAfter", "TaskFailed",
     "NATSGWError", "InvalidArgumentError", "NotFoundError", "AlreadyExistsError", "FailedPreconditionError",
     "AbortedError", "OutOfRangeError", "PermissionDeniedError", "UnauthenticatedError", "ResourceExhaustedError",
     "RateLimitedError", "TimeoutError", "UnavailableError", "NoRespondersError", "CancelledError",

@@ -15,6 +15,7 @@ sync client's.
 from __future__ import annotations
 
 import asyncio
+import datetime
 import inspect
 import logging
 import time
@@ -942,15 +943,68 @@ class AsyncNATSClient:
     async def enqueue_task(self, queue: str, task_type: str, payload: cv.Data = b"", *,
                            delay_seconds: Optional[float] = None, priority: Optional[str] = None,
                            max_retries: Optional[int] = None, timeout_seconds: Optional[float] = None,
-                           unique_id: Optional[str] = None) -> str:
+                           unique_id: Optional[str] = None, eta: Optional[datetime.datetime] = None,
+                           headers: cv.Headers = None, backoff: Optional[Mapping[str, float]] = None,
+                           result_ttl_seconds: Optional[float] = None) -> str:
         """As NATSClient.enqueue_task: the task's id."""
         return await self._call(_tasks.enqueue(queue, task_type, payload, delay_seconds, priority, max_retries,
-                                               timeout_seconds, unique_id))
+                                               timeout_seconds, unique_id, eta, headers, backoff,
+                                               result_ttl_seconds))
 
     async def get_task_result(self, queue: str, task_id: str,
                               wait_seconds: Optional[float] = None) -> Optional[t.TaskInfo]:
         """As NATSClient.get_task_result."""
         return await self._call(_tasks.get_result(queue, task_id, wait_seconds))
+
+    async def work(self, queue: str, handlers: Mapping[str, Callable[[t.TaskInfo], Any]], concurrency: int = 1,
+                   timeout_seconds: Optional[float] = None, max_tasks: Optional[int] = None) -> int:
+        """As NATSClient.work, on the event loop: a handler may be a
+        coroutine function (awaited) or a plain function (called on the
+        loop; it should not block); up to ``concurrency`` tasks run at once
+        as asyncio tasks. Cancelling the call ends the stream (the tasks it
+        held run again after their timeout)."""
+        return await _tasks.run_async_worker(self, queue, handlers, concurrency, timeout_seconds, max_tasks)
+
+    async def task_queue_stats(self, queue: str) -> t.TaskQueueStats:
+        """As NATSClient.task_queue_stats."""
+        return await self._call(_tasks.queue_stats(queue))
+
+    async def list_tasks(self, queue: str, state: str, limit: int = 100) -> List[t.TaskInfo]:
+        """As NATSClient.list_tasks."""
+        return await self._call(_tasks.list_tasks(queue, state, limit))
+
+    async def list_tasks_page(self, queue: str, state: str, limit: int = 100,
+                              page_token: Optional[str] = None) -> t.TaskPage:
+        """As NATSClient.list_tasks_page."""
+        return await self._call(_tasks.list_tasks(queue, state, limit, page_token, page=True))
+
+    async def get_task(self, queue: str, task_id: str) -> Optional[t.TaskInfo]:
+        """As NATSClient.get_task."""
+        return await self._call(_tasks.get_task(queue, task_id))
+
+    async def retry_task(self, queue: str, task_id: str) -> None:
+        """As NATSClient.retry_task."""
+        await self._call(_tasks.retry_task(queue, task_id))
+
+    async def cancel_task(self, queue: str, task_id: str) -> None:
+        """As NATSClient.cancel_task."""
+        await self._call(_tasks.cancel_task(queue, task_id))
+
+    async def purge_task_queue(self, queue: str, states: Optional[Sequence[str]] = None) -> int:
+        """As NATSClient.purge_task_queue."""
+        return await self._call(_tasks.purge_queue(queue, states))
+
+    async def list_task_queues(self) -> List[str]:
+        """As NATSClient.list_task_queues."""
+        return await self._call(_tasks.list_queues())
+
+    async def pause_task_queue(self, queue: str) -> None:
+        """As NATSClient.pause_task_queue."""
+        await self._call(_tasks.pause_queue(queue))
+
+    async def resume_task_queue(self, queue: str) -> None:
+        """As NATSClient.resume_task_queue."""
+        await self._call(_tasks.resume_queue(queue))
 
     # --- objects ---
 

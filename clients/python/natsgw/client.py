@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import datetime
 import threading
 import weakref
 from collections import OrderedDict
@@ -558,14 +559,20 @@ class NATSClient:
     def enqueue_task(self, queue: str, task_type: str, payload: cv.Data = b"", *,
                      delay_seconds: Optional[float] = None, priority: Optional[str] = None,
                      max_retries: Optional[int] = None, timeout_seconds: Optional[float] = None,
-                     unique_id: Optional[str] = None) -> str:
+                     unique_id: Optional[str] = None, eta: Optional[datetime.datetime] = None,
+                     headers: cv.Headers = None, backoff: Optional[Mapping[str, float]] = None,
+                     result_ttl_seconds: Optional[float] = None) -> str:
         """Adds a task to queue (created on first use) and returns its id.
-        delay_seconds runs it later; priority is "low", "normal" (default) or
-        "high"; max_retries and timeout_seconds (how long a worker may hold
-        it) default to the gateway's; unique_id deduplicates (the id is then
-        unique_id)."""
+        delay_seconds (Celery's countdown) or eta (a datetime; naive means
+        local time) runs it later; priority is "low", "normal" (default) or
+        "high"; max_retries (default 3) and timeout_seconds (how long a
+        worker may hold it, default 30) default to the gateway's; unique_id
+        deduplicates (the id is then unique_id); headers are delivered with
+        the task; backoff ({"initial_seconds": 1, "multiplier": 2,
+        "max_seconds": 3600} by default) spaces retries; result_ttl_seconds
+        (default a day) keeps the result readable."""
         return self._call(_tasks.enqueue(queue, task_type, payload, delay_seconds, priority, max_retries,
-                                         timeout_seconds, unique_id))
+                                         timeout_seconds, unique_id, eta, headers, backoff, result_ttl_seconds))
 
     def get_task_result(self, queue: str, task_id: str, wait_seconds: Optional[float] = None) -> Optional[t.TaskInfo]:
         """The finished task (state "SUCCEEDED" with its result, or "DEAD"
@@ -579,11 +586,64 @@ class NATSClient:
         """Runs a worker: takes tasks of the handlers' types ({task_type:
         handler}) from queue and calls handler(task) on ``concurrency``
         threads. A return is success (bytes or str become the task's result);
-        an exception asks for a retry (the task's backoff and max_retries
-        apply, then it is DEAD). Blocks until timeout_seconds pass or
+        ``raise natsgw.TaskFailed(msg)`` makes it DEAD at once,
+        ``raise natsgw.RetryAfter(seconds)`` retries after that delay, and
+        any other exception retries after the task's backoff (after
+        max_retries retries it is DEAD). Blocks until timeout_seconds pass or
         max_tasks are handled, then drains (every task taken gets its
         outcome); returns how many it handled. Does not reconnect."""
         return _tasks.run_worker(self, queue, handlers, concurrency, timeout_seconds, max_tasks)
+
+    def task_queue_stats(self, queue: str) -> t.TaskQueueStats:
+        """A queue's tasks counted by state: {"scheduled", "queued",
+        "running", "retrying", "succeeded", "dead": counts, "paused": bool,
+        ...}."""
+        return self._call(_tasks.queue_stats(queue))
+
+    def list_tasks(self, queue: str, state: str, limit: int = 100) -> List[t.TaskInfo]:
+        """Up to limit (at most 1000) of the queue's tasks in state
+        ("SCHEDULED", "QUEUED", "RUNNING", "RETRYING", "SUCCEEDED" or
+        "DEAD"; any case), oldest first."""
+        return self._call(_tasks.list_tasks(queue, state, limit))
+
+    def list_tasks_page(self, queue: str, state: str, limit: int = 100,
+                        page_token: Optional[str] = None) -> t.TaskPage:
+        """One page of list_tasks: ``{"tasks": [...], "next_page_token":
+        str}``; pass next_page_token back for the next page ("" after the
+        last)."""
+        return self._call(_tasks.list_tasks(queue, state, limit, page_token, page=True))
+
+    def get_task(self, queue: str, task_id: str) -> Optional[t.TaskInfo]:
+        """One task in whatever state it is; None when unknown."""
+        return self._call(_tasks.get_task(queue, task_id))
+
+    def retry_task(self, queue: str, task_id: str) -> None:
+        """Puts a DEAD task back in the queue with its retries reset
+        (NotFoundError when it is not dead)."""
+        self._call(_tasks.retry_task(queue, task_id))
+
+    def cancel_task(self, queue: str, task_id: str) -> None:
+        """Removes a SCHEDULED or RETRYING task before it runs
+        (FailedPreconditionError in another state, NotFoundError when
+        unknown)."""
+        self._call(_tasks.cancel_task(queue, task_id))
+
+    def purge_task_queue(self, queue: str, states: Optional[Sequence[str]] = None) -> int:
+        """Removes the queue's tasks in states (every state when None;
+        RUNNING counts as QUEUED); returns how many went."""
+        return self._call(_tasks.purge_queue(queue, states))
+
+    def list_task_queues(self) -> List[str]:
+        """The organization's task queues, sorted."""
+        return self._call(_tasks.list_queues())
+
+    def pause_task_queue(self, queue: str) -> None:
+        """Stops handing out the queue's tasks until resume_task_queue
+        (tasks already handed out run on; enqueueing goes on)."""
+        self._call(_tasks.pause_queue(queue))
+
+    def resume_task_queue(self, queue: str) -> None:
+        self._call(_tasks.resume_queue(queue))
 
     # --- objects ------------------------------------------------------------
 

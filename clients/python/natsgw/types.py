@@ -17,7 +17,7 @@ else:  # pragma: no cover
 
 __all__ = [
     "Message", "PublishBatchResult", "StreamPublishResult", "StreamInfo", "ConsumerInfo",
-    "PulledMessage", "KVEntry", "KVPutResult", "KVKeysPage", "TaskInfo", "ObjectInfo", "ObjectResult", "Statistics", "Health",
+    "PulledMessage", "KVEntry", "KVPutResult", "KVKeysPage", "TaskInfo", "TaskQueueStats", "TaskPage", "ObjectInfo", "ObjectResult", "Statistics", "Health",
 ]
 
 
@@ -138,6 +138,10 @@ class TaskInfo(TypedDict):
     queue: str
     task_type: str
     payload: bytes
+    #: Application headers given at enqueue (first value of each).
+    headers: Dict[str, str]
+    #: "low", "normal" or "high".
+    priority: str
     #: "SCHEDULED", "QUEUED", "RUNNING", "RETRYING", "SUCCEEDED" or "DEAD".
     state: str
     #: Retries made so far, and the most allowed.
@@ -147,6 +151,35 @@ class TaskInfo(TypedDict):
     error: str
     #: The handler's result (SUCCEEDED).
     result: bytes
+    #: When it was enqueued, and when it finished (None until then).
+    enqueued_at: Optional[datetime]
+    finished_at: Optional[datetime]
+
+
+class TaskPage(TypedDict):
+    """One page of list_tasks_page."""
+
+    #: The page's tasks, oldest first.
+    tasks: List[TaskInfo]
+    #: Pass to the next list_tasks_page call; "" after the last page.
+    next_page_token: str
+
+
+class TaskQueueStats(TypedDict):
+    """task_queue_stats: a queue's tasks counted by state."""
+
+    queue: str
+    scheduled: int
+    queued: int
+    running: int
+    retrying: int
+    succeeded: int
+    dead: int
+    #: True while paused (pause_task_queue); paused_until when the pause ends by itself.
+    paused: bool
+    paused_until: Optional[datetime]
+    #: Tasks per second by task type.
+    rate_limits: Dict[str, float]
 
 
 class ObjectInfo(TypedDict):

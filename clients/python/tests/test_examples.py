@@ -138,3 +138,26 @@ def test_fragment_patterns_name_undefined_callbacks():
     (`callback`, `handle_task`); test_brief covers the same calls."""
     assert "callback," in (EXAMPLES / "brief_04_wildcards.py").read_text()
     assert "def handle_task" not in (EXAMPLES / "brief_11_queue_groups.py").read_text()
+
+
+def test_task_queue_service_example(env, gateway, org):
+    """The brief's TaskQueue rewritten on the task service (README "Task
+    queues" shows this file): the brief's two tasks are enqueued, a worker
+    thread runs them (the high-priority email first), and both results come
+    back."""
+    path = EXAMPLES / "task_queue_service.py"
+    readme = (EXAMPLES.parent.parent / "README.md").read_text()
+    assert path.read_text().strip() in readme, "README's Task queues example differs from " + path.name
+    p = run(path, env)
+    assert p.returncode == 0, p.stderr
+    assert p.stderr == ""
+    lines = p.stdout.splitlines()
+    assert lines[0].startswith("Task send_email enqueued - id: ")
+    assert lines[1].startswith("Task process_image enqueued - id: ")
+    want = ["Sending email to user@example.com", "Processing image img_123",
+            "send_email: SUCCEEDED sent to user@example.com",
+            'process_image: SUCCEEDED {"image_id": "img_123", "done": ["resize"]}']
+    assert lines[2:6] == want, p.stdout  # high priority first (one task at a time)
+    with natsgw.NATSClient(target=gateway.addr, organization_id=org) as c:
+        s = c.task_queue_stats("tasks")
+        assert (s["succeeded"], s["queued"], s["running"], s["dead"]) == (2, 0, 0, 0), s
