@@ -54,15 +54,16 @@ test:
 test-deps: python-deps browser-deps consul
 
 PYTHON_DEPS := python3-grpcio python3-protobuf python3-pytest protobuf-compiler protobuf-compiler-grpc
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 python-deps:
-	@dpkg -s $(PYTHON_DEPS) >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PYTHON_DEPS))
+	@dpkg -s $(PYTHON_DEPS) >/dev/null 2>&1 || ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(PYTHON_DEPS))
 
 # Browser tests (test/e2e/console_browser_test.go): Debian's Chromium and
 # playwright-core from npm (pinned in test/e2e/browser/package-lock.json;
 # it never downloads a browser).
 browser-deps:
-	@command -v node >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm)
-	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+	@command -v node >/dev/null || ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nodejs npm)
+	@test -x /usr/bin/chromium || ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium)
 	@test -d test/e2e/browser/node_modules/playwright-core || npm ci --prefix test/e2e/browser --no-audit --no-fund
 
 consul: $(CONSUL_BIN)

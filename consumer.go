@@ -1,12 +1,11 @@
 package natsgw
 
 import (
-	"google.golang.org/protobuf/types/known/timestamppb"
-
 	"context"
 	"time"
 
 	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	natsgwv1 "github.com/natsgw/natsgw/api/gen/natsgw/v1"
 )

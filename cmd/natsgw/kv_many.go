@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -122,7 +123,7 @@ bucket with the defaults if it does not exist.`,
 				var failed error
 				for _, r := range res {
 					if r.Err != nil {
-						failed = cmp(failed, g.callError(fmt.Sprintf("put %q", r.Key), r.Err))
+						failed = cmp.Or(failed, g.callError(fmt.Sprintf("put %q", r.Key), r.Err))
 						continue
 					}
 					fmt.Fprintf(&buf, "%s %d\n", r.Key, r.Revision)
@@ -138,14 +139,6 @@ bucket with the defaults if it does not exist.`,
 	return cmd
 }
 
-// cmp returns the first non-nil error.
-func cmp(first, next error) error {
-	if first != nil {
-		return first
-	}
-	return next
-}
-
 func newKVExpireCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "expire BUCKET KEY TTL",
@@ -159,9 +152,6 @@ printed; it replaces the key's kept history.`,
 		Args: cobra.ExactArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ttl, err := time.ParseDuration(args[2])
-			if args[2] == "0" {
-				ttl, err = 0, nil
-			}
 			if err != nil {
 				return usagef("TTL %q: %v", args[2], err)
 			}

@@ -48,7 +48,9 @@ type fieldViolation struct {
 	Description string `json:"description"`
 }
 
-func errorBody(err error) apiError {
+// errorBody is err as the console reports it, and its code (which decides
+// the HTTP status).
+func errorBody(err error) (apiError, codes.Code) {
 	st, ok := status.FromError(err)
 	if !ok {
 		// Not from the gateway: never show internal text.
@@ -73,38 +75,36 @@ func errorBody(err error) apiError {
 			e.RetryAfterMS = d.GetRetryDelay().AsDuration().Milliseconds()
 		}
 	}
-	return e
+	return e, st.Code()
 }
 
-// codeName is the code in the gRPC spec's spelling (INVALID_ARGUMENT).
+// codeNames spell the codes as the gRPC spec does (INVALID_ARGUMENT).
+var codeNames = map[codes.Code]string{
+	codes.OK: "OK", codes.Canceled: "CANCELLED", codes.Unknown: "UNKNOWN",
+	codes.InvalidArgument: "INVALID_ARGUMENT", codes.DeadlineExceeded: "DEADLINE_EXCEEDED",
+	codes.NotFound: "NOT_FOUND", codes.AlreadyExists: "ALREADY_EXISTS",
+	codes.PermissionDenied: "PERMISSION_DENIED", codes.ResourceExhausted: "RESOURCE_EXHAUSTED",
+	codes.FailedPrecondition: "FAILED_PRECONDITION", codes.Aborted: "ABORTED",
+	codes.OutOfRange: "OUT_OF_RANGE", codes.Unimplemented: "UNIMPLEMENTED",
+	codes.Internal: "INTERNAL", codes.Unavailable: "UNAVAILABLE", codes.DataLoss: "DATA_LOSS",
+	codes.Unauthenticated: "UNAUTHENTICATED",
+}
+
 func codeName(c codes.Code) string {
-	names := map[codes.Code]string{
-		codes.OK: "OK", codes.Canceled: "CANCELLED", codes.Unknown: "UNKNOWN",
-		codes.InvalidArgument: "INVALID_ARGUMENT", codes.DeadlineExceeded: "DEADLINE_EXCEEDED",
-		codes.NotFound: "NOT_FOUND", codes.AlreadyExists: "ALREADY_EXISTS",
-		codes.PermissionDenied: "PERMISSION_DENIED", codes.ResourceExhausted: "RESOURCE_EXHAUSTED",
-		codes.FailedPrecondition: "FAILED_PRECONDITION", codes.Aborted: "ABORTED",
-		codes.OutOfRange: "OUT_OF_RANGE", codes.Unimplemented: "UNIMPLEMENTED",
-		codes.Internal: "INTERNAL", codes.Unavailable: "UNAVAILABLE", codes.DataLoss: "DATA_LOSS",
-		codes.Unauthenticated: "UNAUTHENTICATED",
-	}
-	if n, ok := names[c]; ok {
+	if n, ok := codeNames[c]; ok {
 		return n
 	}
 	return "CODE_" + strconv.Itoa(int(c))
 }
 
 func writeError(w http.ResponseWriter, err error) {
-	e := errorBody(err)
-	code, ok := httpStatus[status.Code(err)]
-	if !ok || e.Code == "INTERNAL" || e.Code == "UNKNOWN" {
-		code = http.StatusInternalServerError
+	e, c := errorBody(err)
+	code, ok := httpStatus[c]
+	if !ok {
+		code = http.StatusInternalServerError // Internal, Unknown, DataLoss
 	}
-	if e.Code == "RESOURCE_EXHAUSTED" {
-		code = http.StatusTooManyRequests
-		if e.RetryAfterMS > 0 {
-			w.Header().Set("Retry-After", strconv.FormatInt((e.RetryAfterMS+999)/1000, 10))
-		}
+	if e.RetryAfterMS > 0 {
+		w.Header().Set("Retry-After", strconv.FormatInt((e.RetryAfterMS+999)/1000, 10))
 	}
 	writeJSON(w, code, e)
 }
@@ -129,4 +129,4 @@ func writeProto(w http.ResponseWriter, m proto.Message) {
 
 // invalidField reports a bad field of the console's own forms (login,
 // upload) in the gateway's InvalidArgument shape.
-func invalidField(field, desc string) error { return gateway.InvalidField(field, "%s", desc) }
+func invalidField(field, desc string) error { return gateway.InvalidArgument(field, "%s", desc) }

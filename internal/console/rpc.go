@@ -254,7 +254,8 @@ func (c *Console) live(w http.ResponseWriter, r *http.Request, ctx context.Conte
 			if !ok {
 				err := <-recvErr
 				if !errors.Is(err, io.EOF) && ctx.Err() == nil {
-					eb, _ := json.Marshal(errorBody(err))
+					e, _ := errorBody(err)
+					eb, _ := json.Marshal(e)
 					fmt.Fprintf(w, "event: error\ndata: %s\n\n", eb)
 				} else {
 					fmt.Fprint(w, "event: end\ndata: {}\n\n")

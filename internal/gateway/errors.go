@@ -50,13 +50,6 @@ func MalformedRequest(format string, args ...any) error {
 	return invalidArgumentf("request", format, args...)
 }
 
-// InvalidField reports a malformed field of a request that reaches the
-// gateway another way than gRPC (the web console's own forms), in the same
-// shape as every InvalidArgument of the API.
-func InvalidField(field, format string, args ...any) error {
-	return invalidArgumentf(field, format, args...)
-}
-
 // annotate prefixes the message of the status err with context, keeping its
 // code and details (a BadRequest violation stays machine-readable).
 func annotate(err error, format string, args ...any) error {

@@ -177,8 +177,8 @@ func (g *Gateway) onStreamDeleted(m *nats.Msg) {
 // reconfigured KV bucket from the read cache (its max age may have changed),
 // whoever updated it.
 func (g *Gateway) onStreamUpdated(m *nats.Msg) {
-	g.subjects.onStreamUpdated(m)
 	stream := strings.TrimPrefix(m.Subject, advisoryStreamUpdated)
+	g.subjects.forget(stream)
 	if bucket, ok := strings.CutPrefix(stream, kvStreamPrefix); ok {
 		g.kv.forget(bucket)
 	}

@@ -65,6 +65,10 @@ func checkHeaderKey(k string) error {
 	return nil
 }
 
+// FromNATSHeader converts headers for delivery, keeping every value (nil
+// for none); the task service delivers headers the same way.
+func FromNATSHeader(h nats.Header) map[string]*natsgwv1.HeaderValues { return fromNATSHeader(h) }
+
 // fromNATSHeader converts headers for delivery, keeping every value.
 func fromNATSHeader(h nats.Header) map[string]*natsgwv1.HeaderValues {
 	if len(h) == 0 {

@@ -180,6 +180,9 @@ type kvBucket struct {
 	name, org, nats string
 }
 
+// subject is key's NATS subject in the bucket.
+func (b kvBucket) subject(key string) string { return kvSubjectPrefix + b.nats + "." + key }
+
 // bucket maps the request's bucket field into the caller's organization.
 func (s *kvServer) bucket(ctx context.Context, bucket string) (kvBucket, error) {
 	id, err := identity(ctx)

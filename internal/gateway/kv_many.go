@@ -188,7 +188,7 @@ func (s *kvServer) Increment(ctx context.Context, req *natsgwv1.KeyValueServiceI
 			return nil, s.kvError(ctx, action, b, err)
 		}
 	}
-	m := nats.NewMsg(kvSubjectPrefix + b.nats + "." + req.GetKey())
+	m := nats.NewMsg(b.subject(req.GetKey()))
 	m.Header.Set(kvIncrHeader, strconv.FormatInt(req.GetDelta(), 10))
 	var ack *jetstream.PubAck
 	err = s.withBucket(ctx, b, false, func(jetstream.KeyValue) (err error) {

@@ -72,7 +72,7 @@ func (s *kvServer) Put(ctx context.Context, req *natsgwv1.KeyValueServicePutRequ
 // earlier revisions up: NATS removes only the expiring message, and the
 // previous revision would otherwise become the key's value again.
 func (s *kvServer) putMsg(b kvBucket, key string, value []byte, ttl time.Duration) *nats.Msg {
-	m := &nats.Msg{Subject: kvSubjectPrefix + b.nats + "." + key, Data: value}
+	m := &nats.Msg{Subject: b.subject(key), Data: value}
 	if ttl > 0 {
 		m.Header = nats.Header{
 			jetstream.MsgTTLHeader: []string{ttl.String()},
@@ -297,7 +297,7 @@ func (s *kvServer) remove(ctx context.Context, op, bucket, key string, rev uint6
 	if err != nil {
 		return 0, err
 	}
-	m := nats.NewMsg(kvSubjectPrefix + b.nats + "." + key)
+	m := nats.NewMsg(b.subject(key))
 	if op == "purge" {
 		m.Header.Set(kvOpHeader, "PURGE")
 		m.Header.Set(jetstream.MsgRollup, jetstream.MsgRollupSubject)

@@ -155,7 +155,7 @@ func (s *streamServer) PublishToStream(ctx context.Context, req *natsgwv1.Publis
 			return nil, err
 		}
 	}
-	if !takesSubject(subjects, p.msg.Subject) {
+	if !inc && !takesSubject(subjects, p.msg.Subject) { // an increment was checked when prepared
 		return nil, invalidArgumentf("message.subject", "%q is not one of the stream's subjects", req.GetMessage().GetSubject())
 	}
 	// First without the no-responders retries, so that a missing stream

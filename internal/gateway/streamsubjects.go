@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/natsgw/natsgw/internal/tenant"
@@ -54,11 +52,6 @@ func (c *streamSubjects) forget(name string) {
 	c.mu.Lock()
 	delete(c.m, name)
 	c.mu.Unlock()
-}
-
-// onStreamUpdated drops the subjects of an updated stream.
-func (c *streamSubjects) onStreamUpdated(m *nats.Msg) {
-	c.forget(strings.TrimPrefix(m.Subject, advisoryStreamUpdated))
 }
 
 // subjectsOf returns the NATS subjects of st, from the cache when they are

@@ -158,7 +158,6 @@ type bucket[V any] struct {
 	name     string
 	orgBytes *atomic.Int64
 	cancel   context.CancelFunc
-	done     chan struct{}
 	retryAt  atomic.Int64 // unix nanos; for dead, set before the state changes
 
 	state    atomic.Int32
@@ -208,7 +207,11 @@ func (c *Cache[V]) Get(ctx context.Context, org, name, key string, minRev uint64
 		c.m.missCold.Inc()
 		return zero, Miss
 	}
-	b.lastUsed.Store(time.Now().UnixNano())
+	// lastUsed serves eviction in minutes: a store a second is enough,
+	// and spares concurrent readers a shared write on every hit.
+	if now := time.Now().UnixNano(); now-b.lastUsed.Load() > int64(time.Second) {
+		b.lastUsed.Store(now)
+	}
 	b.reads.Add(1)
 	if b.state.Load() != live || !c.src.Live() {
 		c.m.missCold.Inc()
@@ -323,7 +326,7 @@ func (c *Cache[V]) bucket(org, name string) *bucket[V] {
 		c.orgs[org] = ob
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	b = &bucket[V]{name: name, orgBytes: ob, cancel: cancel, done: make(chan struct{}), m: map[string]item[V]{}, changed: make(chan struct{})}
+	b = &bucket[V]{name: name, orgBytes: ob, cancel: cancel, m: map[string]item[V]{}, changed: make(chan struct{})}
 	c.buckets[name] = b
 	c.m.buckets.Set(float64(len(c.buckets)))
 	c.wg.Add(1)
@@ -355,7 +358,6 @@ func (c *Cache[V]) evictIdleLocked() bool {
 // run follows bucket b until ctx ends, the watch ends or b overflows; b is
 // dead afterwards and its memory released.
 func (c *Cache[V]) run(ctx context.Context, b *bucket[V]) {
-	defer close(b.done)
 	retry := retryFailed
 	defer func() {
 		b.retryAt.Store(time.Now().Add(retry).UnixNano())
@@ -529,13 +531,6 @@ func (b *bucket[V]) wait(ctx context.Context, need uint64, d time.Duration) bool
 	}
 }
 
-// Stats are the cache's current totals.
-type Stats struct {
-	Buckets int
-	Keys    int
-	Bytes   int64
-}
-
 // OrgBytes reports the bytes cached for org.
 func (c *Cache[V]) OrgBytes(org string) int64 {
 	c.mu.RLock()
@@ -544,21 +539,6 @@ func (c *Cache[V]) OrgBytes(org string) int64 {
 		return ob.Load()
 	}
 	return 0
-}
-
-// Stats reports the cache's totals.
-func (c *Cache[V]) Stats() Stats {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	var s Stats
-	for _, b := range c.buckets {
-		b.mu.RLock()
-		s.Keys += len(b.m)
-		s.Bytes += b.bytes
-		b.mu.RUnlock()
-		s.Buckets++
-	}
-	return s
 }
 
 type metrics struct {

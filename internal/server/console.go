@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -81,7 +82,11 @@ func (s *Server) startConsole(in *interceptors, maxPayload int) error {
 			s.log.Error("console server failed", "err", err)
 		}
 	}()
-	s.log.Info("web console", "addr", "http"+map[bool]string{true: "s"}[s.cert != nil]+"://"+lis.Addr().String())
+	scheme := "http"
+	if s.cert != nil {
+		scheme = "https"
+	}
+	s.log.Info("web console", "addr", scheme+"://"+lis.Addr().String())
 	return nil
 }
 
@@ -94,7 +99,7 @@ func (s *Server) identify(ctx context.Context, md metadata.MD) (string, string, 
 	}
 	id, ok := tenant.FromContext(ctx)
 	if !ok {
-		return "", "", status.Error(13, "internal error")
+		return "", "", status.Error(codes.Internal, "internal error")
 	}
 	return id.Org, id.User, nil
 }

@@ -153,12 +153,7 @@ func parseSchedule(tokens func(string) ([]string, bool), m *storedMsg) *natsgwv1
 	}
 	mr := t.maxRetries
 	tmpl.MaxRetries = &mr
-	if len(t.user) > 0 {
-		tmpl.Headers = make(map[string]*natsgwv1.HeaderValues, len(t.user))
-		for k, v := range t.user {
-			tmpl.Headers[k] = &natsgwv1.HeaderValues{Values: v}
-		}
-	}
+	tmpl.Headers = gateway.FromNATSHeader(t.user)
 	sc := &natsgwv1.Schedule{Name: toks[1], TimeZone: m.header.Get(hdrNatsTimeZone), Template: tmpl}
 	pattern := m.header.Get(hdrNatsSchedule)
 	if d, ok := parseEvery(pattern); ok {

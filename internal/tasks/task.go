@@ -14,6 +14,7 @@ import (
 
 	natsgwv1 "github.com/natsgw/natsgw/api/gen/natsgw/v1"
 	"github.com/natsgw/natsgw/internal/gateway"
+	"github.com/natsgw/natsgw/internal/tenant"
 )
 
 // Task limits and defaults (TaskSpec's comments state them for clients).
@@ -66,18 +67,14 @@ const (
 // checkToken checks a caller-named token (task type, task id, unique id,
 // schedule name): letters, digits, '_' and '-', 1 to 64 characters, so it
 // is one subject token and part of a consumer name.
+// The characters are those of stream names (tenant.ValidateName); the
+// length limit is shorter.
 func checkToken(field, v string) error {
-	if v == "" {
-		return gateway.InvalidArgument(field, "must not be empty")
-	}
 	if len(v) > maxTokenLen {
 		return gateway.InvalidArgument(field, "must be at most %d characters (got %d)", maxTokenLen, len(v))
 	}
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
-			return gateway.InvalidArgument(field, "may contain only letters, digits, '_' and '-' (found %q at byte %d)", rune(c), i)
-		}
+	if err := tenant.ValidateName(v); err != nil {
+		return gateway.InvalidArgument(field, "%v", err)
 	}
 	return nil
 }
@@ -294,12 +291,7 @@ func (t *task) proto(queue string) *natsgwv1.Task {
 	} else {
 		out.Payload = t.payload
 	}
-	if len(t.user) > 0 {
-		out.Headers = make(map[string]*natsgwv1.HeaderValues, len(t.user))
-		for k, v := range t.user {
-			out.Headers[k] = &natsgwv1.HeaderValues{Values: v}
-		}
-	}
+	out.Headers = gateway.FromNATSHeader(t.user)
 	if !t.enqueued.IsZero() {
 		out.EnqueuedAt = timestamppb.New(t.enqueued)
 	}
@@ -467,8 +459,8 @@ func (t *task) message(subject func(...string) string, kind string) *nats.Msg {
 	fresh := kind == kindQueued && t.runAt.IsZero() && t.seq == 0
 	m := &nats.Msg{Subject: subject(t.tokens(kind)...), Header: t.header(!fresh), Data: t.payload}
 	if kind == kindScheduled || kind == kindRetrying {
-		m.Header.Set("Nats-Schedule", scheduleAt(t.runAt))
-		m.Header.Set("Nats-Schedule-Target", subject(t.tokens(kindQueued)...))
+		m.Header.Set(hdrNatsSchedule, scheduleAt(t.runAt))
+		m.Header.Set(hdrNatsTarget, subject(t.tokens(kindQueued)...))
 	}
 	return m
 }

@@ -170,6 +170,20 @@ function Consumers({ stream, state }) {
 
 const BROWSE = 20;
 
+// streamMsgs reads the messages from sequence `from` to `to`, at most `max`
+// of them; deleted sequences (NOT_FOUND) are skipped.
+async function streamMsgs(stream, from, to, max) {
+  const out = [];
+  for (let seq = from; seq <= to && out.length < max; seq++) {
+    try {
+      out.push((await api.rpc('StreamService/GetStreamMessage', { stream, sequence: seq })).message);
+    } catch (e) {
+      if (e.code !== 'NOT_FOUND') throw e;
+    }
+  }
+  return out;
+}
+
 function MessageBrowser({ stream, first, last, onChange }) {
   const [start, setStart] = useState(Math.max(first, last - BROWSE + 1));
   const [msgs, setMsgs] = useState([]);
@@ -178,18 +192,10 @@ function MessageBrowser({ stream, first, last, onChange }) {
   useEffect(() => { setStart(Math.max(first, last - BROWSE + 1)); }, [first, last]);
   useEffect(() => {
     let live = true;
-    (async () => {
-      const out = [];
-      for (let seq = start; seq < start + BROWSE && seq <= last; seq++) {
-        try {
-          const r = await api.rpc('StreamService/GetStreamMessage', { stream, sequence: seq });
-          out.push(r.message);
-        } catch (e) {
-          if (e.code !== 'NOT_FOUND') { if (live) setError(e); break; }
-        }
-      }
-      if (live) { setMsgs(out); setError(null); }
-    })();
+    streamMsgs(stream, start, Math.min(last, start + BROWSE - 1), BROWSE).then(
+      (out) => { if (live) { setMsgs(out); setError(null); } },
+      (e) => { if (live) setError(e); },
+    );
     return () => { live = false; };
   }, [stream, start, last]);
   async function del(m) {
@@ -247,16 +253,10 @@ export function DeadLetterDetail({ name }) {
   useEffect(() => {
     if (!s) return undefined;
     let live = true;
-    (async () => {
-      const out = [];
-      const first = Number(s.state.first_sequence); const last = Number(s.state.last_sequence);
-      for (let seq = first; seq <= last && out.length < 100; seq++) {
-        try { out.push((await api.rpc('StreamService/GetStreamMessage', { stream: name, sequence: seq })).message); } catch (e) {
-          if (e.code !== 'NOT_FOUND') { if (live) setError(e); break; }
-        }
-      }
-      if (live) setMsgs(out);
-    })();
+    streamMsgs(name, Number(s.state.first_sequence), Number(s.state.last_sequence), 100).then(
+      (out) => { if (live) setMsgs(out); },
+      (e) => { if (live) setError(e); },
+    );
     return () => { live = false; };
   }, [s]);
   async function replay(m) {
