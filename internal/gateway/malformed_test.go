@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/mem"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protowire"
 
@@ -83,7 +84,23 @@ func rawConn(t *testing.T, srv *natsgwtest.Server) *grpc.ClientConn {
 // Internal (which the API reserves for gateway bugs).
 func TestMalformedFrames(t *testing.T) {
 	t.Parallel()
-	conn := rawConn(t, natsgwtest.NewServer(t))
+	t.Run("open mode", func(t *testing.T) {
+		t.Parallel()
+		testMalformedFrames(t, rawConn(t, natsgwtest.NewServer(t)), testutil.Context)
+	})
+	// With tokens, streams run behind the revocation wrapper: the same
+	// answer there.
+	t.Run("token mode", func(t *testing.T) {
+		t.Parallel()
+		auth, toks := natsgwtest.WriteAuthFile(t, [2]string{"acme", "svc"})
+		conn := rawConn(t, natsgwtest.NewServer(t, natsgwtest.WithAuthFile(auth)))
+		testMalformedFrames(t, conn, func(tb testing.TB) context.Context {
+			return metadata.AppendToOutgoingContext(testutil.Context(tb), "authorization", "Bearer "+toks[0])
+		})
+	})
+}
+
+func testMalformedFrames(t *testing.T, conn *grpc.ClientConn, ctxOf func(testing.TB) context.Context) {
 
 	garbage := []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
 	// Field 1 (a string in most requests, a message in some) holding a
@@ -94,18 +111,18 @@ func TestMalformedFrames(t *testing.T) {
 		for _, m := range sd.Methods {
 			method := "/" + sd.ServiceName + "/" + m.MethodName
 			t.Run(method, func(t *testing.T) {
-				wantInvalid(t, rawCall(testutil.Context(t), conn, method, grpc.StreamDesc{}, garbage), "request")
+				wantInvalid(t, rawCall(ctxOf(t), conn, method, grpc.StreamDesc{}, garbage), "request")
 			})
 		}
 		for _, s := range sd.Streams {
 			method := "/" + sd.ServiceName + "/" + s.StreamName
 			t.Run(method, func(t *testing.T) {
-				wantInvalid(t, rawCall(testutil.Context(t), conn, method, s, garbage), "request")
+				wantInvalid(t, rawCall(ctxOf(t), conn, method, s, garbage), "request")
 			})
 		}
 	}
 	// A string field with invalid UTF-8 inside a nested message.
-	wantInvalid(t, rawCall(testutil.Context(t), conn, "/natsgw.v1.MessagingService/Publish", grpc.StreamDesc{}, badUTF8), "request")
+	wantInvalid(t, rawCall(ctxOf(t), conn, "/natsgw.v1.MessagingService/Publish", grpc.StreamDesc{}, badUTF8), "request")
 }
 
 // TestStreamsClosedBeforeFirstFrame: a client stream closed before its

@@ -229,7 +229,9 @@ func (in *interceptors) serveRevocable(srv any, ss grpc.ServerStream, idCtx cont
 	if now, ok := in.auth.tokens.identity(digest); !ok || now != id {
 		return revokedStatus // revoked while the stream was registering
 	}
-	rs := newRevocableStream(ss, ctx, r)
+	// Inside a ctxStream, so that a malformed frame is InvalidArgument here
+	// too (ctxStream.RecvMsg).
+	rs := newRevocableStream(&ctxStream{ServerStream: ss, ctx: ctx}, ctx, r)
 	defer rs.end()
 	return in.serveStream(srv, rs, info, h, start)
 }
