@@ -335,9 +335,6 @@ func (s *Server) ClusterURL() string {
 	return "nats://" + a.String()
 }
 
-// NumRoutes reports the routes this node has to other nodes.
-func (s *Server) NumRoutes() int { return s.ns.NumRoutes() }
-
 // ClientURL is the TCP URL clients can use, or "" without a listener.
 func (s *Server) ClientURL() string {
 	if s.cfg.Listen == "" {

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
 	"net"
 	"net/http"
@@ -36,11 +35,11 @@ type consoleServer struct {
 func (s *Server) startConsole(in *interceptors, maxPayload int) error {
 	lis, err := net.Listen("tcp", s.cfg.ConsoleListen)
 	if err != nil {
-		return fmt.Errorf("console-listen %s: %w", s.cfg.ConsoleListen, err)
+		return listenError("--console-listen", s.cfg.ConsoleListen, err)
 	}
 	cs := &consoleServer{lis: lis, mem: newMemListener()}
 	cs.grpc = grpc.NewServer(
-		grpc.MaxRecvMsgSize(2*maxPayload+1<<20),
+		grpc.MaxRecvMsgSize(maxMsgSize(maxPayload)),
 		grpc.UnaryInterceptor(in.unary),
 		grpc.StreamInterceptor(in.stream),
 	)
@@ -49,7 +48,7 @@ func (s *Server) startConsole(in *interceptors, maxPayload int) error {
 	cs.conn, err = grpc.NewClient("passthrough:///natsgw-console",
 		grpc.WithContextDialer(cs.mem.dial),
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(2*maxPayload+1<<20), grpc.MaxCallSendMsgSize(2*maxPayload+1<<20)),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMsgSize(maxPayload)), grpc.MaxCallSendMsgSize(maxMsgSize(maxPayload))),
 	)
 	if err != nil {
 		_ = lis.Close()
@@ -65,10 +64,7 @@ func (s *Server) startConsole(in *interceptors, maxPayload int) error {
 	})
 	cs.http = &http.Server{Handler: cs.console, ReadHeaderTimeout: 5 * time.Second}
 	if s.cert != nil {
-		cs.http.TLSConfig = &tls.Config{
-			MinVersion:     tls.VersionTLS12,
-			GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return s.cert.cur.Load(), nil },
-		}
+		cs.http.TLSConfig = s.cert.tlsConfig()
 	}
 	s.consoleSrv = cs
 	go func() {

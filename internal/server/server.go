@@ -157,10 +157,21 @@ func New(cfg config.Config, opts Options) (*Server, error) {
 // Start brings everything up in order and returns once the gRPC listener
 // accepts calls. On error everything started so far is stopped again.
 func (s *Server) Start(ctx context.Context) (err error) {
+	// On error, stop whatever started: the listeners, the gRPC server (its
+	// workers run from NewServer on) and NATS.
 	defer func() {
 		if err != nil {
+			if s.consoleSrv != nil {
+				s.consoleSrv.shutdown(context.Background())
+			}
+			if s.ops != nil {
+				_ = s.ops.Close()
+			}
+			if s.lis != nil {
+				_ = s.lis.Close()
+			}
 			if s.grpc != nil {
-				s.grpc.Stop() // its workers run from NewServer on
+				s.grpc.Stop()
 			}
 			s.stopNATS()
 		}
@@ -261,26 +272,17 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	}
 	if s.cfg.OpsListen != "" {
 		if err := s.startOps(); err != nil {
-			_ = s.lis.Close()
 			return err
 		}
 	}
 	if s.cfg.ConsoleListen != "" {
 		if err := s.startConsole(in, maxPayload); err != nil {
-			_ = s.lis.Close()
-			if s.ops != nil {
-				_ = s.ops.Close()
-			}
 			return err
 		}
 	}
 	s.setServing(true)
 	go func() { s.served <- s.grpc.Serve(s.lis) }()
-	if err := s.register(ctx); err != nil {
-		s.grpc.Stop()
-		return err
-	}
-	return nil
+	return s.register(ctx)
 }
 
 // kvCacheConfig is the KV read cache's configuration, nil when it is off.
@@ -299,6 +301,10 @@ func (s *Server) kvCacheConfig() *kvcache.Config {
 
 // listenError says which setting's address could not be listened on and
 // why, without net's "listen tcp <addr>:" that would repeat it.
+// maxMsgSize is the largest gRPC message: room for a max-size message plus
+// its headers and framing.
+func maxMsgSize(maxPayload int) int { return 2*maxPayload + 1<<20 }
+
 func listenError(flag, addr string, err error) error {
 	cause := err
 	var op *net.OpError
@@ -392,7 +398,7 @@ func (s *Server) grpcOptions(maxPayload int, in *interceptors) []grpc.ServerOpti
 	opts := []grpc.ServerOption{
 		// Room for a max-size message plus its headers and framing; batches
 		// beyond this are refused by gRPC with ResourceExhausted.
-		grpc.MaxRecvMsgSize(2*maxPayload + 1<<20),
+		grpc.MaxRecvMsgSize(maxMsgSize(maxPayload)),
 		// Fixed flow-control windows (as the SDK sets them) turn off gRPC's
 		// bandwidth-delay estimation and its PING frames on every burst of
 		// data: request-reply p50 was 30% lower without them.

@@ -37,10 +37,16 @@ func (c *certificate) reload() error {
 
 // serverOption makes the gRPC server speak TLS (1.2 or later) with c.
 func (c *certificate) serverOption() grpc.ServerOption {
-	return grpc.Creds(credentials.NewTLS(&tls.Config{
+	return grpc.Creds(credentials.NewTLS(c.tlsConfig()))
+}
+
+// tlsConfig serves c (TLS 1.2 or later), following reloads; the gRPC
+// listener and the console use it.
+func (c *certificate) tlsConfig() *tls.Config {
+	return &tls.Config{
 		MinVersion: tls.VersionTLS12,
 		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 			return c.cur.Load(), nil
 		},
-	}))
+	}
 }
