@@ -155,14 +155,11 @@ def message(m: Any) -> t.Message:
     return {"subject": m.subject, "data": m.data, "headers": {}, "headers_all": {}, "reply_to": m.reply_token}
 
 
-def publish(subject: str, data: Data, headers: Headers = None) -> Op:
-    return Op(MESSAGING, "Publish", messaging_pb2.PublishRequest(message=outgoing(subject, data, headers)),
-              lambda r: True)
-
-
 def publish_batch(messages: Iterable[Mapping[str, Any]]) -> Op:
     req = messaging_pb2.PublishBatchRequest()
-    for m in messages:
+    for i, m in enumerate(messages):
+        if not isinstance(m, Mapping) or "subject" not in m:
+            raise errors.invalid_argument(f"messages[{i}]", "must be a dict with 'subject' (and 'data', 'headers')")
         req.messages.append(outgoing(m["subject"], m.get("data", b""), m.get("headers"), m.get("reply_to", "")))
     return Op(MESSAGING, "PublishBatch", req,
               lambda r: {"published_count": r.published_count, "success": True})

@@ -26,6 +26,7 @@ import grpc
 import grpc.aio
 
 from natsgw import _convert as cv
+from natsgw._proto.natsgw.v1 import consumer_pb2
 from natsgw import _publisher, _target, _tasks
 from natsgw import types as t
 from natsgw._streams import MAILBOX_SIZE, RETRY_CODES, backoff
@@ -526,7 +527,6 @@ class AsyncConsumer(_ALoop):
                 if not msg.settled:
                     await (msg.ack() if ok else msg.nak(delay))
                 elif self._out is not None:
-                    from natsgw._proto.natsgw.v1 import consumer_pb2
                     self._out.put_nowait(consumer_pb2.ConsumeRequest(credit=1))
             except NATSGWError:
                 log.exception("natsgw: settling sequence %d failed", msg["sequence"])

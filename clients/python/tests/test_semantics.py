@@ -383,3 +383,9 @@ def test_calls_do_not_overtake_publishes(client, gateway, org):
         first = got.get(timeout=SHOULD)
         assert first["data"] == b"marker", f"a message published before subscribe arrived: {first['data']!r}"
         sub.unsubscribe()
+
+
+def test_publish_batch_bad_entry_names_it(client):
+    with pytest.raises(natsgw.InvalidArgumentError) as ei:
+        client.publish_batch([{"subject": "ok", "data": b"1"}, {"data": b"no subject"}])
+    assert ei.value.field == "messages[1]"
